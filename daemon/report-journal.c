@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The journal reporter: one structured entry per check, one summary per run.
+ * Field names are the interface admins and tools filter on (see README.md):
+ * NVD_CHECK, NVD_RESULT, NVD_PACKAGE, NVD_VERSION, NVD_DURATION_USEC,
+ * NVD_REASON, NVD_EVIDENCE, NVD_FINDING (repeated), NVD_RUN_ID.
+ */
+#include <inttypes.h>
+#include <syslog.h>
+#include <sys/uio.h>
+#include <systemd/sd-journal.h>
+
+#include "report.h"
+
+#define FIELDS_MAX (24 + RESULT_FINDINGS_MAX)
+
+typedef struct Fields {
+        struct iovec iov[FIELDS_MAX];
+        char *owned[FIELDS_MAX];
+        size_t n;
+        bool oom;
+} Fields;
+
+static void fields_add(Fields *f, const char *fmt, ...) _printf_(2, 3);
+static void fields_add(Fields *f, const char *fmt, ...)
+{
+        va_list ap;
+        char *s;
+
+        if (f->n >= FIELDS_MAX)
+                return;
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0) {
+                f->oom = true;
+                va_end(ap);
+                return;
+        }
+        va_end(ap);
+        f->owned[f->n] = s;
+        f->iov[f->n++] = (struct iovec){ .iov_base = s, .iov_len = strlen(s) };
+}
+
+static void fields_done(Fields *f)
+{
+        for (size_t i = 0; i < f->n; i++)
+                free(f->owned[i]);
+}
+
+static int fields_send(Fields *f)
+{
+        int r = f->oom ? -ENOMEM : sd_journal_sendv(f->iov, (int)f->n);
+
+        fields_done(f);
+        return r;
+}
+
+static void add_common(Fields *f, const ReportContext *ctx)
+{
+        fields_add(f, "SYSLOG_IDENTIFIER=nautobot-verifyd");
+        fields_add(f, "NVD_RUN_ID=" SD_ID128_FORMAT_STR, SD_ID128_FORMAT_VAL(ctx->run_id));
+        fields_add(f, "NVD_PACKAGE=%s", ctx->config->package);
+        fields_add(f, "NVD_VERSION=%s", ctx->version ?: "unknown");
+        if (!ctx->version && ctx->version_error)
+                fields_add(f, "NVD_VERSION_ERROR=%s", ctx->version_error);
+        fields_add(f, "NVD_URL=%s", ctx->config->url);
+}
+
+int report_journal_check(const ReportContext *ctx, const CheckResult *r)
+{
+        static const struct {
+                sd_id128_t id;
+                int priority;
+        } outcome[_CHECK_STATE_MAX] = {
+                [CHECK_PASS] = { NVD_MESSAGE_CHECK_PASS, LOG_INFO },
+                [CHECK_FAIL] = { NVD_MESSAGE_CHECK_FAIL, LOG_ERR },
+                [CHECK_ERROR] = { NVD_MESSAGE_CHECK_ERROR, LOG_WARNING },
+                [CHECK_SKIPPED] = { NVD_MESSAGE_CHECK_SKIPPED, LOG_NOTICE },
+        };
+        _cleanup_free_ char *subject = report_subject(ctx);
+        Fields f = {};
+        int priority = outcome[r->state].priority;
+
+        /* A pass that carries findings deserves a look: notice, not info. */
+        if (r->state == CHECK_PASS && r->findings)
+                priority = LOG_NOTICE;
+        fields_add(&f, "MESSAGE_ID=" SD_ID128_FORMAT_STR, SD_ID128_FORMAT_VAL(outcome[r->state].id));
+        fields_add(&f, "PRIORITY=%d", priority);
+        fields_add(&f, "MESSAGE=%s: check %s %s: %s", strempty(subject), r->check,
+                   verdict_to_string(r->state), strempty(r->reason));
+        add_common(&f, ctx);
+        fields_add(&f, "NVD_CHECK=%s", r->check);
+        fields_add(&f, "NVD_RESULT=%s", check_state_to_string(r->state));
+        fields_add(&f, "NVD_REASON=%s", strempty(r->reason));
+        fields_add(&f, "NVD_DURATION_USEC=%" PRIu64, r->duration_usec);
+        if (r->evidence)
+                fields_add(&f, "NVD_EVIDENCE=%s", r->evidence);
+        STRV_FOREACH(x, r->findings)
+        fields_add(&f, "NVD_FINDING=%s", *x);
+        return fields_send(&f);
+}
+
+int report_journal_summary(const ReportContext *ctx, const Verify *v)
+{
+        static const struct {
+                sd_id128_t id;
+                int priority;
+        } verdict[_CHECK_STATE_MAX] = {
+                [CHECK_PASS] = { NVD_MESSAGE_SUMMARY_PASS, LOG_NOTICE },
+                [CHECK_FAIL] = { NVD_MESSAGE_SUMMARY_FAIL, LOG_ERR },
+                [CHECK_ERROR] = { NVD_MESSAGE_SUMMARY_INCOMPLETE, LOG_WARNING },
+                [CHECK_SKIPPED] = { NVD_MESSAGE_SUMMARY_INCOMPLETE, LOG_WARNING },
+        };
+        _cleanup_free_ char *subject = report_subject(ctx);
+        unsigned count[_CHECK_STATE_MAX] = {};
+        CheckState overall = verify_overall(v);
+        Fields f = {};
+
+        for (size_t i = 0; i < verify_n_results(v); i++)
+                count[verify_result(v, i)->state]++;
+        fields_add(&f, "MESSAGE_ID=" SD_ID128_FORMAT_STR, SD_ID128_FORMAT_VAL(verdict[overall].id));
+        fields_add(&f, "PRIORITY=%d", verdict[overall].priority);
+        fields_add(&f, "MESSAGE=%s: verification %s: %u passed, %u failed, %u could not run, %u skipped",
+                   strempty(subject), verdict_to_string(overall), count[CHECK_PASS], count[CHECK_FAIL],
+                   count[CHECK_ERROR], count[CHECK_SKIPPED]);
+        add_common(&f, ctx);
+        fields_add(&f, "NVD_CHECK=summary");
+        fields_add(&f, "NVD_RESULT=%s", overall == CHECK_SKIPPED || overall == CHECK_ERROR ? "incomplete" : check_state_to_string(overall));
+        fields_add(&f, "NVD_PASSED=%u", count[CHECK_PASS]);
+        fields_add(&f, "NVD_FAILED=%u", count[CHECK_FAIL]);
+        fields_add(&f, "NVD_ERRORS=%u", count[CHECK_ERROR]);
+        fields_add(&f, "NVD_SKIPPED=%u", count[CHECK_SKIPPED]);
+        fields_add(&f, "NVD_DURATION_USEC=%" PRIu64, verify_duration_usec(v));
+        return fields_send(&f);
+}

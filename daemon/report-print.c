@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The terminal reporter for --once: a short table an admin can read after
+ * running the tool by hand. The journal holds the same facts, structured.
+ */
+#include <inttypes.h>
+
+#include "report.h"
+
+const char *verdict_to_string(CheckState s)
+{
+        switch (s) {
+        case CHECK_PASS:
+                return "passed";
+        case CHECK_FAIL:
+                return "FAILED";
+        case CHECK_ERROR:
+                return "could not run";
+        case CHECK_SKIPPED:
+                return "skipped";
+        default:
+                return "?";
+        }
+}
+
+int verdict_exit_code(CheckState s)
+{
+        switch (s) {
+        case CHECK_PASS:
+                return 0;
+        case CHECK_FAIL:
+                return 1;
+        default:
+                return 2; /* incomplete: some check could not run or was skipped */
+        }
+}
+
+char *report_subject(const ReportContext *ctx)
+{
+        if (ctx->version)
+                return strjoin_printf("%s %s", ctx->config->package, ctx->version);
+        return strjoin_printf("%s (version unknown)", ctx->config->package);
+}
+
+void report_print(const ReportContext *ctx, const Verify *v, FILE *f)
+{
+        _cleanup_free_ char *subject = report_subject(ctx);
+        CheckState overall = verify_overall(v);
+
+        fprintf(f, "%s at %s: verification %s in %.1f s\n", strempty(subject), ctx->config->url,
+                overall == CHECK_PASS ? "passed" : overall == CHECK_FAIL ? "FAILED" : "incomplete",
+                (double)verify_duration_usec(v) / USEC_PER_SEC);
+        if (!ctx->version && ctx->version_error)
+                fprintf(f, "  version: %s\n", ctx->version_error);
+        for (size_t i = 0; i < verify_n_results(v); i++) {
+                const CheckResult *r = verify_result(v, i);
+
+                fprintf(f, "  %-11s %-8s %5.1f s  %s\n", r->check, check_state_to_string(r->state),
+                        (double)r->duration_usec / USEC_PER_SEC, strempty(r->reason));
+                STRV_FOREACH(x, r->findings)
+                fprintf(f, "  %-11s %-8s %7s  note: %s\n", "", "", "", *x);
+        }
+        fflush(f);
+}

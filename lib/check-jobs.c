@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The Job registry check. The upgrade guide says to look at
+ * /jobs/?grouping=Contracts; on Nautobot 3.x that page does not exist and the
+ * app's Jobs are grouped by their module ("nautobot_contract_models.jobs"),
+ * because the app sets only Meta.grouping. So Jobs are found by what truly
+ * identifies them, module and class name, through the REST API, and a
+ * grouping other than the expected one is reported as a finding.
+ */
+#include <inttypes.h>
+
+#include "check.h"
+#include "parse-jobs.h"
+
+typedef struct JobsState {
+        HttpSession *http;
+        JobRecord *jobs; /* every Job of every page */
+        size_t n_jobs;
+        unsigned pages;
+        char *url; /* the page being fetched, without secrets */
+} JobsState;
+
+static void jobs_state_free(void *p)
+{
+        JobsState *s = p;
+
+        http_session_free(s->http);
+        for (size_t i = 0; i < s->n_jobs; i++) {
+                free(s->jobs[i].module_name);
+                free(s->jobs[i].job_class_name);
+                free(s->jobs[i].name);
+                free(s->jobs[i].grouping);
+        }
+        free(s->jobs);
+        free(s->url);
+        free(s);
+}
+
+static bool in_module(const JobRecord *j, const char *module)
+{
+        const char *rest = startswith(j->module_name, module);
+
+        /* The module itself, or a submodule of it (jobs/renewals.py). */
+        return rest && (*rest == 0 || *rest == '.');
+}
+
+static const JobRecord *find_job(const JobsState *s, const char *module, const char *class)
+{
+        for (size_t i = 0; i < s->n_jobs; i++)
+                if (streq(s->jobs[i].job_class_name, class) && (!module || in_module(&s->jobs[i], module)))
+                        return &s->jobs[i];
+        return NULL;
+}
+
+static void judge(Check *c)
+{
+        JobsState *s = c->state;
+        const Config *cfg = c->env->config;
+        CheckResult *res = c->result;
+        _cleanup_strv_free_ char **missing = NULL, **uninstalled = NULL, **groupings = NULL;
+        Buf ev;
+        size_t enabled = 0, found = 0;
+
+        buf_init(&ev, RESULT_EVIDENCE_MAX);
+        buf_printf(&ev, "%zu Job(s) on %u page(s) of %s/api/extras/jobs/\n", s->n_jobs, s->pages, cfg->url);
+        STRV_FOREACH(class, cfg->jobs) {
+                const JobRecord *j = find_job(s, cfg->job_module, *class), *elsewhere;
+
+                if (!j) {
+                        elsewhere = find_job(s, NULL, *class);
+                        if (elsewhere)
+                                buf_printf(&ev, "%s: not in module %s, but found in %s\n", *class, cfg->job_module, elsewhere->module_name);
+                        else
+                                buf_printf(&ev, "%s: missing\n", *class);
+                        strv_extend(&missing, *class);
+                        continue;
+                }
+                found++;
+                buf_printf(&ev, "%s \"%s\": %s, %s%s, grouping \"%s\"\n", *class, j->name,
+                           j->installed ? "installed" : "NOT installed",
+                           j->enabled ? "enabled" : "disabled", j->hidden ? ", hidden" : "",
+                           strempty(j->grouping));
+                if (!j->installed)
+                        strv_extend(&uninstalled, *class);
+                if (j->enabled)
+                        enabled++;
+                if (!streq_ptr(j->grouping, cfg->job_grouping) && !strv_contains(groupings, strempty(j->grouping)))
+                        strv_extend(&groupings, strempty(j->grouping));
+        }
+        /* Jobs of the module that nobody expected: new in this version, or left over. */
+        for (size_t i = 0; i < s->n_jobs; i++)
+                if (in_module(&s->jobs[i], cfg->job_module) && !strv_contains(cfg->jobs, s->jobs[i].job_class_name))
+                        check_result_add_finding(res, "Job %s \"%s\" is %s but not in the expected list", s->jobs[i].job_class_name, s->jobs[i].name,
+                                                 s->jobs[i].installed ? "installed" : "registered (not installed)");
+        check_result_set_evidence(res, strempty(ev.data));
+        buf_done(&ev);
+
+        if (missing || uninstalled) {
+                _cleanup_free_ char *m = strv_join(missing, ", "), *u = strv_join(uninstalled, ", ");
+
+                check_result_set(res, CHECK_FAIL, "%zu of %zu expected Jobs are not usable:%s%s%s%s%s", strv_length(missing) + strv_length(uninstalled),
+                                 strv_length(cfg->jobs), missing ? " missing: " : "", missing ? strempty(m) : "", missing && uninstalled ? ";" : "",
+                                 uninstalled ? " registered but not installed (their class no longer loads; restart nautobot and nautobot-worker, then run nautobot-server migrate): " : "",
+                                 uninstalled ? strempty(u) : "");
+        } else
+                check_result_set(res, CHECK_PASS, "all %zu expected Jobs are installed (%zu enabled, %zu disabled)", found, enabled, found - enabled);
+
+        if (groupings && cfg->job_grouping) {
+                _cleanup_free_ char *g = strv_join(groupings, "\", \"");
+
+                check_result_add_finding(res, "the app's Jobs are grouped as \"%s\", not \"%s\" as expected: the upgrade guide's /jobs/?grouping=%s lists none of them; on this server they are under Jobs (/extras/jobs/) in group \"%s\"",
+                                         strempty(g), cfg->job_grouping, cfg->job_grouping, strempty(g));
+        }
+        if (found > enabled)
+                check_result_add_finding(res, "%zu of %zu expected Jobs are disabled (Nautobot creates new Jobs disabled): enable the ones you run, e.g. schedule \"Capture cost history snapshot\" after an upgrade to 0008", found - enabled, found);
+}
+
+static int fetch(Check *c, const char *url);
+
+static void on_page(HttpSession *h, const HttpResponse *resp, void *userdata)
+{
+        Check *c = userdata;
+        JobsState *s = c->state;
+        CheckResult *res = c->result;
+        _cleanup_(job_page_freep) JobPage *page = NULL;
+        _cleanup_free_ char *error = NULL, *status = NULL;
+        const char *body = resp->body->data;
+        int r;
+
+        (void)h;
+        if (resp->curl_code != 0) {
+                check_result_set(res, CHECK_ERROR, "cannot fetch %s: %s", s->url, resp->error);
+                goto done;
+        }
+        status = http_status_text(resp->status, resp->body->len < 65536 ? body : NULL);
+        if (resp->status == 401 || resp->status == 403) {
+                check_result_set(res, CHECK_ERROR, "the API token was refused (%s): check [credentials] token-file= and that the token's user may view Jobs", strempty(status));
+                goto done;
+        }
+        if (resp->status >= 500) {
+                check_result_set(res, CHECK_FAIL, "the Job API failed (%s at %s)", strempty(status), s->url);
+                goto done;
+        }
+        if (resp->status != 200) {
+                check_result_set(res, CHECK_ERROR, "unexpected answer from %s (%s): is url= Nautobot's base URL?", s->url, strempty(status));
+                goto done;
+        }
+        if (resp->body_truncated) {
+                check_result_set(res, CHECK_ERROR, "the answer from %s is larger than %d bytes", s->url, HTTP_BODY_MAX);
+                goto done;
+        }
+        r = job_page_parse(strempty(body), resp->body->len, &page, &error);
+        if (r < 0) {
+                check_result_set(res, CHECK_ERROR, "cannot read the Job list from %s: %s", s->url, error ?: strerror(-r));
+                goto done;
+        }
+
+        JobRecord *n = realloc(s->jobs, sizeof(JobRecord) * (s->n_jobs + page->n_jobs + 1));
+        if (!n) {
+                check_result_set(res, CHECK_ERROR, "out of memory");
+                goto done;
+        }
+        s->jobs = n;
+        memcpy(s->jobs + s->n_jobs, page->jobs, sizeof(JobRecord) * page->n_jobs);
+        s->n_jobs += page->n_jobs;
+        page->n_jobs = 0; /* moved */
+        s->pages++;
+
+        if (page->next) {
+                /* Never send the token anywhere but the configured server. */
+                const char *rest = startswith(page->next, c->env->config->url);
+
+                if (!rest || (*rest != '/' && *rest != 0)) {
+                        check_result_set(res, CHECK_ERROR, "the Job list's next page %s is not below url= %s (set url= to the address Nautobot calls itself)", page->next, c->env->config->url);
+                        goto done;
+                }
+                if (s->pages >= JOB_PAGES_MAX) {
+                        check_result_set(res, CHECK_ERROR, "the Job list has more than %d pages of 1000", JOB_PAGES_MAX);
+                        goto done;
+                }
+                r = fetch(c, page->next);
+                if (r < 0) {
+                        check_result_set(res, CHECK_ERROR, "cannot request %s: %s", page->next, strerror(-r));
+                        goto done;
+                }
+                return;
+        }
+        judge(c);
+done:
+        check_complete(c);
+}
+
+static int fetch(Check *c, const char *url)
+{
+        JobsState *s = c->state;
+
+        if (free_and_strdup(&s->url, url) < 0)
+                return -ENOMEM;
+        return http_session_request(s->http, url, NULL, NULL, on_page, c);
+}
+
+int check_jobs_start(Check *c)
+{
+        const CheckEnv *env = c->env;
+        _cleanup_free_ char *auth = NULL, *url = NULL;
+        JobsState *s;
+        int r;
+
+        if (!env->token) {
+                check_result_set(c->result, env->token_error ? CHECK_ERROR : CHECK_SKIPPED, "%s",
+                                 env->token_error ?: "no API token configured ([credentials] token-file= or credential 'api-token')");
+                check_complete(c);
+                return 0;
+        }
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        c->state = s;
+        c->state_free = jobs_state_free;
+
+        r = http_session_new(&s->http, env->http,
+                             &(HttpOptions){ .timeout_usec = env->config->http_timeout_usec,
+                                             .tls_verify = env->config->tls_verify,
+                                             .ca_file = env->config->ca_file,
+                                             .body_max = HTTP_BODY_MAX });
+        if (r < 0)
+                return r;
+        auth = strjoin_printf("Authorization: Token %s", env->token);
+        url = check_url(c, "/api/extras/jobs/?limit=1000");
+        if (!auth || !url)
+                return -ENOMEM;
+        r = http_session_add_header(s->http, auth);
+        if (r >= 0)
+                r = http_session_add_header(s->http, "Accept: application/json");
+        if (r >= 0)
+                r = fetch(c, url);
+        if (r < 0) {
+                check_result_set(c->result, CHECK_ERROR, "cannot request %s: %s", url, strerror(-r));
+                check_complete(c);
+        }
+        return 0;
+}

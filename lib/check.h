@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What every check gets and how it ends. A check is started on the shared
+ * event loop, fills in its CheckResult and calls check_complete() exactly
+ * once. Checks never log; the result carries the reason and the evidence.
+ */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "http.h"
+#include "result.h"
+
+#define CHECK_EVIDENCE_LINES 20
+#define HTTP_BODY_MAX (8 * 1024 * 1024)
+#define JOB_PAGES_MAX 20
+
+typedef struct CheckEnv {
+        sd_event *event;
+        HttpClient *http;
+        const Config *config;
+        char **child_env;        /* environment for nautobot-server */
+        const char *child_env_error; /* why it could not be built, or NULL */
+        const char *password;    /* NULL: see password_error */
+        const char *password_error;
+        const char *token;
+        const char *token_error;
+} CheckEnv;
+
+typedef struct Check Check;
+typedef void (*CheckDone)(Check *c, void *userdata);
+
+struct Check {
+        CheckId id;
+        const CheckEnv *env;
+        CheckResult *result;
+        bool completed;
+        uint64_t start_usec;
+        void *state; /* owned by the check module */
+        void (*state_free)(void *state);
+        CheckDone done;
+        void *userdata;
+};
+
+/* Records the duration, releases the module's state and calls done. */
+void check_complete(Check *c);
+
+/* Stops a running check (its result becomes an error with this reason). */
+void check_abort(Check *c, const char *reason);
+
+int check_command_start(Check *c); /* system and migrations */
+int check_jobs_start(Check *c);
+int check_panels_start(Check *c);
+
+/* "<base><path>" for the configured base URL. */
+char *check_url(const Check *c, const char *path);
+
+/* "HTTP 403: Invalid token" from a response, for reasons and evidence. */
+char *http_status_text(long status, const char *body);

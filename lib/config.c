@@ -1,0 +1,505 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Configuration file parsing, driven by one table of known keys. inih does the
+ * INI syntax (sections, comments, continuation lines); this file owns the
+ * meaning of each key, the defaults and the effective-configuration dump.
+ */
+#include <ctype.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <ini.h>
+#include <libgen.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "config.h"
+
+#define SECRET_MAX 4096
+
+static const char *const check_id_table[_CHECK_ID_MAX] = {
+        [CHECK_ID_SYSTEM] = "system",
+        [CHECK_ID_MIGRATIONS] = "migrations",
+        [CHECK_ID_JOBS] = "jobs",
+        [CHECK_ID_PANELS] = "panels",
+};
+
+const char *check_id_to_string(CheckId id)
+{
+        return id >= 0 && id < _CHECK_ID_MAX ? check_id_table[id] : NULL;
+}
+
+int check_id_from_string(const char *s)
+{
+        for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
+                if (streq(check_id_table[i], s))
+                        return i;
+        return -1;
+}
+
+/* Defaults describe the reference app, nautobot-contract-models 2026.5.17. */
+static const char *const default_jobs[] = {
+        "RenewalCheckJob", "CoverageGapJob",   "CostReportJob",       "CostHistoryJob",
+        "CostAnomalyJob",  "MigrateContractLCMToContract", "CoverageSnapshotJob",
+};
+static const char *const default_panels[] = {
+        "Contracts", "Action Required", "Coverage Gaps", "Cost Summary", "Renewal Forecast",
+};
+
+typedef int (*ConfigParser)(Config *c, void *field, const char *value, char **ret_error);
+
+typedef struct ConfigKey {
+        const char *section;
+        const char *key;
+        ConfigParser parse;
+        size_t offset;
+        const char *help;
+} ConfigKey;
+
+static int parse_string(Config *c _unused_, void *field, const char *value, char **ret_error)
+{
+        (void)ret_error;
+        return free_and_strdup(field, isempty(value) ? NULL : value);
+}
+
+static int parse_path(Config *c _unused_, void *field, const char *value, char **ret_error)
+{
+        if (!isempty(value) && value[0] != '/') {
+                *ret_error = strjoin_printf("'%s' is not an absolute path", value);
+                return -EINVAL;
+        }
+        return free_and_strdup(field, isempty(value) ? NULL : value);
+}
+
+static int parse_seconds(Config *c _unused_, void *field, const char *value, char **ret_error)
+{
+        uint64_t u;
+
+        if (parse_duration(value, &u) < 0 || u == 0 || u > 24 * 3600 * USEC_PER_SEC) {
+                *ret_error = strjoin_printf("'%s' is not a duration between 1ms and 24h (e.g. 30, 30s, 500ms, 5min)", value);
+                return -EINVAL;
+        }
+        *(uint64_t *)field = u;
+        return 0;
+}
+
+static int parse_bool(Config *c _unused_, void *field, const char *value, char **ret_error)
+{
+        int b = parse_boolean(value);
+
+        if (b < 0) {
+                *ret_error = strjoin_printf("'%s' is not a boolean (yes/no)", value);
+                return -EINVAL;
+        }
+        *(bool *)field = b;
+        return 0;
+}
+
+static int parse_url(Config *c _unused_, void *field, const char *value, char **ret_error)
+{
+        _cleanup_free_ char *v = NULL;
+        size_t l;
+
+        if (!startswith(value, "http://") && !startswith(value, "https://")) {
+                *ret_error = strjoin_printf("'%s' is not an http:// or https:// URL", value);
+                return -EINVAL;
+        }
+        if (strchr(value, '?') || strchr(value, '#') || strchr(value, '@') || strchr(value, ' ')) {
+                *ret_error = strjoin_printf("'%s' must be a plain base URL (no query, fragment, user info or spaces)", value);
+                return -EINVAL;
+        }
+        v = strdup(value);
+        if (!v)
+                return -ENOMEM;
+        l = strlen(v);
+        while (l > 0 && v[l - 1] == '/')
+                v[--l] = 0;
+        free(*(char **)field);
+        *(char **)field = TAKE_PTR(v);
+        return 0;
+}
+
+/* Comma-separated list; an empty value resets it, repeated keys append. */
+static int parse_list(Config *c _unused_, void *field, const char *value, char **ret_error)
+{
+        char ***l = field;
+        _cleanup_free_ char *copy = NULL;
+        char *p, *save = NULL;
+        int r;
+
+        (void)ret_error;
+        if (isempty(value)) {
+                *l = strv_free(*l);
+                return 0;
+        }
+        copy = strdup(value);
+        if (!copy)
+                return -ENOMEM;
+        for (p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+                p = strstrip(p);
+                if (isempty(p) || strv_contains(*l, p))
+                        continue;
+                r = strv_extend(l, p);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_checks(Config *c, void *field _unused_, const char *value, char **ret_error)
+{
+        _cleanup_strv_free_ char **l = NULL;
+        int r;
+
+        r = parse_list(c, &l, value, ret_error);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(s, l)
+        if (check_id_from_string(*s) < 0) {
+                *ret_error = strjoin_printf("unknown check '%s' (known: system, migrations, jobs, panels)", *s);
+                return -EINVAL;
+        }
+        for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
+                c->enabled[i] = strv_contains(l, check_id_to_string(i));
+        return 0;
+}
+
+static int parse_size(Config *c _unused_, void *field, const char *value, char **ret_error)
+{
+        unsigned long long v;
+        char *end;
+
+        errno = 0;
+        v = strtoull(value, &end, 10);
+        if (errno != 0 || *end || v < 1024 || v > 64 * 1024 * 1024) {
+                *ret_error = strjoin_printf("'%s' is not a byte count between 1024 and 67108864", value);
+                return -EINVAL;
+        }
+        *(size_t *)field = v;
+        return 0;
+}
+
+#define F(x) offsetof(Config, x)
+static const ConfigKey config_table[] = {
+        { "nautobot", "server", parse_path, F(server), "path of nautobot-server" },
+        { "nautobot", "root", parse_path, F(root), "NAUTOBOT_ROOT for nautobot-server" },
+        { "nautobot", "config", parse_path, F(nautobot_config), "NAUTOBOT_CONFIG for nautobot-server" },
+        { "nautobot", "environment-file", parse_path, F(environment_file), "KEY=VALUE lines passed to nautobot-server" },
+        { "nautobot", "site-packages", parse_path, F(site_packages), "site-packages of Nautobot's virtualenv" },
+        { "nautobot", "command-timeout", parse_seconds, F(command_timeout_usec), "limit for one nautobot-server run" },
+        { "nautobot", "url", parse_url, F(url), "base URL of Nautobot's web UI" },
+        { "nautobot", "http-timeout", parse_seconds, F(http_timeout_usec), "limit for one HTTP request" },
+        { "nautobot", "tls-verify", parse_bool, F(tls_verify), "verify the server's TLS certificate" },
+        { "nautobot", "ca-file", parse_path, F(ca_file), "CA bundle for TLS verification" },
+        { "nautobot", "output-max", parse_size, F(output_max), "bytes kept per child output stream" },
+        { "credentials", "username", parse_string, F(username), "web UI service account" },
+        { "credentials", "password-file", parse_path, F(password_file), "file holding the account's password" },
+        { "credentials", "token-file", parse_path, F(token_file), "file holding the REST API token" },
+        { "credentials", "password-credential", parse_string, F(password_credential), "credential name for the password" },
+        { "credentials", "token-credential", parse_string, F(token_credential), "credential name for the token" },
+        { "package", "name", parse_string, F(package), "watched Python distribution" },
+        { "package", "app-label", parse_string, F(app_label), "its Django app label" },
+        { "package", "job-module", parse_string, F(job_module), "module holding its Jobs" },
+        { "package", "job-grouping", parse_string, F(job_grouping), "grouping the upgrade guide expects" },
+        { "package", "jobs", parse_list, F(jobs), "expected Job class names" },
+        { "package", "panels", parse_list, F(panels), "expected home page panels" },
+        { "checks", "enable", parse_checks, 0, "checks to run" },
+};
+#undef F
+
+/* Keys people reach for that would put a secret into the file. */
+static const char *const refused_secret_keys[] = { "password", "token", "api-token", "secret" };
+
+int config_new(Config **ret)
+{
+        _cleanup_(config_freep) Config *c = NULL;
+        int r;
+
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->command_timeout_usec = 300 * USEC_PER_SEC;
+        c->http_timeout_usec = 30 * USEC_PER_SEC;
+        c->tls_verify = true;
+        c->output_max = 256 * 1024;
+        for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
+                c->enabled[i] = true;
+
+        if (!(c->server = strdup("/opt/nautobot/bin/nautobot-server")) ||
+            !(c->root = strdup("/opt/nautobot")) || !(c->url = strdup("http://127.0.0.1:8080")) ||
+            !(c->username = strdup("nautobot-verifyd")) ||
+            !(c->password_credential = strdup("web-password")) ||
+            !(c->token_credential = strdup("api-token")) ||
+            !(c->package = strdup("nautobot-contract-models")) ||
+            !(c->app_label = strdup("nautobot_contract_models")) ||
+            !(c->job_grouping = strdup("Contracts")))
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(default_jobs); i++) {
+                r = strv_extend(&c->jobs, default_jobs[i]);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(default_panels); i++) {
+                r = strv_extend(&c->panels, default_panels[i]);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+Config *config_free(Config *c)
+{
+        if (!c)
+                return NULL;
+        free(c->server);
+        free(c->root);
+        free(c->nautobot_config);
+        free(c->environment_file);
+        free(c->site_packages);
+        free(c->url);
+        free(c->ca_file);
+        free(c->username);
+        free(c->password_file);
+        free(c->token_file);
+        free(c->password_credential);
+        free(c->token_credential);
+        free(c->package);
+        free(c->app_label);
+        free(c->job_module);
+        free(c->job_grouping);
+        strv_free(c->jobs);
+        strv_free(c->panels);
+        free(c);
+        return NULL;
+}
+
+typedef struct ParseState {
+        Config *config;
+        char *error; /* first error, without file:line */
+        int r;
+} ParseState;
+
+static int handler(void *userdata, const char *section, const char *key, const char *value)
+{
+        ParseState *s = userdata;
+        char *error = NULL;
+        int r;
+
+        if (!key) /* a bare section header */
+                return 1;
+        if (s->error) /* keep the first error; inih goes on and keeps its line */
+                return 1;
+
+        for (size_t i = 0; i < ELEMENTSOF(refused_secret_keys); i++)
+                if (streq(key, refused_secret_keys[i])) {
+                        s->error = strjoin_printf("[%s] %s=: secrets are not accepted in the configuration; use %s-file= or a systemd credential", section, key, key);
+                        s->r = -EPERM;
+                        return 0;
+                }
+
+        for (size_t i = 0; i < ELEMENTSOF(config_table); i++) {
+                const ConfigKey *k = &config_table[i];
+
+                if (!streq(k->section, section) || !streq(k->key, key))
+                        continue;
+                r = k->parse(s->config, (uint8_t *)s->config + k->offset, value, &error);
+                if (r < 0) {
+                        s->error = strjoin_printf("[%s] %s=: %s", section, key, error ?: strerror(-r));
+                        free(error);
+                        s->r = r;
+                        return 0;
+                }
+                return 1;
+        }
+
+        for (size_t i = 0; i < ELEMENTSOF(config_table); i++)
+                if (streq(config_table[i].section, section)) {
+                        s->error = strjoin_printf("unknown key '%s' in section [%s]", key, section);
+                        s->r = -EINVAL;
+                        return 0;
+                }
+        s->error = strjoin_printf("unknown section [%s]", section);
+        s->r = -EINVAL;
+        return 0;
+}
+
+int config_load(Config *c, const char *path, char **ret_error)
+{
+        ParseState s = { .config = c };
+        FILE *f;
+        int line;
+
+        f = fopen(path, "re");
+        if (!f) {
+                int r = -errno;
+
+                if (ret_error)
+                        *ret_error = strjoin_printf("%s: cannot open: %s", path, strerror(-r));
+                return r;
+        }
+        line = ini_parse_file(f, handler, &s);
+        fclose(f);
+
+        if (line == 0)
+                return 0;
+        if (ret_error) {
+                if (s.error)
+                        *ret_error = strjoin_printf("%s:%d: %s", path, line, s.error);
+                else if (line > 0)
+                        *ret_error = strjoin_printf("%s:%d: syntax error (expected [section] or key = value)", path, line);
+                else
+                        *ret_error = strjoin_printf("%s: cannot parse: out of memory", path);
+        }
+        free(s.error);
+        return s.r < 0 ? s.r : -EBADMSG;
+}
+
+/* <venv>/bin/nautobot-server → the single <venv>/lib/python3.N/site-packages. */
+static int derive_site_packages(const char *server, char **ret)
+{
+        _cleanup_free_ char *copy = NULL, *pattern = NULL;
+        glob_t g = {};
+        char *venv;
+        int r;
+
+        copy = strdup(server);
+        if (!copy)
+                return -ENOMEM;
+        venv = dirname(dirname(copy));
+        pattern = strjoin_printf("%s/lib/python3*/site-packages", venv);
+        if (!pattern)
+                return -ENOMEM;
+        r = glob(pattern, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g);
+        if (r == GLOB_NOMATCH || (r == 0 && g.gl_pathc != 1)) {
+                r = r == 0 ? -ENOTUNIQ : -ENOENT;
+                globfree(&g);
+                return r;
+        }
+        if (r != 0)
+                return -EIO;
+        *ret = strdup(g.gl_pathv[0]);
+        globfree(&g);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int config_finalize(Config *c, char **ret_error)
+{
+        int r;
+
+        if (!c->site_packages && c->server) {
+                r = derive_site_packages(c->server, &c->site_packages);
+                if (r == -ENOMEM)
+                        return r;
+                /* Not fatal: the version is then reported as unknown, with the reason. */
+        }
+        if (!c->job_module && c->app_label) {
+                c->job_module = strjoin_printf("%s.jobs", c->app_label);
+                if (!c->job_module)
+                        return -ENOMEM;
+        }
+        if (!c->package || !c->app_label) {
+                if (ret_error)
+                        *ret_error = strdup("[package] name= and app-label= must not be empty");
+                return -EINVAL;
+        }
+        for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
+                if (c->enabled[i])
+                        return 0;
+        if (ret_error)
+                *ret_error = strdup("[checks] enable= names no check");
+        return -EINVAL;
+}
+
+static void dump_value(const Config *c, const ConfigKey *k, FILE *f)
+{
+        const void *field = (const uint8_t *)c + k->offset;
+
+        if (k->parse == parse_string || k->parse == parse_path || k->parse == parse_url)
+                fprintf(f, "%s", strempty(*(char *const *)field));
+        else if (k->parse == parse_seconds) {
+                uint64_t u = *(const uint64_t *)field;
+
+                if (u % USEC_PER_SEC == 0)
+                        fprintf(f, "%" PRIu64 "s", u / USEC_PER_SEC);
+                else
+                        fprintf(f, "%" PRIu64 "ms", u / USEC_PER_MSEC);
+        }
+        else if (k->parse == parse_bool)
+                fprintf(f, "%s", *(const bool *)field ? "yes" : "no");
+        else if (k->parse == parse_size)
+                fprintf(f, "%zu", *(const size_t *)field);
+        else if (k->parse == parse_list) {
+                char *const *l = *(char **const *)field;
+
+                for (size_t i = 0; l && l[i]; i++)
+                        fprintf(f, "%s%s", i > 0 ? ", " : "", l[i]);
+        } else if (k->parse == parse_checks) {
+                bool first = true;
+
+                for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
+                        if (c->enabled[i]) {
+                                fprintf(f, "%s%s", first ? "" : ", ", check_id_to_string(i));
+                                first = false;
+                        }
+        }
+}
+
+int config_dump(const Config *c, FILE *f)
+{
+        const char *section = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(config_table); i++) {
+                const ConfigKey *k = &config_table[i];
+
+                if (!streq_ptr(section, k->section)) {
+                        fprintf(f, "%s[%s]\n", section ? "\n" : "", k->section);
+                        section = k->section;
+                }
+                fprintf(f, "%s = ", k->key);
+                dump_value(c, k, f);
+                fprintf(f, "\n");
+        }
+        fflush(f);
+        return ferror(f) ? -EIO : 0;
+}
+
+int config_read_secret(const char *path, const char *credential, char **ret, char **ret_source)
+{
+        _cleanup_free_ char *cpath = NULL, *data = NULL;
+        const char *dir = getenv("CREDENTIALS_DIRECTORY"), *source = NULL;
+        size_t len;
+        int r;
+
+        if (!isempty(dir) && !isempty(credential) && !strchr(credential, '/')) {
+                cpath = strjoin_printf("%s/%s", dir, credential);
+                if (!cpath)
+                        return -ENOMEM;
+                if (access(cpath, F_OK) == 0)
+                        source = cpath;
+        }
+        if (!source)
+                source = path;
+        if (!source)
+                return -ENOKEY;
+        if (ret_source) {
+                *ret_source = strdup(source);
+                if (!*ret_source)
+                        return -ENOMEM;
+        }
+
+        r = read_file_bounded(source, SECRET_MAX, &data, &len);
+        if (r < 0)
+                return r;
+        if (len > 0 && data[len - 1] == '\n')
+                data[--len] = 0;
+        if (len > 0 && data[len - 1] == '\r')
+                data[--len] = 0;
+        if (len == 0)
+                return -ENODATA;
+        for (size_t i = 0; i < len; i++)
+                if ((unsigned char)data[i] < 0x20 || data[i] == 0x7f)
+                        return -EBADMSG;
+        *ret = TAKE_PTR(data);
+        return 0;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The configuration: one INI file, parsed by a table of known keys. Unknown
+ * sections or keys are errors reported as file:line. Secrets are never part of
+ * the text, only paths to files (or systemd credentials) holding them.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util.h"
+
+typedef enum CheckId {
+        CHECK_ID_SYSTEM,
+        CHECK_ID_MIGRATIONS,
+        CHECK_ID_JOBS,
+        CHECK_ID_PANELS,
+        _CHECK_ID_MAX,
+} CheckId;
+
+const char *check_id_to_string(CheckId id);
+int check_id_from_string(const char *s); /* a CheckId, or -1 when unknown */
+
+typedef struct Config {
+        /* [nautobot] */
+        char *server;           /* path of nautobot-server */
+        char *root;             /* NAUTOBOT_ROOT for the child */
+        char *nautobot_config;  /* NAUTOBOT_CONFIG for the child */
+        char *environment_file; /* KEY=VALUE lines for the child */
+        char *site_packages;    /* where the watched package's dist-info lives */
+        uint64_t command_timeout_usec;
+        char *url; /* base URL of the web UI, without trailing slash */
+        uint64_t http_timeout_usec;
+        bool tls_verify;
+        char *ca_file;
+
+        /* [credentials] */
+        char *username;
+        char *password_file;
+        char *token_file;
+        char *password_credential; /* name under $CREDENTIALS_DIRECTORY */
+        char *token_credential;
+
+        /* [package] */
+        char *package;
+        char *app_label;
+        char *job_module;
+        char *job_grouping;
+        char **jobs;   /* expected Job class names */
+        char **panels; /* expected home page panel titles */
+
+        /* [checks] */
+        bool enabled[_CHECK_ID_MAX];
+        size_t output_max; /* bytes captured per child stream */
+} Config;
+
+/* Returns a configuration holding the defaults. */
+int config_new(Config **ret);
+Config *config_free(Config *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Config *, config_free);
+
+/*
+ * Parses 'path' over the defaults in 'c'. On failure returns a negative errno
+ * and, when ret_error is given, a message "path:line: reason".
+ */
+int config_load(Config *c, const char *path, char **ret_error);
+
+/* Fills in what can be derived (site-packages from the server path, job module). */
+int config_finalize(Config *c, char **ret_error);
+
+/* Writes the effective configuration as INI text. Secrets are never printed. */
+int config_dump(const Config *c, FILE *f);
+
+/*
+ * Reads a secret: $CREDENTIALS_DIRECTORY/<credential> when that exists, else
+ * 'path'. At most 4 KiB, one trailing newline stripped, no other control
+ * characters. -ENOKEY when neither is configured.
+ */
+int config_read_secret(const char *path, const char *credential, char **ret, char **ret_source);

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Reading installed package versions from *.dist-info/METADATA. See metadata.h.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+
+#include "metadata.h"
+
+DistInfo *dist_info_free(DistInfo *d)
+{
+        if (!d)
+                return NULL;
+        free(d->name);
+        free(d->version);
+        free(d->path);
+        free(d);
+        return NULL;
+}
+
+char *python_name_normalize(const char *name)
+{
+        char *r = malloc(strlen(name) + 1), *p = r;
+
+        if (!r)
+                return NULL;
+        for (const char *s = name; *s; s++) {
+                if (*s == '-' || *s == '_' || *s == '.') {
+                        if (p == r || p[-1] != '-')
+                                *p++ = '-';
+                } else
+                        *p++ = (char)tolower((unsigned char)*s);
+        }
+        *p = 0;
+        return r;
+}
+
+static bool version_valid(const char *v)
+{
+        /* PEP 440 versions use a small alphabet; anything else is not one. */
+        if (isempty(v) || strlen(v) > 128)
+                return false;
+        for (const char *p = v; *p; p++)
+                if (!isalnum((unsigned char)*p) && !strchr(".+-_!", *p))
+                        return false;
+        return true;
+}
+
+int metadata_parse(const char *text, char **ret_name, char **ret_version)
+{
+        _cleanup_free_ char *name = NULL, *version = NULL;
+        const char *p = text;
+
+        while (*p) {
+                const char *eol = strchrnul(p, '\n'), *v;
+                size_t n = (size_t)(eol - p);
+                char **field = NULL;
+
+                if (n == 0 || (n == 1 && *p == '\r'))
+                        break; /* end of headers; the body is the description */
+                if (strncasecmp(p, "Name:", 5) == 0) {
+                        field = &name;
+                        v = p + 5;
+                } else if (strncasecmp(p, "Version:", 8) == 0) {
+                        field = &version;
+                        v = p + 8;
+                }
+                if (field && !*field) {
+                        while (v < eol && (*v == ' ' || *v == '\t'))
+                                v++;
+                        n = (size_t)(eol - v);
+                        while (n > 0 && isspace((unsigned char)v[n - 1]))
+                                n--;
+                        *field = strndup(v, n);
+                        if (!*field)
+                                return -ENOMEM;
+                }
+                p = *eol ? eol + 1 : eol;
+        }
+        if (isempty(name) || !version_valid(version))
+                return -EBADMSG;
+        *ret_name = TAKE_PTR(name);
+        *ret_version = TAKE_PTR(version);
+        return 0;
+}
+
+/* Is 'entry' "<name>-<version>.dist-info" for the normalised name? */
+static bool dist_info_matches(const char *entry, const char *normalized)
+{
+        _cleanup_free_ char *prefix = NULL, *n = NULL;
+        const char *dash;
+
+        if (!endswith(entry, ".dist-info"))
+                return false;
+        /* Distribution names in the folder never contain '-' (it is escaped to '_'). */
+        dash = strchr(entry, '-');
+        if (!dash)
+                return false;
+        prefix = strndup(entry, (size_t)(dash - entry));
+        if (!prefix)
+                return false;
+        n = python_name_normalize(prefix);
+        return n && streq(n, normalized);
+}
+
+int dist_info_find(const char *site_packages, const char *name, DistInfo **ret,
+                   char ***ret_conflicts)
+{
+        _cleanup_strv_free_ char **found = NULL;
+        _cleanup_free_ char *normalized = NULL, *text = NULL, *mpath = NULL;
+        _cleanup_(dist_info_freep) DistInfo *d = NULL;
+        DIR *dir;
+        struct dirent *de;
+        int r = 0;
+
+        normalized = python_name_normalize(name);
+        if (!normalized)
+                return -ENOMEM;
+        dir = opendir(site_packages);
+        if (!dir)
+                return -errno;
+        while ((errno = 0, de = readdir(dir))) {
+                if (!dist_info_matches(de->d_name, normalized))
+                        continue;
+                r = strv_push(&found, strjoin_printf("%s/%s", site_packages, de->d_name));
+                if (r < 0)
+                        break;
+        }
+        if (r == 0 && errno != 0)
+                r = -errno;
+        closedir(dir);
+        if (r < 0)
+                return r;
+
+        if (strv_length(found) == 0)
+                return -ENOENT;
+        if (strv_length(found) > 1) {
+                if (ret_conflicts)
+                        *ret_conflicts = TAKE_PTR(found);
+                return -ENOTUNIQ;
+        }
+
+        mpath = strjoin_printf("%s/METADATA", found[0]);
+        if (!mpath)
+                return -ENOMEM;
+        r = read_file_bounded(mpath, METADATA_SIZE_MAX, &text, NULL);
+        if (r < 0)
+                return r;
+
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        r = metadata_parse(text, &d->name, &d->version);
+        if (r < 0)
+                return r;
+        d->path = TAKE_PTR(found[0]);
+        *ret = TAKE_PTR(d);
+        return 0;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Installed Python distributions: finds <name>-<version>.dist-info under a
+ * site-packages directory and reads Name and Version from its METADATA.
+ */
+#pragma once
+
+#include "util.h"
+
+#define METADATA_SIZE_MAX (4 * 1024 * 1024) /* the body carries the README */
+
+typedef struct DistInfo {
+        char *name;    /* as METADATA spells it */
+        char *version; /* as METADATA spells it */
+        char *path;    /* the .dist-info directory */
+} DistInfo;
+
+DistInfo *dist_info_free(DistInfo *d);
+DEFINE_TRIVIAL_CLEANUP_FUNC(DistInfo *, dist_info_free);
+
+/* PEP 503 normalisation: lower case, runs of "-_." become one '-'. */
+char *python_name_normalize(const char *name);
+
+/*
+ * Parses METADATA text (RFC 822 headers up to the first empty line).
+ * -EBADMSG when Name or Version is missing or malformed.
+ */
+int metadata_parse(const char *text, char **ret_name, char **ret_version);
+
+/*
+ * Finds the dist-info of 'name' under 'site_packages' and reads it.
+ * -ENOENT: not installed; -ENOTUNIQ: more than one dist-info (an install in
+ * progress or a broken one; the paths are returned in *ret_conflicts when given).
+ */
+int dist_info_find(const char *site_packages, const char *name, DistInfo **ret,
+                   char ***ret_conflicts);

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * HTML parsing for the panels and login checks. libxml2 builds the tree (it
+ * copes with real-world HTML in recover mode); this file only walks it,
+ * iteratively, so a deeply nested page cannot exhaust the stack.
+ */
+#include <ctype.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
+
+#include "parse-html.h"
+
+#define HTML_SIZE_MAX (16 * 1024 * 1024)
+#define HTML_PARSE_FLAGS                                                                           \
+        (HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET |       \
+         HTML_PARSE_NOBLANKS | HTML_PARSE_COMPACT)
+
+/* Error messages Django and Nautobot's templates put on a failed login. */
+static const char *const error_classes[] = { "alert-danger", "errornote", "errorlist",
+                                             "invalid-feedback", "alert-error" };
+
+static htmlDocPtr parse(const char *html, size_t len)
+{
+        if (len > HTML_SIZE_MAX || len > INT32_MAX)
+                return NULL;
+        return htmlReadMemory(html, (int)len, NULL, "UTF-8", HTML_PARSE_FLAGS);
+}
+
+/* Depth-first successor of n within the subtree of root, or NULL. */
+static xmlNodePtr next_node(xmlNodePtr n, xmlNodePtr root, bool descend)
+{
+        if (descend && n->children)
+                return n->children;
+        while (n && n != root) {
+                if (n->next)
+                        return n->next;
+                n = n->parent;
+        }
+        return NULL;
+}
+
+static bool is_element(xmlNodePtr n, const char *name)
+{
+        return n->type == XML_ELEMENT_NODE && xmlStrcasecmp(n->name, BAD_CAST name) == 0;
+}
+
+static char *attr(xmlNodePtr n, const char *name)
+{
+        xmlChar *v = xmlGetProp(n, BAD_CAST name);
+        char *r;
+
+        if (!v)
+                return NULL;
+        r = strdup((const char *)v);
+        xmlFree(v);
+        return r;
+}
+
+static bool has_class(xmlNodePtr n, const char *cls)
+{
+        _cleanup_free_ char *c = attr(n, "class");
+        size_t l = strlen(cls);
+
+        for (const char *p = c; p && *p;) {
+                size_t w;
+
+                while (isspace((unsigned char)*p))
+                        p++;
+                w = strcspn(p, " \t\r\n\f");
+                if (w == l && strncmp(p, cls, l) == 0)
+                        return true;
+                p += w;
+        }
+        return false;
+}
+
+/* Text content with runs of white space folded to one space, trimmed. */
+static char *text_folded(xmlNodePtr n)
+{
+        xmlChar *t = xmlNodeGetContent(n);
+        char *r, *w;
+        bool space = false;
+
+        if (!t)
+                return strdup("");
+        r = w = malloc(strlen((const char *)t) + 1);
+        if (!r) {
+                xmlFree(t);
+                return NULL;
+        }
+        for (const char *p = (const char *)t; *p; p++) {
+                if (isspace((unsigned char)*p)) {
+                        space = w != r;
+                        continue;
+                }
+                if (space)
+                        *w++ = ' ';
+                space = false;
+                *w++ = *p;
+        }
+        *w = 0;
+        xmlFree(t);
+        return r;
+}
+
+/* The first descendant element of root matching name (and class, if given). */
+static xmlNodePtr find_first(xmlNodePtr root, const char *name, const char *cls)
+{
+        for (xmlNodePtr n = root->children; n; n = next_node(n, root, true))
+                if (is_element(n, name) && (!cls || has_class(n, cls)))
+                        return n;
+        return NULL;
+}
+
+HomePage *home_page_free(HomePage *h)
+{
+        if (!h)
+                return NULL;
+        for (size_t i = 0; i < h->n_panels; i++) {
+                free(h->panels[i].id);
+                free(h->panels[i].title);
+        }
+        free(h->panels);
+        free(h);
+        return NULL;
+}
+
+static bool is_login_form(xmlNodePtr form)
+{
+        for (xmlNodePtr n = form->children; n; n = next_node(n, form, true)) {
+                _cleanup_free_ char *type = NULL, *name = NULL;
+
+                if (!is_element(n, "input"))
+                        continue;
+                type = attr(n, "type");
+                name = attr(n, "name");
+                if (streq_ptr(type, "password") || streq_ptr(name, "password"))
+                        return true;
+        }
+        return false;
+}
+
+int html_parse_home(const char *html, size_t len, HomePage **ret)
+{
+        _cleanup_(home_page_freep) HomePage *h = NULL;
+        xmlNodePtr root;
+        htmlDocPtr doc;
+        int r = 0;
+
+        doc = parse(html, len);
+        if (!doc)
+                return -EBADMSG;
+        root = xmlDocGetRootElement(doc);
+        h = calloc(1, sizeof(*h));
+        if (!h) {
+                xmlFreeDoc(doc);
+                return -ENOMEM;
+        }
+        for (xmlNodePtr n = root; n && r >= 0; n = next_node(n, root, true)) {
+                xmlNodePtr header, strong;
+                Panel *p;
+
+                if (is_element(n, "form") && is_login_form(n))
+                        h->login_form = true;
+                if (!is_element(n, "div") || !has_class(n, "card") || !has_class(n, "nb-draggable"))
+                        continue;
+                if (h->n_panels >= HTML_PANELS_MAX) {
+                        r = -E2BIG;
+                        break;
+                }
+                p = realloc(h->panels, sizeof(Panel) * (h->n_panels + 1));
+                if (!p) {
+                        r = -ENOMEM;
+                        break;
+                }
+                h->panels = p;
+                p = &h->panels[h->n_panels++];
+                *p = (Panel){ .id = attr(n, "id") };
+                header = find_first(n, "div", "card-header");
+                strong = header ? find_first(header, "strong", NULL) : NULL;
+                p->title = strong ? text_folded(strong) : NULL;
+                if ((!p->id && xmlHasProp(n, BAD_CAST "id")) ||
+                    (strong && !p->title))
+                        r = -ENOMEM;
+        }
+        xmlFreeDoc(doc);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(h);
+        return 0;
+}
+
+const Panel *home_page_find(const HomePage *h, const char *title)
+{
+        for (size_t i = 0; i < h->n_panels; i++)
+                if (streq_ptr(h->panels[i].title, title))
+                        return &h->panels[i];
+        return NULL;
+}
+
+LoginPage *login_page_free(LoginPage *l)
+{
+        if (!l)
+                return NULL;
+        free(l->csrf_token);
+        free(l->error);
+        free(l);
+        return NULL;
+}
+
+int html_parse_login(const char *html, size_t len, LoginPage **ret)
+{
+        _cleanup_(login_page_freep) LoginPage *l = NULL;
+        xmlNodePtr root;
+        htmlDocPtr doc;
+        int r = 0;
+
+        doc = parse(html, len);
+        if (!doc)
+                return -EBADMSG;
+        root = xmlDocGetRootElement(doc);
+        l = calloc(1, sizeof(*l));
+        if (!l) {
+                xmlFreeDoc(doc);
+                return -ENOMEM;
+        }
+        for (xmlNodePtr n = root; n && r >= 0; n = next_node(n, root, true)) {
+                if (is_element(n, "form") && !l->has_form && is_login_form(n)) {
+                        l->has_form = true;
+                        for (xmlNodePtr i = n->children; i; i = next_node(i, n, true)) {
+                                _cleanup_free_ char *name = NULL;
+
+                                if (!is_element(i, "input"))
+                                        continue;
+                                name = attr(i, "name");
+                                if (streq_ptr(name, "csrfmiddlewaretoken")) {
+                                        l->csrf_token = attr(i, "value");
+                                        break;
+                                }
+                        }
+                }
+                if (n->type == XML_ELEMENT_NODE && !l->error)
+                        for (size_t k = 0; k < ELEMENTSOF(error_classes); k++)
+                                if (has_class(n, error_classes[k])) {
+                                        l->error = text_folded(n);
+                                        if (!l->error)
+                                                r = -ENOMEM;
+                                        else if (isempty(l->error))
+                                                l->error = mfree(l->error);
+                                        break;
+                                }
+        }
+        xmlFreeDoc(doc);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        return 0;
+}

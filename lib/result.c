@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Check results. See result.h.
+ */
+#include <stdio.h>
+
+#include "result.h"
+
+static const char *const state_table[_CHECK_STATE_MAX] = {
+        [CHECK_PASS] = "pass",
+        [CHECK_FAIL] = "fail",
+        [CHECK_ERROR] = "error",
+        [CHECK_SKIPPED] = "skipped",
+};
+
+const char *check_state_to_string(CheckState s)
+{
+        return s >= 0 && s < _CHECK_STATE_MAX ? state_table[s] : NULL;
+}
+
+int check_result_new(CheckResult **ret, const char *check)
+{
+        CheckResult *r;
+
+        r = calloc(1, sizeof(*r));
+        if (!r)
+                return -ENOMEM;
+        r->check = strdup(check);
+        if (!r->check) {
+                free(r);
+                return -ENOMEM;
+        }
+        r->state = CHECK_ERROR;
+        *ret = r;
+        return 0;
+}
+
+CheckResult *check_result_free(CheckResult *r)
+{
+        if (!r)
+                return NULL;
+        free(r->check);
+        free(r->reason);
+        free(r->evidence);
+        strv_free(r->findings);
+        free(r);
+        return NULL;
+}
+
+static char *vformat_bounded(const char *fmt, va_list ap)
+{
+        char *s;
+
+        if (vasprintf(&s, fmt, ap) < 0)
+                return NULL;
+        if (strlen(s) > RESULT_REASON_MAX)
+                strcpy(s + RESULT_REASON_MAX - 3, "...");
+        return s;
+}
+
+int check_result_set(CheckResult *r, CheckState state, const char *fmt, ...)
+{
+        va_list ap;
+        char *s;
+
+        va_start(ap, fmt);
+        s = vformat_bounded(fmt, ap);
+        va_end(ap);
+        if (!s)
+                return -ENOMEM;
+        free(r->reason);
+        r->reason = s;
+        r->state = state;
+        return 0;
+}
+
+int check_result_set_evidence(CheckResult *r, const char *text)
+{
+        size_t l = strlen(text);
+
+        if (l > RESULT_EVIDENCE_MAX)
+                text += l - RESULT_EVIDENCE_MAX;
+        return free_and_strdup(&r->evidence, text);
+}
+
+int check_result_add_finding(CheckResult *r, const char *fmt, ...)
+{
+        va_list ap;
+        char *s;
+
+        if (strv_length(r->findings) >= RESULT_FINDINGS_MAX)
+                return 0; /* the first ones are the ones worth reading */
+        va_start(ap, fmt);
+        s = vformat_bounded(fmt, ap);
+        va_end(ap);
+        if (!s)
+                return -ENOMEM;
+        return strv_push(&r->findings, s);
+}

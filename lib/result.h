@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The outcome of one check: a state, one line of reason, bounded evidence and
+ * findings (facts worth an admin's attention that do not change the state).
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "util.h"
+
+typedef enum CheckState {
+        CHECK_PASS,
+        CHECK_FAIL,
+        CHECK_ERROR,   /* the check could not run to a verdict */
+        CHECK_SKIPPED, /* not configured or disabled */
+        _CHECK_STATE_MAX,
+} CheckState;
+
+/* Hard limits, so one chatty server cannot make a report unbounded. */
+#define RESULT_REASON_MAX 1024
+#define RESULT_EVIDENCE_MAX 8192
+#define RESULT_FINDINGS_MAX 32
+
+typedef struct CheckResult {
+        char *check; /* "system", "migrations", "jobs", "panels" */
+        CheckState state;
+        char *reason;
+        char *evidence;
+        char **findings;
+        uint64_t duration_usec;
+} CheckResult;
+
+const char *check_state_to_string(CheckState s);
+
+int check_result_new(CheckResult **ret, const char *check);
+CheckResult *check_result_free(CheckResult *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(CheckResult *, check_result_free);
+
+/* Sets state and reason (printf-style, cut at RESULT_REASON_MAX). */
+int check_result_set(CheckResult *r, CheckState state, const char *fmt, ...) _printf_(3, 4);
+/* Replaces the evidence text, cut to its last RESULT_EVIDENCE_MAX bytes. */
+int check_result_set_evidence(CheckResult *r, const char *text);
+int check_result_add_finding(CheckResult *r, const char *fmt, ...) _printf_(2, 3);

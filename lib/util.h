@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Small helpers shared by every module: cleanup attributes, string vectors,
+ * a bounded byte buffer and time/number parsing. Nothing here logs.
+ */
+#pragma once
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _unused_ __attribute__((unused))
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+#define USEC_PER_SEC ((uint64_t)1000000)
+#define USEC_PER_MSEC ((uint64_t)1000)
+
+static inline void freep(void *p)
+{
+        free(*(void **)p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+static inline void closep(int *fd)
+{
+        if (*fd >= 0) {
+                int saved = errno;
+                close(*fd);
+                errno = saved;
+        }
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+/* Hands ownership over: returns *p and clears it, so the cleanup does nothing. */
+#define TAKE_PTR(p)                                                                                \
+        ({                                                                                         \
+                __typeof__(p) _p = (p);                                                            \
+                (p) = NULL;                                                                        \
+                _p;                                                                                \
+        })
+#define TAKE_FD(fd)                                                                                \
+        ({                                                                                         \
+                int _fd = (fd);                                                                    \
+                (fd) = -1;                                                                         \
+                _fd;                                                                               \
+        })
+
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                    \
+        static inline void func##p(type *p)                                                        \
+        {                                                                                          \
+                if (*p)                                                                            \
+                        func(*p);                                                                  \
+        }
+
+static inline void *mfree(void *p)
+{
+        free(p);
+        return NULL;
+}
+
+static inline bool streq(const char *a, const char *b)
+{
+        return strcmp(a, b) == 0;
+}
+
+static inline bool streq_ptr(const char *a, const char *b)
+{
+        if (!a || !b)
+                return a == b;
+        return streq(a, b);
+}
+
+static inline bool isempty(const char *s)
+{
+        return !s || !*s;
+}
+
+static inline const char *strempty(const char *s)
+{
+        return s ?: "";
+}
+
+/* Returns a pointer behind the prefix when s starts with it, NULL otherwise. */
+static inline const char *startswith(const char *s, const char *prefix)
+{
+        size_t l = strlen(prefix);
+
+        return strncmp(s, prefix, l) == 0 ? s + l : NULL;
+}
+
+bool endswith(const char *s, const char *suffix);
+
+/* Copies src into *dst (freeing the old value); NULL clears it. */
+int free_and_strdup(char **dst, const char *src);
+
+char *strjoin_printf(const char *fmt, ...) _printf_(1, 2);
+
+/* Removes leading and trailing white space in place and returns s. */
+char *strstrip(char *s);
+
+/* NULL-terminated string vectors. */
+#define STRV_FOREACH(s, l) for (char **s = (l); s && *s; s++)
+size_t strv_length(char *const *l);
+char **strv_free(char **l);
+int strv_push(char ***l, char *value); /* takes value, even on failure */
+int strv_extend(char ***l, const char *value);
+bool strv_contains(char *const *l, const char *value);
+char *strv_join(char *const *l, const char *sep);
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
+
+/*
+ * A growable byte buffer with a hard limit. Appending past the limit keeps
+ * what fits and sets 'truncated'; the data is always NUL-terminated.
+ */
+typedef struct Buf {
+        char *data;
+        size_t len;
+        size_t max;
+        bool truncated;
+} Buf;
+
+void buf_init(Buf *b, size_t max);
+void buf_done(Buf *b);
+int buf_append(Buf *b, const void *p, size_t n);
+int buf_printf(Buf *b, const char *fmt, ...) _printf_(2, 3);
+/* Returns the last 'lines' lines of the buffer (a pointer into it). */
+const char *buf_tail_lines(const Buf *b, unsigned lines);
+
+/* Text helpers for evidence: the last 'lines' lines of s (pointer into s). */
+const char *str_tail_lines(const char *s, unsigned lines);
+
+/* Reads a whole regular file of at most 'max' bytes; -EFBIG when larger. */
+int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len);
+
+/* Parses "30", "30s", "500ms", "2min" into microseconds. */
+int parse_duration(const char *s, uint64_t *ret);
+int parse_boolean(const char *s); /* 1, 0 or -EINVAL */
+
+uint64_t now_usec(void); /* CLOCK_MONOTONIC */

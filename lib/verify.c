@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A verification run. See verify.h. Everything a check needs is prepared
+ * here once, and what cannot be prepared (an unreadable secret, a broken
+ * environment file) turns into that check's error, not a failed run.
+ */
+#include <libgen.h>
+
+#include "check.h"
+#include "envfile.h"
+#include "metadata.h"
+#include "verify.h"
+
+struct Verify {
+        sd_event *event;
+        const Config *config;
+        HttpClient *http;
+        CheckEnv env;
+        char *child_env_error;
+        char *password;
+        char *password_error;
+        char *token;
+        char *token_error;
+        char *version;
+        char *version_error;
+        Check checks[_CHECK_ID_MAX];
+        size_t n_running;
+        uint64_t start_usec;
+        uint64_t end_usec;
+        const VerifyCallbacks *cb;
+        void *userdata;
+};
+
+static void wipe_free(char *s)
+{
+        if (s) {
+                explicit_bzero(s, strlen(s));
+                free(s);
+        }
+}
+
+Verify *verify_free(Verify *v)
+{
+        if (!v)
+                return NULL;
+        for (CheckId i = 0; i < _CHECK_ID_MAX; i++) {
+                Check *c = &v->checks[i];
+
+                if (c->state && c->state_free)
+                        c->state_free(c->state);
+                check_result_free(c->result);
+        }
+        http_client_free(v->http);
+        strv_free(v->env.child_env);
+        free(v->child_env_error);
+        wipe_free(v->password);
+        free(v->password_error);
+        wipe_free(v->token);
+        free(v->token_error);
+        free(v->version);
+        free(v->version_error);
+        sd_event_unref(v->event);
+        free(v);
+        return NULL;
+}
+
+static int build_child_env(Verify *v)
+{
+        const Config *c = v->config;
+        _cleanup_strv_free_ char **env = NULL;
+        _cleanup_free_ char *bindir = NULL, *path = NULL;
+        unsigned line = 0;
+        int r;
+
+        bindir = strdup(c->server);
+        if (!bindir)
+                return -ENOMEM;
+        path = strjoin_printf("%s:/usr/local/bin:/usr/bin:/bin", dirname(bindir));
+        if (!path)
+                return -ENOMEM;
+        /* A scrubbed environment: nothing of ours leaks into nautobot-server. */
+        if ((r = env_set(&env, "PATH", path)) < 0 || (r = env_set(&env, "LANG", "C.UTF-8")) < 0 ||
+            (r = env_set(&env, "PYTHONUNBUFFERED", "1")) < 0 ||
+            (r = env_set(&env, "PYTHONDONTWRITEBYTECODE", "1")) < 0 ||
+            (r = env_set(&env, "HOME", c->root ?: "/")) < 0)
+                return r;
+        if (c->environment_file) {
+                r = envfile_load(c->environment_file, &env, &line);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        v->child_env_error = line > 0 ? strjoin_printf("environment file %s:%u: not a KEY=VALUE line", c->environment_file, line)
+                                                      : strjoin_printf("cannot read environment file '%s': %s", c->environment_file, strerror(-r));
+                        return v->child_env_error ? 0 : -ENOMEM;
+                }
+        }
+        /* What the configuration says explicitly wins over the file. */
+        if (c->root && (r = env_set(&env, "NAUTOBOT_ROOT", c->root)) < 0)
+                return r;
+        if (c->nautobot_config && (r = env_set(&env, "NAUTOBOT_CONFIG", c->nautobot_config)) < 0)
+                return r;
+        v->env.child_env = TAKE_PTR(env);
+        return 0;
+}
+
+static int load_secret(const char *path, const char *credential, const char *what, char **ret,
+                       char **ret_error)
+{
+        _cleanup_free_ char *source = NULL;
+        int r;
+
+        r = config_read_secret(path, credential, ret, &source);
+        if (r == -ENOKEY || r == -ENOMEM)
+                return r == -ENOMEM ? r : 0;
+        if (r < 0) {
+                *ret_error = strjoin_printf("cannot read the %s from '%s': %s", what, strempty(source),
+                                            r == -ENODATA   ? "the file is empty"
+                                            : r == -EBADMSG ? "it holds control characters or more than one line"
+                                            : r == -EFBIG   ? "the file is larger than 4 KiB"
+                                                            : strerror(-r));
+                return *ret_error ? 0 : -ENOMEM;
+        }
+        return 0;
+}
+
+static int read_version(Verify *v)
+{
+        const Config *c = v->config;
+        _cleanup_(dist_info_freep) DistInfo *d = NULL;
+        _cleanup_strv_free_ char **conflicts = NULL;
+        _cleanup_free_ char *list = NULL;
+        int r;
+
+        if (!c->site_packages) {
+                v->version_error = strjoin_printf("site-packages is not configured and cannot be derived from '%s'", c->server);
+                return v->version_error ? 0 : -ENOMEM;
+        }
+        r = dist_info_find(c->site_packages, c->package, &d, &conflicts);
+        if (r == -ENOMEM)
+                return r;
+        if (r == -ENOTUNIQ) {
+                list = strv_join(conflicts, ", ");
+                v->version_error = strjoin_printf("more than one dist-info for %s in %s (an install in progress, or a broken one): %s", c->package, c->site_packages, strempty(list));
+        } else if (r == -ENOENT)
+                v->version_error = strjoin_printf("%s is not installed in %s", c->package, c->site_packages);
+        else if (r == -EBADMSG)
+                v->version_error = strjoin_printf("the METADATA of %s in %s has no valid Name/Version", c->package, c->site_packages);
+        else if (r < 0)
+                v->version_error = strjoin_printf("cannot read the dist-info of %s in %s: %s", c->package, c->site_packages, strerror(-r));
+        else {
+                v->version = TAKE_PTR(d->version);
+                return 0;
+        }
+        return v->version_error ? 0 : -ENOMEM;
+}
+
+int verify_new(Verify **ret, sd_event *e, const Config *config)
+{
+        _cleanup_(verify_freep) Verify *v = NULL;
+        int r;
+
+        v = calloc(1, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        v->event = sd_event_ref(e);
+        v->config = config;
+        r = http_client_new(&v->http, e);
+        if (r < 0)
+                return r;
+        if ((r = build_child_env(v)) < 0 || (r = read_version(v)) < 0)
+                return r;
+        r = load_secret(config->password_file, config->password_credential, "web password", &v->password, &v->password_error);
+        if (r < 0)
+                return r;
+        r = load_secret(config->token_file, config->token_credential, "API token", &v->token, &v->token_error);
+        if (r < 0)
+                return r;
+
+        v->env = (CheckEnv){
+                .event = e,
+                .http = v->http,
+                .config = config,
+                .child_env = v->env.child_env,
+                .child_env_error = v->child_env_error,
+                .password = v->password,
+                .password_error = v->password_error,
+                .token = v->token,
+                .token_error = v->token_error,
+        };
+        for (CheckId i = 0; i < _CHECK_ID_MAX; i++) {
+                r = check_result_new(&v->checks[i].result, check_id_to_string(i));
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
+static void on_check_done(Check *c, void *userdata)
+{
+        Verify *v = userdata;
+
+        v->n_running--;
+        if (v->cb->check_done)
+                v->cb->check_done(v, c->result, v->userdata);
+        if (v->n_running == 0) {
+                v->end_usec = now_usec();
+                v->cb->all_done(v, v->userdata);
+        }
+}
+
+int verify_start(Verify *v, const VerifyCallbacks *cb, void *userdata)
+{
+        static int (*const start[_CHECK_ID_MAX])(Check *c) = {
+                [CHECK_ID_SYSTEM] = check_command_start,
+                [CHECK_ID_MIGRATIONS] = check_command_start,
+                [CHECK_ID_JOBS] = check_jobs_start,
+                [CHECK_ID_PANELS] = check_panels_start,
+        };
+        int r;
+
+        v->cb = cb;
+        v->userdata = userdata;
+        v->start_usec = now_usec();
+        /* Count them all first: a check may complete inside its start function. */
+        v->n_running = _CHECK_ID_MAX;
+        for (CheckId i = 0; i < _CHECK_ID_MAX; i++) {
+                Check *c = &v->checks[i];
+
+                c->id = i;
+                c->env = &v->env;
+                c->done = on_check_done;
+                c->userdata = v;
+                c->start_usec = now_usec();
+                if (!v->config->enabled[i]) {
+                        check_result_set(c->result, CHECK_SKIPPED, "disabled by [checks] enable=");
+                        check_complete(c);
+                        continue;
+                }
+                r = start[i](c);
+                if (r < 0 && !c->completed) {
+                        check_result_set(c->result, CHECK_ERROR, "cannot start: %s", strerror(-r));
+                        check_complete(c);
+                }
+        }
+        return 0;
+}
+
+void verify_abort(Verify *v, const char *reason)
+{
+        for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
+                check_abort(&v->checks[i], reason);
+}
+
+const char *verify_version(const Verify *v)
+{
+        return v->version;
+}
+
+const char *verify_version_error(const Verify *v)
+{
+        return v->version_error;
+}
+
+size_t verify_n_results(const Verify *v)
+{
+        (void)v;
+        return _CHECK_ID_MAX;
+}
+
+const CheckResult *verify_result(const Verify *v, size_t i)
+{
+        return i < _CHECK_ID_MAX ? v->checks[i].result : NULL;
+}
+
+size_t verify_n_running(const Verify *v)
+{
+        return v->n_running;
+}
+
+char *verify_running_names(const Verify *v)
+{
+        _cleanup_strv_free_ char **l = NULL;
+
+        for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
+                if (!v->checks[i].completed && strv_extend(&l, check_id_to_string(i)) < 0)
+                        return NULL;
+        return strv_join(l, ", ");
+}
+
+uint64_t verify_duration_usec(const Verify *v)
+{
+        return (v->end_usec ?: now_usec()) - v->start_usec;
+}
+
+CheckState verify_overall(const Verify *v)
+{
+        static const int rank[_CHECK_STATE_MAX] = {
+                [CHECK_PASS] = 0, [CHECK_SKIPPED] = 1, [CHECK_ERROR] = 2, [CHECK_FAIL] = 3,
+        };
+        CheckState worst = CHECK_PASS;
+
+        for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
+                if (rank[v->checks[i].result->state] > rank[worst])
+                        worst = v->checks[i].result->state;
+        return worst;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One verification run: reads the installed version of the watched package,
+ * prepares what the checks need (child environment, secrets, HTTP client) and
+ * runs every check concurrently on the given event loop.
+ */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "result.h"
+
+typedef struct Verify Verify;
+
+typedef struct VerifyCallbacks {
+        /* A check finished (its result is final). Optional. */
+        void (*check_done)(Verify *v, const CheckResult *r, void *userdata);
+        /* All checks finished. */
+        void (*all_done)(Verify *v, void *userdata);
+} VerifyCallbacks;
+
+/* 'config' must outlive the run. */
+int verify_new(Verify **ret, sd_event *e, const Config *config);
+Verify *verify_free(Verify *v); /* kills and reaps running children */
+DEFINE_TRIVIAL_CLEANUP_FUNC(Verify *, verify_free);
+
+int verify_start(Verify *v, const VerifyCallbacks *cb, void *userdata);
+
+/* Stops running checks; each becomes an error with 'reason'. */
+void verify_abort(Verify *v, const char *reason);
+
+const char *verify_version(const Verify *v);       /* NULL when unknown */
+const char *verify_version_error(const Verify *v); /* why unknown */
+size_t verify_n_results(const Verify *v);
+const CheckResult *verify_result(const Verify *v, size_t i);
+size_t verify_n_running(const Verify *v);
+/* The names of the running checks, joined with ", " (caller frees). */
+char *verify_running_names(const Verify *v);
+uint64_t verify_duration_usec(const Verify *v);
+
+/* The worst state over all results: fail > error > skipped > pass. */
+CheckState verify_overall(const Verify *v);

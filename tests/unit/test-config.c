@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Configuration parsing: defaults, errors with file:line, secrets, golden dumps. */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "test.h"
+
+static char *write_temp(const char *text)
+{
+        char *path = strdup("/tmp/nvd-test-config-XXXXXX");
+        int fd = mkstemp(path);
+
+        ASSERT(fd >= 0);
+        ASSERT(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+        close(fd);
+        return path;
+}
+
+/* Loads text, expects failure, returns the message (caller frees). */
+static char *load_error(const char *text)
+{
+        _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_free_ char *path = write_temp(text);
+        char *error = NULL;
+
+        ASSERT(config_new(&c) == 0);
+        ASSERT(config_load(c, path, &error) < 0);
+        ASSERT(error);
+        ASSERT(strstr(error, path) == error); /* starts with the file name */
+        unlink(path);
+        return error;
+}
+
+static void test_defaults(void)
+{
+        _cleanup_(config_freep) Config *c = NULL;
+
+        ASSERT(config_new(&c) == 0);
+        ASSERT_STREQ(c->package, "nautobot-contract-models");
+        ASSERT_STREQ(c->app_label, "nautobot_contract_models");
+        ASSERT(strv_length(c->jobs) == 7);
+        ASSERT(strv_contains(c->jobs, "MigrateContractLCMToContract"));
+        ASSERT(strv_length(c->panels) == 5);
+        ASSERT(c->enabled[CHECK_ID_PANELS]);
+        ASSERT(c->command_timeout_usec == 300 * USEC_PER_SEC);
+        ASSERT(config_finalize(c, NULL) == 0);
+        ASSERT_STREQ(c->job_module, "nautobot_contract_models.jobs");
+}
+
+static void test_errors(void)
+{
+        _cleanup_free_ char *e1 = NULL, *e2 = NULL, *e3 = NULL, *e4 = NULL, *e5 = NULL, *e6 = NULL, *e7 = NULL;
+
+        e1 = load_error("[nautobot]\nurl = http://x\nbogus = 1\n");
+        ASSERT(strstr(e1, ":3: unknown key 'bogus' in section [nautobot]"));
+        e2 = load_error("# c\n[nope]\nx = 1\n");
+        ASSERT(strstr(e2, ":3: unknown section [nope]"));
+        e3 = load_error("[credentials]\npassword = hunter2\n");
+        ASSERT(strstr(e3, ":2: [credentials] password=: secrets are not accepted"));
+        ASSERT(!strstr(e3, "hunter2"));
+        e4 = load_error("[nautobot]\ncommand-timeout = soon\n");
+        ASSERT(strstr(e4, ":2: [nautobot] command-timeout=: 'soon' is not a duration"));
+        e5 = load_error("[nautobot]\nserver = bin/nautobot-server\n");
+        ASSERT(strstr(e5, ":2: [nautobot] server=: 'bin/nautobot-server' is not an absolute path"));
+        e6 = load_error("[checks]\nenable = system, coffee\n");
+        ASSERT(strstr(e6, "unknown check 'coffee'"));
+        e7 = load_error("[nautobot]\nthis line has no equals sign\n");
+        ASSERT(strstr(e7, ":2: syntax error"));
+}
+
+static void test_missing_file(void)
+{
+        _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_free_ char *error = NULL;
+
+        ASSERT(config_new(&c) == 0);
+        ASSERT(config_load(c, "/nonexistent/nvd.conf", &error) == -ENOENT);
+        ASSERT_STREQ(error, "/nonexistent/nvd.conf: cannot open: No such file or directory");
+}
+
+static void test_lists_and_values(void)
+{
+        _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_free_ char *path = NULL;
+
+        path = write_temp("[nautobot]\nurl = https://nb.example/nautobot/\ntls-verify = no\nhttp-timeout = 500ms\n"
+                          "[package]\njobs =\njobs = A, B ; inline comment\njobs = B, C\npanels = X\n"
+                          "[checks]\nenable = jobs,panels\n");
+        ASSERT(config_new(&c) == 0);
+        ASSERT(config_load(c, path, NULL) == 0);
+        ASSERT_STREQ(c->url, "https://nb.example/nautobot");
+        ASSERT(!c->tls_verify);
+        ASSERT(c->http_timeout_usec == 500 * USEC_PER_MSEC);
+        ASSERT(strv_length(c->jobs) == 3);
+        ASSERT_STREQ(c->jobs[2], "C");
+        ASSERT(strv_length(c->panels) == 6); /* appended to the defaults */
+        ASSERT(!c->enabled[CHECK_ID_SYSTEM] && c->enabled[CHECK_ID_JOBS] && c->enabled[CHECK_ID_PANELS]);
+        unlink(path);
+}
+
+/* Golden files: tests/fixtures/config/NAME.conf → NAME.expected (the --check-config output). */
+static void test_golden(void)
+{
+        static const char *const names[] = { "minimal", "full" };
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                _cleanup_(config_freep) Config *c = NULL;
+                _cleanup_free_ char *conf = NULL, *exp = NULL, *want = NULL, *got = NULL, *n1 = NULL, *n2 = NULL;
+                size_t len = 0;
+                FILE *f;
+
+                n1 = strjoin_printf("config/%s.conf", names[i]);
+                n2 = strjoin_printf("config/%s.expected", names[i]);
+                conf = fixture(n1);
+                exp = fixture(n2);
+                ASSERT(config_new(&c) == 0);
+                ASSERT(config_load(c, conf, NULL) == 0);
+                ASSERT(config_finalize(c, NULL) == 0);
+                f = open_memstream(&got, &len);
+                ASSERT(f);
+                ASSERT(config_dump(c, f) == 0);
+                fclose(f);
+                ASSERT(read_file_bounded(exp, 65536, &want, NULL) == 0);
+                ASSERT_STREQ(got, want);
+        }
+}
+
+static void test_secrets(void)
+{
+        _cleanup_free_ char *p1 = write_temp("s3cret\n"), *p2 = write_temp(""), *p3 = write_temp("a\nb\n");
+        char dir[] = "/tmp/nvd-test-cred-XXXXXX";
+        _cleanup_free_ char *cred = NULL;
+        char *v = NULL, *src = NULL;
+        FILE *f;
+
+        ASSERT(config_read_secret(p1, NULL, &v, NULL) == 0);
+        ASSERT_STREQ(v, "s3cret");
+        free(v);
+        ASSERT(config_read_secret(p2, NULL, &v, NULL) == -ENODATA);
+        ASSERT(config_read_secret(p3, NULL, &v, NULL) == -EBADMSG);
+        ASSERT(config_read_secret(NULL, NULL, &v, NULL) == -ENOKEY);
+        ASSERT(config_read_secret("/nonexistent", NULL, &v, NULL) == -ENOENT);
+
+        /* $CREDENTIALS_DIRECTORY wins over the file when the credential exists. */
+        ASSERT(mkdtemp(dir));
+        cred = strjoin_printf("%s/api-token", dir);
+        f = fopen(cred, "we");
+        ASSERT(f);
+        fputs("from-credential", f);
+        fclose(f);
+        setenv("CREDENTIALS_DIRECTORY", dir, 1);
+        ASSERT(config_read_secret(p1, "api-token", &v, &src) == 0);
+        ASSERT_STREQ(v, "from-credential");
+        ASSERT_STREQ(src, cred);
+        free(v), free(src);
+        ASSERT(config_read_secret(p1, "web-password", &v, NULL) == 0);
+        ASSERT_STREQ(v, "s3cret");
+        free(v);
+        unsetenv("CREDENTIALS_DIRECTORY");
+        unlink(cred), rmdir(dir), unlink(p1), unlink(p2), unlink(p3);
+}
+
+int main(void)
+{
+        RUN(test_defaults);
+        RUN(test_errors);
+        RUN(test_missing_file);
+        RUN(test_lists_and_values);
+        RUN(test_golden);
+        RUN(test_secrets);
+        return 0;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* dist-info discovery and METADATA parsing, on the real file and on a temp tree. */
+#include <sys/stat.h>
+
+#include "metadata.h"
+#include "test.h"
+
+static void test_normalize(void)
+{
+        _cleanup_free_ char *a = python_name_normalize("Nautobot_Contract.Models");
+        _cleanup_free_ char *b = python_name_normalize("nautobot--contract__models");
+
+        ASSERT_STREQ(a, "nautobot-contract-models");
+        ASSERT_STREQ(b, "nautobot-contract-models");
+}
+
+static void test_real_metadata(void)
+{
+        _cleanup_free_ char *path = fixture("METADATA-nautobot-contract-models"), *text = NULL;
+        _cleanup_free_ char *name = NULL, *version = NULL;
+
+        ASSERT(read_file_bounded(path, METADATA_SIZE_MAX, &text, NULL) == 0);
+        ASSERT(metadata_parse(text, &name, &version) == 0);
+        ASSERT_STREQ(name, "nautobot-contract-models");
+        ASSERT_STREQ(version, "2026.5.17");
+}
+
+static void test_bad_metadata(void)
+{
+        char *n = NULL, *v = NULL;
+
+        ASSERT(metadata_parse("Name: x\n", &n, &v) == -EBADMSG);
+        ASSERT(metadata_parse("Name: x\nVersion: 1.0 ; rm -rf\n", &n, &v) == -EBADMSG);
+        /* A Version line in the body (after the blank line) does not count. */
+        ASSERT(metadata_parse("Name: x\n\nVersion: 1.0\n", &n, &v) == -EBADMSG);
+        ASSERT(metadata_parse("", &n, &v) == -EBADMSG);
+        ASSERT(metadata_parse("Metadata-Version: 2.1\r\nName: x\r\nVersion: 2026.5.9\r\n\r\n", &n, &v) == 0);
+        ASSERT_STREQ(v, "2026.5.9");
+        free(n), free(v);
+}
+
+static void mkdist(const char *root, const char *dir, const char *version)
+{
+        _cleanup_free_ char *d = strjoin_printf("%s/%s", root, dir), *m = strjoin_printf("%s/%s/METADATA", root, dir);
+        FILE *f;
+
+        ASSERT(mkdir(d, 0755) == 0);
+        f = fopen(m, "we");
+        ASSERT(f);
+        fprintf(f, "Metadata-Version: 2.1\nName: nautobot-contract-models\nVersion: %s\n\nbody\n", version);
+        fclose(f);
+}
+
+static void test_find(void)
+{
+        char root[] = "/tmp/nvd-test-sp-XXXXXX";
+        _cleanup_(dist_info_freep) DistInfo *d = NULL;
+        _cleanup_strv_free_ char **conflicts = NULL;
+
+        ASSERT(mkdtemp(root));
+        ASSERT(dist_info_find(root, "nautobot-contract-models", &d, NULL) == -ENOENT);
+        mkdist(root, "nautobot_contract_models-2026.5.12.dist-info", "2026.5.12");
+        mkdist(root, "nautobot_contract_models_extra-1.0.dist-info", "1.0"); /* another package */
+        ASSERT(dist_info_find(root, "nautobot-contract-models", &d, NULL) == 0);
+        ASSERT_STREQ(d->version, "2026.5.12");
+        ASSERT(endswith(d->path, "/nautobot_contract_models-2026.5.12.dist-info"));
+        /* Mid-upgrade: two dist-info folders. */
+        mkdist(root, "nautobot_contract_models-2026.5.17.dist-info", "2026.5.17");
+        ASSERT(dist_info_find(root, "Nautobot_Contract_Models", &d, &conflicts) == -ENOTUNIQ);
+        ASSERT(strv_length(conflicts) == 2);
+        ASSERT(dist_info_find("/nonexistent", "x", &d, NULL) == -ENOENT);
+        ASSERT(system(strjoin_printf("rm -rf '%s'", root)) == 0);
+}
+
+int main(void)
+{
+        RUN(test_normalize);
+        RUN(test_real_metadata);
+        RUN(test_bad_metadata);
+        RUN(test_find);
+        return 0;
+}

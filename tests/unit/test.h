@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A minimal test harness: ASSERT aborts with file:line and the expression,
+ * TEST() registers nothing magic, main() calls each test in turn.
+ */
+#pragma once
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ASSERT(x)                                                                                  \
+        do {                                                                                       \
+                if (!(x)) {                                                                        \
+                        fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #x); \
+                        abort();                                                                   \
+                }                                                                                  \
+        } while (0)
+
+#define ASSERT_STREQ(a, b)                                                                         \
+        do {                                                                                       \
+                const char *_a = (a), *_b = (b);                                                   \
+                if (!_a || !_b || strcmp(_a, _b) != 0) {                                           \
+                        fprintf(stderr, "%s:%d: \"%s\" != \"%s\"\n", __FILE__, __LINE__,           \
+                                _a ? _a : "(null)", _b ? _b : "(null)");                           \
+                        abort();                                                                   \
+                }                                                                                  \
+        } while (0)
+
+#define RUN(t)                                                                                     \
+        do {                                                                                       \
+                t();                                                                               \
+                printf("ok - %s\n", #t);                                                           \
+        } while (0)
+
+/* Path of a fixture file: $FIXTURES/name (meson sets FIXTURES). */
+static inline char *fixture(const char *name)
+{
+        const char *dir = getenv("FIXTURES");
+        char *p;
+
+        if (!dir || asprintf(&p, "%s/%s", dir, name) < 0)
+                abort();
+        return p;
+}
