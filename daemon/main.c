@@ -22,6 +22,7 @@ typedef struct Manager {
         Verify *verify;
         ReportContext report;
         bool print;
+        bool started; /* READY=1 sent: progress STATUS= may follow */
         bool journal_failed;
         int exit_code;
 } Manager;
@@ -55,7 +56,8 @@ static void on_check_done(Verify *v, const CheckResult *r, void *userdata)
                 fprintf(stderr, "Failed to write to the journal: %s\n", strerror(-k));
                 m->journal_failed = true;
         }
-        report_notify_progress(&m->report, v);
+        if (m->started)
+                report_notify_progress(&m->report, v);
 }
 
 static void on_all_done(Verify *v, void *userdata)
@@ -132,8 +134,10 @@ static int run_once(Manager *m)
                 fprintf(stderr, "Failed to start the checks: %s\n", strerror(-r));
                 return EX_OSERR;
         }
+        /* Checks that were skipped completed inside verify_start(); the rest run now. */
         if (verify_n_running(m->verify) > 0)
                 report_notify_started(&m->report, m->verify);
+        m->started = true;
 
         r = sd_event_loop(m->event);
         report_notify_stopping();

@@ -119,7 +119,7 @@ static int parse_url(Config *c _unused_, void *field, const char *value, char **
         return 0;
 }
 
-/* Comma-separated list; an empty value resets it, repeated keys append. */
+/* Comma-separated list; an empty value resets it, repeated keys append (see handler()). */
 static int parse_list(Config *c _unused_, void *field, const char *value, char **ret_error)
 {
         char ***l = field;
@@ -207,6 +207,8 @@ static const ConfigKey config_table[] = {
 };
 #undef F
 
+_Static_assert(ELEMENTSOF(config_table) <= 64, "ParseState.assigned is too small");
+
 /* Keys people reach for that would put a secret into the file. */
 static const char *const refused_secret_keys[] = { "password", "token", "api-token", "secret" };
 
@@ -276,6 +278,7 @@ Config *config_free(Config *c)
 
 typedef struct ParseState {
         Config *config;
+        bool assigned[64]; /* per config_table entry: set in this file already */
         char *error; /* first error, without file:line */
         int r;
 } ParseState;
@@ -303,6 +306,10 @@ static int handler(void *userdata, const char *section, const char *key, const c
 
                 if (!streq(k->section, section) || !streq(k->key, key))
                         continue;
+                /* A list named in the file replaces the default; further lines append. */
+                if (k->parse == parse_list && !s->assigned[i])
+                        *(char ***)((uint8_t *)s->config + k->offset) = strv_free(*(char ***)((uint8_t *)s->config + k->offset));
+                s->assigned[i] = true;
                 r = k->parse(s->config, (uint8_t *)s->config + k->offset, value, &error);
                 if (r < 0) {
                         s->error = strjoin_printf("[%s] %s=: %s", section, key, error ?: strerror(-r));

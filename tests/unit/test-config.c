@@ -94,7 +94,8 @@ static void test_lists_and_values(void)
         ASSERT(c->http_timeout_usec == 500 * USEC_PER_MSEC);
         ASSERT(strv_length(c->jobs) == 3);
         ASSERT_STREQ(c->jobs[2], "C");
-        ASSERT(strv_length(c->panels) == 6); /* appended to the defaults */
+        ASSERT(strv_length(c->panels) == 1); /* named in the file: replaces the defaults */
+        ASSERT_STREQ(c->panels[0], "X");
         ASSERT(!c->enabled[CHECK_ID_SYSTEM] && c->enabled[CHECK_ID_JOBS] && c->enabled[CHECK_ID_PANELS]);
         unlink(path);
 }

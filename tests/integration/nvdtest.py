@@ -1,0 +1,214 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Shared helpers for the integration tests.
+
+They run the real built nautobot-verifyd against the real test bed (a Nautobot
+started by tests/testbed/nvd-testbed), read results back from a real
+systemd-journald with journalctl -o json, and receive sd_notify datagrams on a
+real NOTIFY_SOCKET. Only the standard library is used.
+"""
+
+import json
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+SKIP = 77
+_journald = None  # kept so the Popen object is not collected while journald runs
+
+BUILD_DIR = os.environ.get("NVD_BUILD_DIR", "")
+DAEMON = os.path.join(BUILD_DIR, "daemon", "nautobot-verifyd")
+TESTBED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed", "nvd-testbed")
+JOURNAL_SOCKET = "/run/systemd/journal/socket"
+JOURNALD = "/lib/systemd/systemd-journald"
+
+# The MESSAGE_IDs documented in README.md (daemon/report.h).
+MSG = {
+    "check-pass": "76e5e18b57a545b8b1ba8effeae5a470",
+    "check-fail": "61fcf2114eb24d368a6b9ccb3f965055",
+    "check-error": "ae1f7012cc0b4cde9550eeed7b821294",
+    "check-skipped": "24f41cf29c5a4b81a7f6f75f93bef3b5",
+    "summary-pass": "116f2dc905454e4a81122ce54029cac4",
+    "summary-fail": "233cbdb98f464f7abc7a797f4f9abcf6",
+    "summary-incomplete": "6bf094fc905a4ba4a496798b36492480",
+}
+
+
+def skip(reason):
+    print(f"SKIP: {reason}")
+    sys.exit(SKIP)
+
+
+def load_testbed():
+    """The instance.env of the running test bed, as a dict; skips when absent."""
+    path = os.environ.get("NVD_TB_ENV")
+    if not path:
+        skip("NVD_TB_ENV is not set: run the suite through tests/run, which brings the test bed up")
+    if not os.path.exists(path):
+        raise RuntimeError(f"NVD_TB_ENV={path} does not exist: the test bed is not up")
+    env = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, _, value = line.partition("=")
+            parts = shlex.split(value)
+            env[key] = parts[0] if parts else ""
+    if not os.access(DAEMON, os.X_OK):
+        raise RuntimeError(f"{DAEMON} is not built (NVD_BUILD_DIR={BUILD_DIR!r})")
+    return env
+
+
+def ensure_journald():
+    """Starts a standalone systemd-journald when none is listening (needs root)."""
+    if os.path.exists(JOURNAL_SOCKET):
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            probe.connect(JOURNAL_SOCKET)
+            return
+        except OSError:
+            pass
+        finally:
+            probe.close()
+    if os.geteuid() != 0:
+        skip("no systemd-journald is running and starting one needs root")
+    os.makedirs("/run/systemd/journal", exist_ok=True)
+    global _journald
+    _journald = subprocess.Popen([JOURNALD], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                     stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(JOURNAL_SOCKET):
+        if time.monotonic() > deadline:
+            raise RuntimeError("systemd-journald did not create its socket within 10 s")
+        time.sleep(0.05)
+
+
+def journal_entries(pid, want, timeout=10.0):
+    """The journal entries written by process pid, waiting until there are 'want'."""
+    deadline = time.monotonic() + timeout
+    while True:
+        out = subprocess.run(["journalctl", "--no-pager", "-o", "json", f"_PID={pid}",
+                              "SYSLOG_IDENTIFIER=nautobot-verifyd"],
+                             capture_output=True, text=True, timeout=30).stdout
+        entries = [json.loads(line) for line in out.splitlines() if line.strip()]
+        if len(entries) >= want or time.monotonic() > deadline:
+            return entries
+        time.sleep(0.1)
+
+
+class NotifySocket:
+    """A real sd_notify datagram socket, like the one systemd gives a service."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="nvd-notify-")
+        self.path = os.path.join(self.dir, "notify")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.setblocking(False)
+
+    def messages(self):
+        msgs = []
+        while True:
+            try:
+                msgs.append(self.sock.recv(4096).decode())
+            except BlockingIOError:
+                return msgs
+
+    def close(self):
+        self.sock.close()
+        os.unlink(self.path)
+        os.rmdir(self.dir)
+
+
+def write_config(tb, path, extra=None, **overrides):
+    """A config for the test bed, with [section] key overrides: {('nautobot','url'): ...}."""
+    sections = {
+        "nautobot": {
+            "server": tb["NVD_TB_SERVER"],
+            "root": tb["NVD_TB_ROOT"],
+            "environment-file": tb["NVD_TB_ENV_FILE"],
+            "site-packages": tb["NVD_TB_SITE_PACKAGES"],
+            "command-timeout": "180",
+            "url": tb["NVD_TB_URL"],
+            "http-timeout": "30",
+        },
+        "credentials": {
+            "username": tb["NVD_TB_USER"],
+            "password-file": tb["NVD_TB_PASSWORD_FILE"],
+            "token-file": tb["NVD_TB_TOKEN_FILE"],
+        },
+        "package": {"name": "nautobot-contract-models", "app-label": "nautobot_contract_models"},
+        "checks": {},
+    }
+    for (section, key), value in (extra or {}).items():
+        sections[section][key] = value
+    with open(path, "w") as f:
+        for section, keys in sections.items():
+            f.write(f"[{section}]\n")
+            for key, value in keys.items():
+                f.write(f"{key} = {value}\n")
+    return path
+
+
+class Run:
+    """One nautobot-verifyd --once run: exit code, output, notify messages, journal."""
+
+    def __init__(self, config, expect_entries=5, env=None, notify=True, timeout=600):
+        self.notify = NotifySocket() if notify else None
+        run_env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+        if self.notify:
+            run_env["NOTIFY_SOCKET"] = self.notify.path
+        run_env.update(env or {})
+        self.proc = subprocess.Popen([DAEMON, "--once", "--config", config],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=run_env, text=True)
+        self.pid = self.proc.pid
+        self.stdout, self.stderr = self.proc.communicate(timeout=timeout)
+        self.code = self.proc.returncode
+        self.messages = self.notify.messages() if self.notify else []
+        if self.notify:
+            self.notify.close()
+        self.entries = journal_entries(self.pid, expect_entries) if expect_entries else []
+
+    def check(self, name):
+        found = [e for e in self.entries if e.get("NVD_CHECK") == name]
+        if len(found) != 1:
+            raise AssertionError(f"expected one journal entry for {name}, got {len(found)}:\n{self.dump()}")
+        return found[0]
+
+    def findings(self, name):
+        value = self.check(name).get("NVD_FINDING", [])
+        return value if isinstance(value, list) else [value]
+
+    def dump(self):
+        return (f"exit {self.code}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}\n"
+                f"--- notify\n{self.messages}\n--- journal\n"
+                + "\n".join(json.dumps({k: v for k, v in e.items() if k.startswith(("NVD_", "MESSAGE", "PRIORITY"))})
+                            for e in self.entries))
+
+
+class TestCase(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tb = load_testbed()
+        ensure_journald()
+        cls.tmp = tempfile.mkdtemp(prefix="nvd-it-")
+
+    def config(self, name="nvd.conf", extra=None):
+        return write_config(self.tb, os.path.join(self.tmp, name), extra)
+
+    def assertResult(self, run, check, result, reason_part=None):
+        entry = run.check(check)
+        self.assertEqual(entry["NVD_RESULT"], result, run.dump())
+        if reason_part:
+            self.assertIn(reason_part, entry["NVD_REASON"], run.dump())
+        return entry
+
+
+def main():
+    unittest.main(verbosity=2)

@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Faults the web checks must tell apart, each produced on the real server."""
+
+import os
+import socket
+import subprocess
+import nvdtest
+
+WEB_ONLY = {("checks", "enable"): "jobs, panels"}
+
+
+def psql(tb, sql):
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", tb["NVD_TB_DB"], "-v",
+                    "ON_ERROR_STOP=1", "-qAtc", sql], check=True, timeout=60, capture_output=True)
+
+
+class WebFaults(nvdtest.TestCase):
+    def write_secret(self, name, value):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(value + "\n")
+        os.chmod(path, 0o600)
+        return path
+
+    def test_expected_job_missing(self):
+        # The configuration expects a Job this release does not ship.
+        conf = self.config(extra={**WEB_ONLY, ("package", "jobs"):
+                                  "RenewalCheckJob, CoverageGapJob, RenewalCalendarJob"})
+        r = nvdtest.Run(conf)
+        self.assertEqual(r.code, 1, r.dump())
+        e = self.assertResult(r, "jobs", "fail", "1 of 3 expected Jobs are not usable: missing: RenewalCalendarJob")
+        self.assertEqual(e["MESSAGE_ID"], nvdtest.MSG["check-fail"])
+        self.assertEqual(e["PRIORITY"], "3")
+        self.assertEqual(r.check("summary")["MESSAGE_ID"], nvdtest.MSG["summary-fail"])
+        # The app's other Jobs are reported as unexpected extras, not silently ignored.
+        self.assertTrue(any("CostReportJob" in f and "not in the expected list" in f for f in r.findings("jobs")))
+
+    def test_job_not_installed(self):
+        # What Nautobot records when a Job's class no longer loads: installed = false.
+        psql(self.tb, "UPDATE extras_job SET installed = false WHERE job_class_name = 'CostAnomalyJob'")
+        try:
+            r = nvdtest.Run(self.config(extra=WEB_ONLY))
+        finally:
+            psql(self.tb, "UPDATE extras_job SET installed = true WHERE job_class_name = 'CostAnomalyJob'")
+        self.assertEqual(r.code, 1, r.dump())
+        self.assertResult(r, "jobs", "fail", "registered but not installed")
+        self.assertIn("CostAnomalyJob", r.check("jobs")["NVD_REASON"])
+        self.assertIn('CostAnomalyJob "Detect cost anomalies": NOT installed', r.check("jobs")["NVD_EVIDENCE"])
+
+    def test_expected_panel_missing(self):
+        conf = self.config(extra={**WEB_ONLY, ("package", "panels"): "Contracts, Renewal Calendar"})
+        r = nvdtest.Run(conf)
+        self.assertEqual(r.code, 1, r.dump())
+        self.assertResult(r, "panels", "fail", "1 of 2 expected panels are not on the home page: Renewal Calendar")
+
+    def test_account_without_permissions_misses_panels(self):
+        # A real account that may log in but has no permissions sees none of the app's panels.
+        subprocess.run([nvdtest.TESTBED, "manage", "--name", self.tb["NVD_TB_NAME"], "--", "shell",
+                        "--command",
+                        "from nautobot.users.models import User\n"
+                        "u, _ = User.objects.get_or_create(username='nvd-viewer')\n"
+                        "u.set_password('viewer-pass-123'); u.save()"],
+                       check=True, timeout=120, capture_output=True)
+        conf = self.config(name="viewer.conf", extra={**WEB_ONLY,
+                                                      ("credentials", "username"): "nvd-viewer",
+                                                      ("credentials", "password-file"): self.write_secret("viewer-pw", "viewer-pass-123")})
+        r = nvdtest.Run(conf)
+        self.assertEqual(r.code, 1, r.dump())
+        self.assertResult(r, "panels", "fail", "5 of 5 expected panels are not on the home page")
+
+    def test_wrong_password(self):
+        conf = self.config(extra={**WEB_ONLY, ("credentials", "password-file"): self.write_secret("bad-pw", "not-the-password")})
+        r = nvdtest.Run(conf)
+        self.assertEqual(r.code, 2, r.dump())
+        e = self.assertResult(r, "panels", "error", "login as 'verifyd' failed: Please enter a correct username and password")
+        self.assertEqual(e["MESSAGE_ID"], nvdtest.MSG["check-error"])
+        self.assertEqual(e["PRIORITY"], "4")
+        self.assertResult(r, "jobs", "pass")
+        self.assertEqual(r.check("summary")["NVD_RESULT"], "incomplete")
+        self.assertNotIn("not-the-password", r.stdout + repr(r.entries))
+
+    def test_wrong_token(self):
+        conf = self.config(extra={**WEB_ONLY, ("credentials", "token-file"): self.write_secret("bad-token", "0" * 40)})
+        r = nvdtest.Run(conf)
+        self.assertEqual(r.code, 2, r.dump())
+        self.assertResult(r, "jobs", "error", "the API token was refused (HTTP 403: Invalid token)")
+        self.assertResult(r, "panels", "pass")
+
+    def test_unreadable_and_absent_secrets(self):
+        conf = self.config(extra={**WEB_ONLY, ("credentials", "token-file"): "/nonexistent/api-token",
+                                  ("credentials", "password-file"): ""})
+        r = nvdtest.Run(conf)
+        self.assertEqual(r.code, 2, r.dump())
+        self.assertResult(r, "jobs", "error", "cannot read the API token from '/nonexistent/api-token': No such file or directory")
+        e = self.assertResult(r, "panels", "skipped", "no web password configured")
+        self.assertEqual(e["MESSAGE_ID"], nvdtest.MSG["check-skipped"])
+
+    def test_web_server_down(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()  # nothing listens there any more
+        conf = self.config(extra={**WEB_ONLY, ("nautobot", "url"): f"http://127.0.0.1:{port}"})
+        r = nvdtest.Run(conf)
+        self.assertEqual(r.code, 2, r.dump())
+        for check in ("jobs", "panels"):
+            self.assertResult(r, check, "error", f"cannot fetch http://127.0.0.1:{port}/")
+            self.assertIn("Failed to connect", r.check(check)["NVD_REASON"])
+
+    def test_web_server_not_answering(self):
+        # Accepts connections, never answers: the HTTP timeout must end the check.
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(16)
+        port = s.getsockname()[1]
+        try:
+            conf = self.config(extra={**WEB_ONLY, ("nautobot", "url"): f"http://127.0.0.1:{port}",
+                                      ("nautobot", "http-timeout"): "2s"})
+            r = nvdtest.Run(conf)
+        finally:
+            s.close()
+        self.assertEqual(r.code, 2, r.dump())
+        self.assertResult(r, "jobs", "error", "Operation timed out")
+        self.assertLess(int(r.check("summary")["NVD_DURATION_USEC"]), 10_000_000)
+
+
+if __name__ == "__main__":
+    nvdtest.main()

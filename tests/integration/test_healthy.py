@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""A healthy install passes all four checks, and every report says so.
+
+Real Nautobot, real journald, real NOTIFY_SOCKET.
+"""
+
+import os
+import nvdtest
+from nvdtest import MSG
+
+
+class Healthy(nvdtest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.run_ = nvdtest.Run(nvdtest.write_config(cls.tb, os.path.join(cls.tmp, "ok.conf")))
+        with open(cls.tb["NVD_TB_PASSWORD_FILE"]) as f:
+            cls.password = f.read().strip()
+        with open(cls.tb["NVD_TB_TOKEN_FILE"]) as f:
+            cls.token = f.read().strip()
+
+    def test_exit_code_and_table(self):
+        r = self.run_
+        self.assertEqual(r.code, 0, r.dump())
+        self.assertIn("nautobot-contract-models 2026.5.17", r.stdout)
+        self.assertIn("verification passed", r.stdout)
+        for check in ("system", "migrations", "jobs", "panels"):
+            self.assertRegex(r.stdout, rf"\n  {check} +pass ", r.dump())
+
+    def test_journal_entries(self):
+        r = self.run_
+        self.assertEqual(len(r.entries), 5, r.dump())
+        run_ids = {e["NVD_RUN_ID"] for e in r.entries}
+        self.assertEqual(len(run_ids), 1)
+        for check in ("system", "migrations", "jobs", "panels"):
+            e = r.check(check)
+            self.assertEqual(e["NVD_RESULT"], "pass")
+            self.assertEqual(e["MESSAGE_ID"], MSG["check-pass"])
+            self.assertIn(e["PRIORITY"], ("5", "6"))  # notice when it carries findings
+            self.assertEqual(e["NVD_PACKAGE"], "nautobot-contract-models")
+            self.assertEqual(e["NVD_VERSION"], "2026.5.17")
+            self.assertGreater(int(e["NVD_DURATION_USEC"]), 0)
+            self.assertTrue(e["NVD_EVIDENCE"])
+            self.assertTrue(e["MESSAGE"].startswith(f"nautobot-contract-models 2026.5.17: check {check} passed"))
+        s = r.check("summary")
+        self.assertEqual(s["MESSAGE_ID"], MSG["summary-pass"])
+        self.assertEqual(s["NVD_RESULT"], "pass")
+        self.assertEqual((s["NVD_PASSED"], s["NVD_FAILED"], s["NVD_ERRORS"], s["NVD_SKIPPED"]), ("4", "0", "0", "0"))
+        self.assertEqual(s["PRIORITY"], "5")
+
+    def test_evidence_is_specific(self):
+        r = self.run_
+        self.assertIn("System check identified no issues", r.check("system")["NVD_EVIDENCE"])
+        self.assertIn("No changes detected in app 'nautobot_contract_models'", r.check("migrations")["NVD_EVIDENCE"])
+        jobs = r.check("jobs")["NVD_EVIDENCE"]
+        for cls in ("RenewalCheckJob", "CoverageGapJob", "CostReportJob", "CostHistoryJob",
+                    "CostAnomalyJob", "MigrateContractLCMToContract", "CoverageSnapshotJob"):
+            self.assertRegex(jobs, rf"{cls} \"[^\"]+\": installed, (enabled|disabled)")
+        self.assertIn("Migrate ContractLCM \u2192 Contract", jobs)
+        panels = r.check("panels")["NVD_EVIDENCE"]
+        for title in ("Contracts", "Action Required", "Coverage Gaps", "Cost Summary", "Renewal Forecast"):
+            self.assertIn(f"  {title} (id ", panels)
+
+    def test_grouping_and_disabled_are_findings(self):
+        findings = self.run_.findings("jobs")
+        self.assertTrue(any('grouped as "nautobot_contract_models.jobs", not "Contracts"' in f for f in findings), findings)
+        self.assertTrue(any("7 of 7 expected Jobs are disabled" in f for f in findings), findings)
+
+    def test_notify_sequence(self):
+        msgs = self.run_.messages
+        self.assertTrue(msgs[0].startswith("READY=1\nSTATUS=Verifying nautobot-contract-models 2026.5.17: running system, migrations, jobs, panels"), msgs)
+        self.assertTrue(any(m.startswith("STATUS=Verifying") and "checks done" in m for m in msgs), msgs)
+        verdict = [m for m in msgs if "verified, all checks passed" in m]
+        self.assertEqual(len(verdict), 1, msgs)
+        self.assertIn("system pass, migrations pass, jobs pass, panels pass", verdict[0])
+        self.assertEqual(msgs[-1], "STOPPING=1")
+
+    def test_no_secret_anywhere(self):
+        r = self.run_
+        everything = r.stdout + r.stderr + "".join(r.messages) + repr(r.entries)
+        self.assertNotIn(self.password, everything)
+        self.assertNotIn(self.token, everything)
+
+
+if __name__ == "__main__":
+    nvdtest.main()
