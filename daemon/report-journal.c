@@ -63,6 +63,14 @@ static void add_common(Fields *f, const ReportContext *ctx)
         if (!ctx->version && ctx->version_error)
                 fields_add(f, "NVD_VERSION_ERROR=%s", ctx->version_error);
         fields_add(f, "NVD_URL=%s", ctx->config->url);
+        if (ctx->trigger) {
+                fields_add(f, "NVD_TRIGGER_PACKAGE=%s", ctx->trigger->package);
+                fields_add(f, "NVD_CHANGE=%s", version_change_to_string(ctx->trigger->kind));
+                if (ctx->trigger->old_version)
+                        fields_add(f, "NVD_OLD_VERSION=%s", ctx->trigger->old_version);
+                if (ctx->trigger->new_version)
+                        fields_add(f, "NVD_NEW_VERSION=%s", ctx->trigger->new_version);
+        }
 }
 
 int report_journal_check(const ReportContext *ctx, const CheckResult *r)
@@ -131,4 +139,74 @@ int report_journal_summary(const ReportContext *ctx, const Verify *v)
         fields_add(&f, "NVD_SKIPPED=%u", count[CHECK_SKIPPED]);
         fields_add(&f, "NVD_DURATION_USEC=%" PRIu64, verify_duration_usec(v));
         return fields_send(&f);
+}
+
+static int send_simple(sd_id128_t id, int priority, const char *message, Fields *f)
+{
+        fields_add(f, "MESSAGE_ID=" SD_ID128_FORMAT_STR, SD_ID128_FORMAT_VAL(id));
+        fields_add(f, "PRIORITY=%d", priority);
+        fields_add(f, "MESSAGE=%s", message);
+        fields_add(f, "SYSLOG_IDENTIFIER=nautobot-verifyd");
+        return fields_send(f);
+}
+
+int report_journal_change(const Change *c, const char *site_packages)
+{
+        _cleanup_free_ char *what = change_describe(c), *msg = NULL;
+        sd_id128_t id = NVD_MESSAGE_VERSION_CHANGED;
+        int priority = LOG_NOTICE;
+        Fields f = {};
+
+        if (c->kind == VERSION_DOWNGRADED) {
+                id = NVD_MESSAGE_ROLLBACK;
+                priority = LOG_WARNING;
+                msg = strjoin_printf("%s: %s: a rollback. Rolling a schema back drops what later migrations added (for nautobot-contract-models, going below 0008_costsnapshot drops the captured cost history); run nautobot-server migrate <app> <target> before installing the older release",
+                                     c->package, strempty(what));
+        } else if (c->kind == VERSION_REMOVED) {
+                id = NVD_MESSAGE_REMOVED;
+                priority = LOG_WARNING;
+                msg = strjoin_printf("%s: %s from %s: nothing to verify until it is installed again; an app still listed in PLUGINS stops Nautobot from starting",
+                                     c->package, strempty(what), site_packages);
+        } else
+                msg = strjoin_printf("%s: %s%s%s", c->package, strempty(what), c->detail ? "; " : "", strempty(c->detail));
+        fields_add(&f, "NVD_PACKAGE=%s", c->package);
+        fields_add(&f, "NVD_CHANGE=%s", version_change_to_string(c->kind));
+        if (c->old_version)
+                fields_add(&f, "NVD_OLD_VERSION=%s", c->old_version);
+        if (c->new_version)
+                fields_add(&f, "NVD_NEW_VERSION=%s", c->new_version);
+        if (c->detail)
+                fields_add(&f, "NVD_DETAIL=%s", c->detail);
+        fields_add(&f, "NVD_SITE_PACKAGES=%s", site_packages);
+        return send_simple(id, priority, strempty(msg), &f);
+}
+
+int report_journal_unchanged(const char *package, const char *version, const char *verdict)
+{
+        _cleanup_free_ char *msg = strjoin_printf("%s %s: unchanged since its last verification (%s); nothing to do", package, version ?: "(not installed)", verdict ?: "?");
+        Fields f = {};
+
+        fields_add(&f, "NVD_PACKAGE=%s", package);
+        fields_add(&f, "NVD_VERSION=%s", version ?: "none");
+        fields_add(&f, "NVD_CHANGE=none");
+        return send_simple(NVD_MESSAGE_UNCHANGED, LOG_INFO, strempty(msg), &f);
+}
+
+int report_journal_state_problem(const char *package, const char *problem)
+{
+        _cleanup_free_ char *msg = strjoin_printf("%s: state: %s", package, problem);
+        Fields f = {};
+
+        fields_add(&f, "NVD_PACKAGE=%s", package);
+        fields_add(&f, "NVD_DETAIL=%s", problem);
+        return send_simple(NVD_MESSAGE_STATE_PROBLEM, LOG_WARNING, strempty(msg), &f);
+}
+
+int report_journal_reload_failed(const char *config_path, const char *error)
+{
+        _cleanup_free_ char *msg = strjoin_printf("Reload refused, keeping the previous configuration: %s", error);
+        Fields f = {};
+
+        fields_add(&f, "NVD_CONFIG=%s", config_path);
+        return send_simple(NVD_MESSAGE_RELOAD_FAILED, LOG_ERR, strempty(msg), &f);
 }

@@ -23,13 +23,6 @@ static void notify(const char *fmt, ...)
                 (void)sd_notify(0, s);
 }
 
-void report_notify_started(const ReportContext *ctx, const Verify *v)
-{
-        _cleanup_free_ char *subject = report_subject(ctx), *running = verify_running_names(v);
-
-        notify("READY=1\nSTATUS=Verifying %s: running %s", strempty(subject), strempty(running));
-}
-
 void report_notify_progress(const ReportContext *ctx, const Verify *v)
 {
         _cleanup_free_ char *subject = report_subject(ctx), *running = verify_running_names(v);
@@ -56,9 +49,4 @@ void report_notify_verdict(const ReportContext *ctx, const Verify *v)
                overall == CHECK_PASS ? "verified, all checks passed" : overall == CHECK_FAIL ? "verification FAILED" : "verification incomplete",
                strempty(b.data));
         buf_done(&b);
-}
-
-void report_notify_stopping(void)
-{
-        notify("STOPPING=1");
 }

@@ -35,6 +35,22 @@ int verdict_exit_code(CheckState s)
         }
 }
 
+char *change_describe(const Change *c)
+{
+        switch (c->kind) {
+        case VERSION_INSTALLED:
+                return strjoin_printf("first verification of %s", strempty(c->new_version));
+        case VERSION_REMOVED:
+                return strjoin_printf("uninstalled (was %s)", c->old_version ?: "unknown");
+        case VERSION_REINSTALLED:
+                return strjoin_printf("reinstall of %s", strempty(c->new_version));
+        case VERSION_DOWNGRADED:
+                return strjoin_printf("downgrade %s \u2192 %s", strempty(c->old_version), strempty(c->new_version));
+        default:
+                return strjoin_printf("%s %s \u2192 %s", version_change_to_string(c->kind), strempty(c->old_version), strempty(c->new_version));
+        }
+}
+
 char *report_subject(const ReportContext *ctx)
 {
         if (ctx->version)

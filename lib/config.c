@@ -203,6 +203,10 @@ static const ConfigKey config_table[] = {
         { "package", "job-grouping", parse_string, F(job_grouping), "grouping the upgrade guide expects" },
         { "package", "jobs", parse_list, F(jobs), "expected Job class names" },
         { "package", "panels", parse_list, F(panels), "expected home page panels" },
+        { "watch", "packages", parse_list, F(watch_packages), "distributions whose changes trigger a verification" },
+        { "watch", "quiet-period", parse_seconds, F(quiet_usec), "an install has settled after this long without events" },
+        { "watch", "settle-timeout", parse_seconds, F(settle_max_usec), "report an unsettled install after this long" },
+        { "watch", "state-directory", parse_path, F(state_directory), "where the last verified versions are kept" },
         { "checks", "enable", parse_checks, 0, "checks to run" },
 };
 #undef F
@@ -224,6 +228,8 @@ int config_new(Config **ret)
         c->http_timeout_usec = 30 * USEC_PER_SEC;
         c->tls_verify = true;
         c->output_max = 256 * 1024;
+        c->quiet_usec = 2 * USEC_PER_SEC;
+        c->settle_max_usec = 120 * USEC_PER_SEC;
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
                 c->enabled[i] = true;
 
@@ -241,6 +247,9 @@ int config_new(Config **ret)
                 if (r < 0)
                         return r;
         }
+        if ((r = strv_extend(&c->watch_packages, "nautobot-contract-models")) < 0 ||
+            (r = strv_extend(&c->watch_packages, "nautobot")) < 0)
+                return r;
         for (size_t i = 0; i < ELEMENTSOF(default_panels); i++) {
                 r = strv_extend(&c->panels, default_panels[i]);
                 if (r < 0)
@@ -272,6 +281,8 @@ Config *config_free(Config *c)
         free(c->job_grouping);
         strv_free(c->jobs);
         strv_free(c->panels);
+        strv_free(c->watch_packages);
+        free(c->state_directory);
         free(c);
         return NULL;
 }
@@ -400,10 +411,24 @@ int config_finalize(Config *c, char **ret_error)
                         return r;
                 /* Not fatal: the version is then reported as unknown, with the reason. */
         }
+        if (!c->state_directory) {
+                /* systemd's StateDirectory= tells us where; else the FHS place. */
+                const char *sd = getenv("STATE_DIRECTORY");
+                _cleanup_free_ char *first = sd ? strndup(sd, strcspn(sd, ":")) : NULL;
+
+                c->state_directory = strdup(!isempty(first) ? first : "/var/lib/nautobot-verifyd");
+                if (!c->state_directory)
+                        return -ENOMEM;
+        }
         if (!c->job_module && c->app_label) {
                 c->job_module = strjoin_printf("%s.jobs", c->app_label);
                 if (!c->job_module)
                         return -ENOMEM;
+        }
+        if (!c->watch_packages) {
+                if (ret_error)
+                        *ret_error = strdup("[watch] packages= must name at least one package");
+                return -EINVAL;
         }
         if (!c->package || !c->app_label) {
                 if (ret_error)

@@ -51,6 +51,12 @@ typedef struct Config {
         char **jobs;   /* expected Job class names */
         char **panels; /* expected home page panel titles */
 
+        /* [watch] */
+        char **watch_packages;   /* distributions whose version changes trigger a run */
+        uint64_t quiet_usec;     /* no event for this long: the install has settled */
+        uint64_t settle_max_usec; /* give up waiting for a clean state after this */
+        char *state_directory;
+
         /* [checks] */
         bool enabled[_CHECK_ID_MAX];
         size_t output_max; /* bytes captured per child stream */

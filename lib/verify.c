@@ -4,6 +4,7 @@
  * here once, and what cannot be prepared (an unreadable secret, a broken
  * environment file) turns into that check's error, not a failed run.
  */
+#include <json-c/json.h>
 #include <libgen.h>
 
 #include "check.h"
@@ -304,4 +305,52 @@ CheckState verify_overall(const Verify *v)
                 if (rank[v->checks[i].result->state] > rank[worst])
                         worst = v->checks[i].result->state;
         return worst;
+}
+
+const char *verify_verdict(const Verify *v)
+{
+        CheckState s = verify_overall(v);
+
+        return s == CHECK_PASS ? "pass" : s == CHECK_FAIL ? "fail" : "incomplete";
+}
+
+json_object *verify_report_json(const Verify *v)
+{
+        json_object *root = json_object_new_object(), *checks = json_object_new_array();
+
+        if (!root || !checks) {
+                json_object_put(root);
+                json_object_put(checks);
+                return NULL;
+        }
+        json_object_object_add(root, "package", json_object_new_string(v->config->package));
+        json_object_object_add(root, "version", v->version ? json_object_new_string(v->version) : NULL);
+        if (v->version_error)
+                json_object_object_add(root, "version_error", json_object_new_string(v->version_error));
+        json_object_object_add(root, "url", json_object_new_string(v->config->url));
+        json_object_object_add(root, "verdict", json_object_new_string(verify_verdict(v)));
+        json_object_object_add(root, "duration_usec", json_object_new_int64((int64_t)verify_duration_usec(v)));
+        for (CheckId i = 0; i < _CHECK_ID_MAX; i++) {
+                const CheckResult *r = v->checks[i].result;
+                json_object *c = json_object_new_object(), *f = json_object_new_array();
+
+                if (!c || !f) {
+                        json_object_put(c);
+                        json_object_put(f);
+                        json_object_put(root);
+                        json_object_put(checks);
+                        return NULL;
+                }
+                json_object_object_add(c, "check", json_object_new_string(r->check));
+                json_object_object_add(c, "result", json_object_new_string(check_state_to_string(r->state)));
+                json_object_object_add(c, "reason", json_object_new_string(strempty(r->reason)));
+                json_object_object_add(c, "duration_usec", json_object_new_int64((int64_t)r->duration_usec));
+                json_object_object_add(c, "evidence", r->evidence ? json_object_new_string(r->evidence) : NULL);
+                STRV_FOREACH(x, r->findings)
+                json_object_array_add(f, json_object_new_string(*x));
+                json_object_object_add(c, "findings", f);
+                json_object_array_add(checks, c);
+        }
+        json_object_object_add(root, "checks", checks);
+        return root;
 }

@@ -25,6 +25,7 @@ int verify_new(Verify **ret, sd_event *e, const Config *config);
 Verify *verify_free(Verify *v); /* kills and reaps running children */
 DEFINE_TRIVIAL_CLEANUP_FUNC(Verify *, verify_free);
 
+/* 'cb' must outlive the run (a static table). */
 int verify_start(Verify *v, const VerifyCallbacks *cb, void *userdata);
 
 /* Stops running checks; each becomes an error with 'reason'. */
@@ -38,6 +39,12 @@ size_t verify_n_running(const Verify *v);
 /* The names of the running checks, joined with ", " (caller frees). */
 char *verify_running_names(const Verify *v);
 uint64_t verify_duration_usec(const Verify *v);
+
+/* The whole report as JSON (for the state file): version, verdict, each check. */
+struct json_object *verify_report_json(const Verify *v);
+
+/* "pass", "fail" or "incomplete" for the overall state. */
+const char *verify_verdict(const Verify *v);
 
 /* The worst state over all results: fail > error > skipped > pass. */
 CheckState verify_overall(const Verify *v);

@@ -88,15 +88,15 @@ def ensure_journald():
         time.sleep(0.05)
 
 
-def journal_entries(pid, want, timeout=10.0):
-    """The journal entries written by process pid, waiting until there are 'want'."""
+def journal_entries(pid, want, timeout=10.0, field="NVD_CHECK"):
+    """The journal entries written by process pid, waiting until 'want' of them have 'field'."""
     deadline = time.monotonic() + timeout
     while True:
         out = subprocess.run(["journalctl", "--no-pager", "-o", "json", f"_PID={pid}",
                               "SYSLOG_IDENTIFIER=nautobot-verifyd"],
                              capture_output=True, text=True, timeout=30).stdout
         entries = [json.loads(line) for line in out.splitlines() if line.strip()]
-        if len(entries) >= want or time.monotonic() > deadline:
+        if sum(1 for e in entries if field in e) >= want or time.monotonic() > deadline:
             return entries
         time.sleep(0.1)
 
@@ -143,6 +143,7 @@ def write_config(tb, path, extra=None, **overrides):
             "token-file": tb["NVD_TB_TOKEN_FILE"],
         },
         "package": {"name": "nautobot-contract-models", "app-label": "nautobot_contract_models"},
+        "watch": {"state-directory": os.path.join(os.path.dirname(path), "state")},
         "checks": {},
     }
     for (section, key), value in (extra or {}).items():
@@ -174,6 +175,9 @@ class Run:
         if self.notify:
             self.notify.close()
         self.entries = journal_entries(self.pid, expect_entries) if expect_entries else []
+
+    def changes(self):
+        return [e for e in self.entries if "NVD_CHANGE" in e and "NVD_CHECK" not in e]
 
     def check(self, name):
         found = [e for e in self.entries if e.get("NVD_CHECK") == name]

@@ -146,7 +146,7 @@ class CommandFaults(nvdtest.TestCase):
         msgs = notify.messages()
         notify.close()
         self.assertEqual(proc.returncode, 2, out + err)
-        self.assertIn("Received TERM", err)
+        self.assertIn("Received SIGTERM, stopping the running checks.", err)
         self.assertIn("interrupted by SIGTERM", out)
         self.assertEqual(msgs[-1], "STOPPING=1")
         self.assertEqual(processes_with(marker), [], "a check's process outlived SIGTERM")

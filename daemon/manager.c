@@ -1,0 +1,531 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The daemon proper: one sd-event loop that starts verifications (now, when
+ * a version changed since the state file, or when the watcher reports a
+ * settled install), reports them, records what was verified, and handles
+ * SIGHUP (reload), SIGTERM/SIGINT (stop, killing running checks) and the
+ * watchdog. Only this file decides when to verify.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <sysexits.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "manager.h"
+#include "pkgwatch.h"
+#include "state.h"
+#include "version.h"
+
+void change_free(Change *c)
+{
+        if (!c)
+                return;
+        free(c->package);
+        free(c->old_version);
+        free(c->new_version);
+        free(c->detail);
+        free(c);
+}
+
+static Change *change_new(const char *package, const char *old, const char *new, const char *detail)
+{
+        Change *c = calloc(1, sizeof(*c));
+
+        if (!c)
+                return NULL;
+        c->package = strdup(package);
+        c->old_version = old ? strdup(old) : NULL;
+        c->new_version = new ? strdup(new) : NULL;
+        c->detail = detail ? strdup(detail) : NULL;
+        c->kind = version_change(old, new);
+        if (!c->package || (old && !c->old_version) || (new && !c->new_version) || (detail && !c->detail)) {
+                change_free(c);
+                return NULL;
+        }
+        return c;
+}
+
+static void notify(Manager *m, const char *fmt, ...) _printf_(2, 3);
+static void notify(Manager *m, const char *fmt, ...)
+{
+        _cleanup_free_ char *s = NULL;
+        va_list ap;
+        int r;
+
+        (void)m;
+        if (isempty(getenv("NOTIFY_SOCKET")))
+                return;
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r >= 0)
+                (void)sd_notify(0, s);
+}
+
+static uint64_t realtime_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+Manager *manager_free(Manager *m)
+{
+        if (!m)
+                return NULL;
+        verify_free(m->verify);
+        pkgwatch_free(m->watch);
+        change_free(m->trigger);
+        change_free(m->pending);
+        config_free(m->config);
+        config_free(m->next_config);
+        sd_event_unref(m->event);
+        free(m->config_path);
+        free(m);
+        return NULL;
+}
+
+int manager_new(Manager **ret, const char *config_path, Config *config, Mode mode)
+{
+        Manager *m = calloc(1, sizeof(*m));
+
+        if (!m) {
+                config_free(config);
+                return -ENOMEM;
+        }
+        m->config = config;
+        m->mode = mode;
+        m->print = true;
+        m->config_path = strdup(config_path);
+        if (!m->config_path) {
+                manager_free(m);
+                return -ENOMEM;
+        }
+        *ret = m;
+        return 0;
+}
+
+/* The last verified state of a package; a corrupt file is reported, moved aside and forgotten. */
+static PackageState *load_state(Manager *m, const char *package)
+{
+        _cleanup_free_ char *error = NULL, *problem = NULL;
+        PackageState *s = NULL;
+        int r;
+
+        r = state_load(m->config->state_directory, package, &s, &error);
+        if (r == -ENOENT)
+                return NULL;
+        if (r == -EBADMSG) {
+                int q = state_quarantine(m->config->state_directory, package);
+
+                problem = strjoin_printf("%s; %s, and the state is rebuilt by the next verification", strempty(error),
+                                         q < 0 ? "it could not be moved aside" : "moved aside as .corrupt");
+        } else if (r < 0)
+                problem = strjoin_printf("cannot read the state file in %s: %s", m->config->state_directory, strerror(-r));
+        if (r < 0) {
+                fprintf(stderr, "%s: %s\n", package, strempty(problem));
+                (void)report_journal_state_problem(package, strempty(problem));
+                return NULL;
+        }
+        return s;
+}
+
+static void save_states(Manager *m)
+{
+        json_object *report = verify_report_json(m->verify);
+
+        STRV_FOREACH(p, m->config->watch_packages) {
+                _cleanup_free_ char *version = NULL, *problem = NULL;
+                PackageState s;
+                bool editable;
+                int r;
+
+                r = pkg_probe(m->config->site_packages ?: "/nonexistent", *p, &version, &editable, &problem);
+                if (r < 0 || problem)
+                        continue; /* mid-install: the watcher reports it once it settles */
+                s = (PackageState){
+                        .package = *p,
+                        .version = version,
+                        .verdict = (char *)verify_verdict(m->verify),
+                        .verified_usec = realtime_usec(),
+                        .report = report,
+                };
+                r = state_save(m->config->state_directory, &s);
+                if (r < 0) {
+                        _cleanup_free_ char *msg = strjoin_printf("cannot write the state to %s: %s", m->config->state_directory, strerror(-r));
+
+                        fprintf(stderr, "%s: %s\n", *p, strempty(msg));
+                        (void)report_journal_state_problem(*p, strempty(msg));
+                }
+        }
+        json_object_put(report);
+}
+
+static void journal_result(Manager *m, int r)
+{
+        if (r < 0 && !m->journal_failed) {
+                fprintf(stderr, "Failed to write to the journal: %s\n", strerror(-r));
+                m->journal_failed = true;
+        }
+}
+
+static void on_check_done(Verify *v, const CheckResult *r, void *userdata)
+{
+        Manager *m = userdata;
+
+        journal_result(m, report_journal_check(&m->report, r));
+        if (m->ready_sent)
+                report_notify_progress(&m->report, v);
+}
+
+static int start_verification(Manager *m, Change *trigger);
+static int apply_config(Manager *m, Config *c);
+
+static void watching_status(Manager *m, const char *last)
+{
+        _cleanup_free_ char *pkgs = strv_join(m->config->watch_packages, ", ");
+
+        notify(m, "STATUS=Watching %s for %s%s%s", strempty(m->config->site_packages), strempty(pkgs),
+               last ? "; last: " : "", strempty(last));
+}
+
+static void on_all_done(Verify *v, void *userdata)
+{
+        Manager *m = userdata;
+        _cleanup_free_ char *subject = NULL, *last = NULL;
+
+        journal_result(m, report_journal_summary(&m->report, v));
+        report_notify_verdict(&m->report, v);
+        if (m->print)
+                report_print(&m->report, v, stdout);
+        save_states(m);
+        m->exit_code = verdict_exit_code(verify_overall(v));
+
+        if (m->mode != MODE_WATCH || m->stopping) {
+                (void)sd_event_exit(m->event, 0);
+                return;
+        }
+        /* The Verify is freed when the next one starts: we are inside its callback. */
+        subject = report_subject(&m->report);
+        last = strjoin_printf("%s %s", strempty(subject), verify_verdict(v));
+        if (m->next_config) {
+                Config *c = TAKE_PTR(m->next_config);
+
+                if (apply_config(m, c) < 0)
+                        config_free(c);
+        }
+        if (m->pending)
+                (void)start_verification(m, TAKE_PTR(m->pending));
+        else
+                watching_status(m, last);
+}
+
+static const VerifyCallbacks verify_callbacks = {
+        .check_done = on_check_done,
+        .all_done = on_all_done,
+};
+
+static int start_verification(Manager *m, Change *trigger)
+{
+        _cleanup_free_ char *what = NULL, *subject = NULL, *running = NULL;
+        const Config *c = m->config;
+        int r;
+
+        if (m->verify && verify_n_running(m->verify) > 0) {
+                /* One run at a time; the latest change is verified right after. */
+                change_free(m->pending);
+                m->pending = trigger;
+                return 0;
+        }
+        m->verify = verify_free(m->verify);
+        change_free(m->trigger);
+        m->trigger = trigger;
+
+        r = verify_new(&m->verify, m->event, c);
+        if (r < 0) {
+                fprintf(stderr, "Failed to prepare the verification: %s\n", strerror(-r));
+                return r;
+        }
+        m->report = (ReportContext){
+                .config = c,
+                .version = verify_version(m->verify),
+                .version_error = verify_version_error(m->verify),
+                .trigger = m->trigger,
+        };
+        (void)sd_id128_randomize(&m->report.run_id);
+
+        /* Tell systemd a long check is no hang (matters while starting or reloading). */
+        notify(m, "EXTEND_TIMEOUT_USEC=%" PRIu64, c->command_timeout_usec + 4 * c->http_timeout_usec + 30 * USEC_PER_SEC);
+        r = verify_start(m->verify, &verify_callbacks, m);
+        if (r < 0) {
+                fprintf(stderr, "Failed to start the checks: %s\n", strerror(-r));
+                return r;
+        }
+        if (verify_n_running(m->verify) == 0)
+                return 0; /* everything was skipped; all_done has run */
+        subject = report_subject(&m->report);
+        running = verify_running_names(m->verify);
+        what = m->trigger ? change_describe(m->trigger) : NULL;
+        notify(m, "%sSTATUS=Verifying %s%s%s%s: running %s", m->ready_sent ? "" : "READY=1\n", strempty(subject),
+               what ? " (" : "", strempty(what), what ? ")" : "", strempty(running));
+        m->ready_sent = true;
+        return 0;
+}
+
+/*
+ * Compares what is installed with the state files. Reports every change and
+ * returns the first one that calls for a verification (NULL: none).
+ */
+static int reconcile(Manager *m, Change **ret)
+{
+        Change *first = NULL;
+
+        STRV_FOREACH(p, m->config->watch_packages) {
+                _cleanup_(package_state_freep) PackageState *s = load_state(m, *p);
+                _cleanup_free_ char *version = NULL, *problem = NULL;
+                Change *c;
+                bool editable;
+                int r;
+
+                r = pkg_probe(m->config->site_packages ?: "/nonexistent", *p, &version, &editable, &problem);
+                if (r < 0 || problem) {
+                        _cleanup_free_ char *msg = strjoin_printf("cannot tell the installed version: %s", problem ?: strerror(-r));
+
+                        (void)report_journal_state_problem(*p, strempty(msg));
+                        continue;
+                }
+                if (s && streq_ptr(s->version, version)) {
+                        if (m->mode == MODE_IF_CHANGED && !m->force) {
+                                (void)report_journal_unchanged(*p, version, s->verdict);
+                                if (m->print)
+                                        printf("%s %s: unchanged since its last verification (%s)\n", *p, version ?: "(not installed)", s->verdict);
+                        }
+                        continue;
+                }
+                if (!s && !version)
+                        continue; /* never installed, never recorded */
+                c = change_new(*p, s ? s->version : NULL, version, editable ? "editable install: edits to its source are not seen until it is reinstalled" : NULL);
+                if (!c)
+                        return -ENOMEM;
+                journal_result(m, report_journal_change(c, m->config->site_packages));
+                if (c->kind == VERSION_REMOVED) {
+                        PackageState gone = { .package = *p, .verdict = (char *)"removed", .verified_usec = realtime_usec() };
+
+                        (void)state_save(m->config->state_directory, &gone);
+                        change_free(c);
+                        continue;
+                }
+                if (!first)
+                        first = c;
+                else
+                        change_free(c);
+        }
+        *ret = first;
+        return 0;
+}
+
+static void on_settled(PkgWatch *w, const PkgEvent *ev, void *userdata)
+{
+        Manager *m = userdata;
+        _cleanup_(package_state_freep) PackageState *s = NULL;
+        Change *c;
+
+        (void)w;
+        if (ev->problem) {
+                _cleanup_free_ char *msg = strjoin_printf("the install did not settle within %" PRIu64 " s: %s", m->config->settle_max_usec / USEC_PER_SEC, ev->problem);
+
+                fprintf(stderr, "%s: %s\n", ev->package, strempty(msg));
+                (void)report_journal_state_problem(ev->package, strempty(msg));
+                return;
+        }
+        s = load_state(m, ev->package);
+        if (!s && !ev->version)
+                return;
+        /* An event with the same version is a reinstall: verified too, and said so. */
+        c = change_new(ev->package, s ? s->version : NULL, ev->version,
+                       ev->editable ? "editable install: edits to its source are not seen until it is reinstalled" : NULL);
+        if (!c) {
+                fprintf(stderr, "Out of memory\n");
+                return;
+        }
+        journal_result(m, report_journal_change(c, m->config->site_packages));
+        if (c->kind == VERSION_REMOVED) {
+                PackageState gone = { .package = (char *)ev->package, .verdict = (char *)"removed", .verified_usec = realtime_usec() };
+                _cleanup_free_ char *what = change_describe(c);
+
+                (void)state_save(m->config->state_directory, &gone);
+                notify(m, "STATUS=%s %s; waiting for it to be installed again", ev->package, strempty(what));
+                change_free(c);
+                return;
+        }
+        (void)start_verification(m, c);
+}
+
+static int create_watch(Manager *m, const Config *c, PkgWatch **ret)
+{
+        if (!c->site_packages)
+                return -ENOENT;
+        return pkgwatch_new(ret, m->event,
+                            &(PkgWatchOptions){ .site_packages = c->site_packages,
+                                                .packages = c->watch_packages,
+                                                .quiet_usec = c->quiet_usec,
+                                                .settle_max_usec = c->settle_max_usec },
+                            on_settled, m);
+}
+
+/* Puts a new configuration in force (between runs); on failure the old one stays. */
+static int apply_config(Manager *m, Config *c)
+{
+        PkgWatch *w = NULL;
+        int r;
+
+        r = create_watch(m, c, &w);
+        if (r < 0) {
+                _cleanup_free_ char *msg = strjoin_printf("cannot watch '%s': %s", strempty(c->site_packages), strerror(-r));
+
+                fprintf(stderr, "Reload refused: %s\n", strempty(msg));
+                (void)report_journal_reload_failed(m->config_path, strempty(msg));
+                return r;
+        }
+        pkgwatch_free(m->watch);
+        m->watch = w;
+        config_free(m->config);
+        m->config = c;
+        return 0;
+}
+
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        Manager *m = userdata;
+        _cleanup_free_ char *error = NULL;
+        Config *c = NULL;
+        int r;
+
+        (void)s, (void)si;
+        notify(m, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, now_usec());
+        r = config_new(&c);
+        if (r >= 0)
+                r = config_load(c, m->config_path, &error);
+        if (r >= 0)
+                r = config_finalize(c, &error);
+        if (r < 0) {
+                fprintf(stderr, "Reload refused, keeping the previous configuration: %s\n", error ?: strerror(-r));
+                (void)report_journal_reload_failed(m->config_path, error ?: strerror(-r));
+                config_free(c);
+                notify(m, "READY=1\nSTATUS=Reload refused (%s); still watching with the previous configuration", error ?: strerror(-r));
+                return 0;
+        }
+        if (m->verify && verify_n_running(m->verify) > 0) {
+                config_free(m->next_config);
+                m->next_config = c;
+                notify(m, "READY=1\nSTATUS=Configuration reloaded; it applies when the running verification ends");
+                return 0;
+        }
+        if (apply_config(m, c) < 0) {
+                config_free(c);
+                notify(m, "READY=1\nSTATUS=Reload refused; still watching with the previous configuration");
+                return 0;
+        }
+        notify(m, "READY=1");
+        watching_status(m, "configuration reloaded");
+        return 0;
+}
+
+static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        Manager *m = userdata;
+        _cleanup_free_ char *reason = NULL;
+        const char *name = sigabbrev_np((int)si->ssi_signo) ?: "?";
+
+        (void)s;
+        m->stopping = true;
+        if (m->verify && verify_n_running(m->verify) > 0) {
+                fprintf(stderr, "Received SIG%s, stopping the running checks.\n", name);
+                reason = strjoin_printf("interrupted by SIG%s before it finished", name);
+                /* Kills and reaps every child; the last check to complete reports and exits. */
+                verify_abort(m->verify, reason ?: "interrupted");
+                return 0;
+        }
+        (void)sd_event_exit(m->event, 0);
+        return 0;
+}
+
+static int setup_event(Manager *m)
+{
+        sigset_t mask;
+        int r;
+
+        /* sd-event needs these blocked: SIGCHLD for child sources, the rest for signal sources. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+        if ((r = sd_event_add_signal(m->event, NULL, SIGTERM, on_stop, m)) < 0 ||
+            (r = sd_event_add_signal(m->event, NULL, SIGINT, on_stop, m)) < 0)
+                return r;
+        if (m->mode == MODE_WATCH) {
+                r = sd_event_add_signal(m->event, NULL, SIGHUP, on_reload, m);
+                if (r < 0)
+                        return r;
+                /* WATCHDOG=1 at half of WatchdogSec=, when systemd asks for it. */
+                r = sd_event_set_watchdog(m->event, true);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int manager_run(Manager *m)
+{
+        Change *change = NULL;
+        int r;
+
+        r = setup_event(m);
+        if (r < 0) {
+                fprintf(stderr, "Failed to set up the event loop: %s\n", strerror(-r));
+                return EX_OSERR;
+        }
+
+        if (m->mode == MODE_WATCH) {
+                r = create_watch(m, m->config, &m->watch);
+                if (r < 0) {
+                        fprintf(stderr, "Cannot watch '%s': %s\n", strempty(m->config->site_packages), strerror(-r));
+                        return EX_CONFIG;
+                }
+                notify(m, "READY=1");
+                m->ready_sent = true;
+                watching_status(m, NULL);
+        }
+
+        r = reconcile(m, &change);
+        if (r < 0) {
+                fprintf(stderr, "Failed to compare with the state: %s\n", strerror(-r));
+                return EX_OSERR;
+        }
+        if (change || m->mode == MODE_ONCE || m->force) {
+                r = start_verification(m, change);
+                if (r < 0)
+                        return EX_OSERR;
+        } else if (m->mode == MODE_IF_CHANGED) {
+                notify(m, "READY=1\nSTATUS=Nothing changed since the last verification");
+                notify(m, "STOPPING=1");
+                return 0;
+        }
+
+        r = sd_event_loop(m->event);
+        notify(m, "STOPPING=1");
+        if (r < 0) {
+                fprintf(stderr, "Event loop failed: %s\n", strerror(-r));
+                return EX_OSERR;
+        }
+        return m->mode == MODE_WATCH ? 0 : m->exit_code;
+}

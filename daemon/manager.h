@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The daemon's state: configuration in force, the event loop, the running
+ * verification, the package watcher, and what was last verified.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "pkgwatch.h"
+#include "report.h"
+#include "verify.h"
+
+typedef enum Mode {
+        MODE_ONCE,       /* verify now, report, exit */
+        MODE_IF_CHANGED, /* activated: verify only when a version changed */
+        MODE_WATCH,      /* long-running: verify once per change */
+} Mode;
+
+typedef struct Manager {
+        sd_event *event;
+        char *config_path;
+        Config *config;
+        Config *next_config; /* reloaded while a run was active; applied after it */
+        Mode mode;
+        bool force;
+        bool print;
+
+        PkgWatch *watch;
+        sd_event_source *watchdog;
+        Verify *verify;
+        ReportContext report;
+        Change *trigger;  /* what started the running verification */
+        Change *pending;  /* a change that arrived during it */
+        bool ready_sent;
+        bool stopping;
+        bool journal_failed;
+        int exit_code;
+} Manager;
+
+int manager_new(Manager **ret, const char *config_path, Config *config /* takes */, Mode mode);
+Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+
+/* Runs the mode to its end; returns the process exit code. */
+int manager_run(Manager *m);
+
+void change_free(Change *c);

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Per-package state files. See state.h.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include "metadata.h"
+#include "state.h"
+
+#define STATE_FORMAT 1
+
+PackageState *package_state_free(PackageState *s)
+{
+        if (!s)
+                return NULL;
+        free(s->package);
+        free(s->version);
+        free(s->verdict);
+        json_object_put(s->report);
+        free(s);
+        return NULL;
+}
+
+char *state_path(const char *dir, const char *package)
+{
+        _cleanup_free_ char *n = python_name_normalize(package);
+
+        return n ? strjoin_printf("%s/%s.json", dir, n) : NULL;
+}
+
+static int get_str(json_object *o, const char *key, bool nullable, char **ret)
+{
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v))
+                return -EBADMSG;
+        if (json_object_is_type(v, json_type_null) && nullable) {
+                *ret = NULL;
+                return 0;
+        }
+        if (!json_object_is_type(v, json_type_string))
+                return -EBADMSG;
+        *ret = strdup(json_object_get_string(v));
+        return *ret ? 0 : -ENOMEM;
+}
+
+int state_load(const char *dir, const char *package, PackageState **ret, char **ret_error)
+{
+        _cleanup_(package_state_freep) PackageState *s = NULL;
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        json_object *root = NULL, *v;
+        size_t len;
+        int r;
+
+        path = state_path(dir, package);
+        if (!path)
+                return -ENOMEM;
+        r = read_file_bounded(path, STATE_FILE_MAX, &text, &len);
+        if (r < 0)
+                return r;
+        root = json_tokener_parse(text);
+        s = calloc(1, sizeof(*s));
+        if (!s) {
+                json_object_put(root);
+                return -ENOMEM;
+        }
+        if (!root || !json_object_is_type(root, json_type_object)) {
+                r = -EBADMSG;
+                if (ret_error)
+                        *ret_error = strjoin_printf("%s is not a JSON object", path);
+                goto fail;
+        }
+        if (!json_object_object_get_ex(root, "format", &v) || json_object_get_int(v) != STATE_FORMAT ||
+            (r = get_str(root, "package", false, &s->package)) < 0 ||
+            (r = get_str(root, "version", true, &s->version)) < 0 ||
+            (r = get_str(root, "verdict", false, &s->verdict)) < 0 ||
+            !json_object_object_get_ex(root, "verified_usec", &v) || !json_object_is_type(v, json_type_int)) {
+                r = r == -ENOMEM ? r : -EBADMSG;
+                if (ret_error && r == -EBADMSG)
+                        *ret_error = strjoin_printf("%s lacks format %d, package, version, verdict or verified_usec", path, STATE_FORMAT);
+                goto fail;
+        }
+        s->verified_usec = (uint64_t)json_object_get_int64(v);
+        if (!streq(s->package, package)) {
+                r = -EBADMSG;
+                if (ret_error)
+                        *ret_error = strjoin_printf("%s belongs to package '%s', not '%s'", path, s->package, package);
+                goto fail;
+        }
+        if (json_object_object_get_ex(root, "report", &v))
+                s->report = json_object_get(v);
+        json_object_put(root);
+        *ret = TAKE_PTR(s);
+        return 0;
+fail:
+        json_object_put(root);
+        return r;
+}
+
+static int mkdir_p(const char *dir)
+{
+        _cleanup_free_ char *copy = strdup(dir);
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *p = copy + 1; *p; p++)
+                if (*p == '/') {
+                        *p = 0;
+                        if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+                                return -errno;
+                        *p = '/';
+                }
+        if (mkdir(copy, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int state_save(const char *dir, const PackageState *s)
+{
+        _cleanup_free_ char *path = NULL, *tmp = NULL;
+        _cleanup_close_ int fd = -1, dfd = -1;
+        json_object *root;
+        const char *text;
+        uint64_t rnd = 0;
+        size_t len, done = 0;
+        int r;
+
+        r = mkdir_p(dir);
+        if (r < 0)
+                return r;
+        path = state_path(dir, s->package);
+        (void)getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK);
+        tmp = path ? strjoin_printf("%s.tmp-%016llx", path, (unsigned long long)rnd) : NULL;
+        if (!tmp)
+                return -ENOMEM;
+
+        root = json_object_new_object();
+        if (!root)
+                return -ENOMEM;
+        json_object_object_add(root, "format", json_object_new_int(STATE_FORMAT));
+        json_object_object_add(root, "package", json_object_new_string(s->package));
+        json_object_object_add(root, "version", s->version ? json_object_new_string(s->version) : NULL);
+        json_object_object_add(root, "verdict", json_object_new_string(s->verdict));
+        json_object_object_add(root, "verified_usec", json_object_new_int64((int64_t)s->verified_usec));
+        if (s->report)
+                json_object_object_add(root, "report", json_object_get(s->report));
+        text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        len = text ? strlen(text) : 0;
+        if (!text) {
+                json_object_put(root);
+                return -ENOMEM;
+        }
+
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+                r = -errno;
+                json_object_put(root);
+                return r;
+        }
+        while (done < len) {
+                ssize_t n = write(fd, text + done, len - done);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = -errno;
+                        goto fail;
+                }
+                done += (size_t)n;
+        }
+        if (write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
+                r = errno ? -errno : -EIO;
+                goto fail;
+        }
+        json_object_put(root);
+        root = NULL;
+        if (rename(tmp, path) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) < 0)
+                return -errno;
+        return 0;
+fail:
+        json_object_put(root);
+        (void)unlink(tmp);
+        return r;
+}
+
+int state_quarantine(const char *dir, const char *package)
+{
+        _cleanup_free_ char *path = state_path(dir, package), *aside = NULL;
+
+        aside = path ? strjoin_printf("%s.corrupt", path) : NULL;
+        if (!aside)
+                return -ENOMEM;
+        return rename(path, aside) < 0 ? -errno : 0;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What was last verified, per watched package: one JSON file each under the
+ * state directory ($STATE_DIRECTORY under systemd), written atomically
+ * (temporary file, fsync, rename, fsync of the directory).
+ */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define STATE_FILE_MAX (1024 * 1024)
+
+typedef struct PackageState {
+        char *package;
+        char *version;     /* last verified version; NULL: it was not installed */
+        char *verdict;     /* "pass", "fail", "incomplete" */
+        uint64_t verified_usec; /* CLOCK_REALTIME */
+        json_object *report;    /* the full last report, or NULL */
+} PackageState;
+
+PackageState *package_state_free(PackageState *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(PackageState *, package_state_free);
+
+/* "<dir>/<normalised name>.json" */
+char *state_path(const char *dir, const char *package);
+
+/* -ENOENT when there is none; -EBADMSG (reason in *ret_error) when it is corrupt. */
+int state_load(const char *dir, const char *package, PackageState **ret, char **ret_error);
+
+/* Writes the state atomically; creates dir (0700) if needed. Takes no ownership. */
+int state_save(const char *dir, const PackageState *s);
+
+/* Moves a corrupt file aside as "<file>.corrupt" so it can be read later. */
+int state_quarantine(const char *dir, const char *package);
