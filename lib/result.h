@@ -25,6 +25,7 @@ typedef enum CheckState {
 typedef struct CheckResult {
         char *check; /* "system", "migrations", "jobs", "panels" */
         CheckState state;
+        bool disabled; /* skipped because the configuration turned it off: no bearing on the verdict */
         char *reason;
         char *evidence;
         char **findings;

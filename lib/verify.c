@@ -235,6 +235,7 @@ int verify_start(Verify *v, const VerifyCallbacks *cb, void *userdata)
                 c->start_usec = now_usec();
                 if (!v->config->enabled[i]) {
                         check_result_set(c->result, CHECK_SKIPPED, "disabled by [checks] enable=");
+                        c->result->disabled = true;
                         check_complete(c);
                         continue;
                 }
@@ -302,7 +303,7 @@ CheckState verify_overall(const Verify *v)
         CheckState worst = CHECK_PASS;
 
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
-                if (rank[v->checks[i].result->state] > rank[worst])
+                if (!v->checks[i].result->disabled && rank[v->checks[i].result->state] > rank[worst])
                         worst = v->checks[i].result->state;
         return worst;
 }

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -35,6 +36,12 @@ MSG = {
     "summary-pass": "116f2dc905454e4a81122ce54029cac4",
     "summary-fail": "233cbdb98f464f7abc7a797f4f9abcf6",
     "summary-incomplete": "6bf094fc905a4ba4a496798b36492480",
+    "version-changed": "e00c073c9a14445a838e3784f6b61c93",
+    "rollback": "f479027b0433432eaca71defd0f038df",
+    "removed": "c09981b1d5174c068fa073dcdaf53317",
+    "unchanged": "94294bb44cd6480fa2f7fe3ab87cf14b",
+    "state-problem": "557025c717f24b919b6aaf244538bbf7",
+    "reload-failed": "b9e8f82e8cef48808a642a1fb3c0e038",
 }
 
 
@@ -77,6 +84,8 @@ def ensure_journald():
             probe.close()
     if os.geteuid() != 0:
         skip("no systemd-journald is running and starting one needs root")
+    # A journald whose socket was removed under it receives nothing: replace it.
+    subprocess.run(["pkill", "-x", "systemd-journal"], check=False)
     os.makedirs("/run/systemd/journal", exist_ok=True)
     global _journald
     _journald = subprocess.Popen([JOURNALD], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -102,27 +111,53 @@ def journal_entries(pid, want, timeout=10.0, field="NVD_CHECK"):
 
 
 class NotifySocket:
-    """A real sd_notify datagram socket, like the one systemd gives a service."""
+    """A real sd_notify datagram socket, like the one systemd gives a service.
+
+    A thread drains it at once, as systemd does: the kernel queues only ~10
+    datagrams, and a sender blocks when the queue is full.
+    """
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="nvd-notify-")
         self.path = os.path.join(self.dir, "notify")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.path)
-        self.sock.setblocking(False)
+        self.sock.settimeout(0.2)
+        self.received = []
+        self.lock = threading.Lock()
+        self.running = True
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self):
+        while self.running:
+            try:
+                data = self.sock.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self.lock:
+                self.received.append(data.decode())
 
     def messages(self):
-        msgs = []
-        while True:
-            try:
-                msgs.append(self.sock.recv(4096).decode())
-            except BlockingIOError:
-                return msgs
+        """Everything not returned before, in arrival order."""
+        time.sleep(0.05)
+        with self.lock:
+            msgs, self.received = self.received, []
+        return msgs
 
     def close(self):
+        self.running = False
+        self.thread.join(timeout=5)
         self.sock.close()
         os.unlink(self.path)
         os.rmdir(self.dir)
+
+
+def state_dir_for(config_path):
+    """Each test config keeps its own state, so tests do not see each other's runs."""
+    return os.path.splitext(config_path)[0] + ".state"
 
 
 def write_config(tb, path, extra=None, **overrides):
@@ -143,7 +178,7 @@ def write_config(tb, path, extra=None, **overrides):
             "token-file": tb["NVD_TB_TOKEN_FILE"],
         },
         "package": {"name": "nautobot-contract-models", "app-label": "nautobot_contract_models"},
-        "watch": {"state-directory": os.path.join(os.path.dirname(path), "state")},
+        "watch": {"state-directory": state_dir_for(path)},
         "checks": {},
     }
     for (section, key), value in (extra or {}).items():
@@ -159,13 +194,13 @@ def write_config(tb, path, extra=None, **overrides):
 class Run:
     """One nautobot-verifyd --once run: exit code, output, notify messages, journal."""
 
-    def __init__(self, config, expect_entries=5, env=None, notify=True, timeout=600):
+    def __init__(self, config, expect_entries=5, env=None, notify=True, timeout=600, args=("--once",)):
         self.notify = NotifySocket() if notify else None
         run_env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
         if self.notify:
             run_env["NOTIFY_SOCKET"] = self.notify.path
         run_env.update(env or {})
-        self.proc = subprocess.Popen([DAEMON, "--once", "--config", config],
+        self.proc = subprocess.Popen([DAEMON, *args, "--config", config],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      env=run_env, text=True)
         self.pid = self.proc.pid
@@ -174,7 +209,7 @@ class Run:
         self.messages = self.notify.messages() if self.notify else []
         if self.notify:
             self.notify.close()
-        self.entries = journal_entries(self.pid, expect_entries) if expect_entries else []
+        self.entries = journal_entries(self.pid, expect_entries)
 
     def changes(self):
         return [e for e in self.entries if "NVD_CHANGE" in e and "NVD_CHECK" not in e]

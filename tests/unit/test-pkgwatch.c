@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The package watcher on a real directory with real inotify: the file
+ * operations pip performs for an upgrade, a reinstall and an uninstall,
+ * in pip's order, with one settled report per burst.
+ */
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "pkgwatch.h"
+#include "test.h"
+
+#define QUIET (200 * USEC_PER_MSEC)
+
+typedef struct Seen {
+        unsigned n;
+        char *version;
+        char *problem;
+        bool editable;
+} Seen;
+
+static void on_settled(PkgWatch *w, const PkgEvent *ev, void *userdata)
+{
+        Seen *s = userdata;
+
+        (void)w;
+        ASSERT_STREQ(ev->package, "nautobot-contract-models");
+        ASSERT(ev->first_event_usec > 0 && ev->last_event_usec >= ev->first_event_usec);
+        s->n++;
+        free(s->version);
+        free(s->problem);
+        s->version = ev->version ? strdup(ev->version) : NULL;
+        s->problem = ev->problem ? strdup(ev->problem) : NULL;
+        s->editable = ev->editable;
+}
+
+static void sh(const char *fmt, ...) _printf_(1, 2);
+static void sh(const char *fmt, ...)
+{
+        _cleanup_free_ char *cmd = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        ASSERT(vasprintf(&cmd, fmt, ap) >= 0);
+        va_end(ap);
+        ASSERT(system(cmd) == 0);
+}
+
+/* Runs the loop for 'usec' (the watcher's timers fire inside). */
+static void run_for(sd_event *e, uint64_t usec)
+{
+        uint64_t end = now_usec() + usec;
+
+        while (now_usec() < end)
+                ASSERT(sd_event_run(e, end - now_usec()) >= 0);
+}
+
+static void install(const char *sp, const char *version, bool record)
+{
+        sh("mkdir '%s/nautobot_contract_models-%s.dist-info' && printf 'Metadata-Version: 2.1\\nName: nautobot-contract-models\\nVersion: %s\\n\\n' > '%s/nautobot_contract_models-%s.dist-info/METADATA'",
+           sp, version, version, sp, version);
+        if (record)
+                sh("touch '%s/nautobot_contract_models-%s.dist-info/RECORD'", sp, version);
+}
+
+int main(void)
+{
+        char sp[] = "/tmp/nvd-test-pkgwatch-XXXXXX";
+        _cleanup_(pkgwatch_freep) PkgWatch *w = NULL;
+        char *packages[] = { (char *)"nautobot-contract-models", NULL };
+        sd_event *e = NULL;
+        Seen seen = {};
+
+        ASSERT(mkdtemp(sp));
+        ASSERT(sd_event_new(&e) >= 0);
+        install(sp, "2026.5.12", true);
+        ASSERT(pkgwatch_new(&w, e, &(PkgWatchOptions){ .site_packages = sp, .packages = packages, .quiet_usec = QUIET, .settle_max_usec = 3 * USEC_PER_SEC },
+                            on_settled, &seen) == 0);
+
+        /* Nothing happens: nothing is reported. */
+        run_for(e, 3 * QUIET);
+        ASSERT(seen.n == 0);
+        printf("ok - idle\n");
+
+        /* Unrelated packages do not count. */
+        sh("mkdir '%s/requests-2.32.0.dist-info' '%s/nautobot-3.1.6.dist-info'", sp, sp);
+        run_for(e, 3 * QUIET);
+        ASSERT(seen.n == 0);
+        printf("ok - other packages ignored\n");
+
+        /* An upgrade as pip does it: stash the old dist-info, write the new, remove the stash. */
+        sh("mv '%s/nautobot_contract_models-2026.5.12.dist-info' '%s/~autobot_contract_models-2026.5.12.dist-info'", sp, sp);
+        install(sp, "2026.5.17", false);
+        run_for(e, QUIET / 2); /* mid-install: two dist-infos (one stashed), no RECORD yet */
+        sh("touch '%s/nautobot_contract_models-2026.5.17.dist-info/RECORD' && rm -r '%s/~autobot_contract_models-2026.5.12.dist-info'", sp, sp);
+        run_for(e, 4 * QUIET);
+        ASSERT(seen.n == 1);
+        ASSERT_STREQ(seen.version, "2026.5.17");
+        ASSERT(!seen.problem);
+        printf("ok - upgrade reported once\n");
+
+        /* An install that never completes (no RECORD): reported after the settle timeout, with the problem. */
+        sh("rm -r '%s/nautobot_contract_models-2026.5.17.dist-info'", sp);
+        install(sp, "2026.5.9", false);
+        run_for(e, 4 * USEC_PER_SEC);
+        ASSERT(seen.n == 2);
+        ASSERT(seen.problem && strstr(seen.problem, "no RECORD"));
+        printf("ok - unsettled install reported with its problem\n");
+
+        /* Reinstall of the same version, editable. */
+        sh("rm -r '%s/nautobot_contract_models-2026.5.9.dist-info'", sp);
+        install(sp, "2026.5.17", true);
+        sh("printf '{\"url\": \"file:///src\", \"dir_info\": {\"editable\": true}}' > '%s/nautobot_contract_models-2026.5.17.dist-info/direct_url.json'", sp);
+        run_for(e, 4 * QUIET);
+        ASSERT(seen.n == 3);
+        ASSERT_STREQ(seen.version, "2026.5.17");
+        ASSERT(seen.editable);
+        printf("ok - editable reinstall\n");
+
+        /* Uninstall. */
+        sh("rm -r '%s/nautobot_contract_models-2026.5.17.dist-info'", sp);
+        run_for(e, 4 * QUIET);
+        ASSERT(seen.n == 4);
+        ASSERT(!seen.version && !seen.problem);
+        printf("ok - uninstall reported\n");
+
+        /* The directory itself vanishing is survived. */
+        w = pkgwatch_free(w);
+        ASSERT(pkgwatch_new(&w, e, &(PkgWatchOptions){ .site_packages = "/nonexistent/site-packages", .packages = packages, .quiet_usec = QUIET, .settle_max_usec = USEC_PER_SEC },
+                            on_settled, &seen) == -ENOENT);
+        printf("ok - missing directory is an error, not a crash\n");
+
+        free(seen.version);
+        free(seen.problem);
+        sd_event_unref(e);
+        sh("rm -rf '%s'", sp);
+        return 0;
+}

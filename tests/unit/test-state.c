@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* State files: round trip, atomic replace, corruption detected and moved aside. */
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include "state.h"
+#include "test.h"
+
+static size_t count_entries(const char *dir)
+{
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        size_t n = 0;
+
+        ASSERT(d);
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        n++;
+        closedir(d);
+        return n;
+}
+
+static void write_text(const char *path, const char *text)
+{
+        FILE *f = fopen(path, "we");
+
+        ASSERT(f);
+        fputs(text, f);
+        fclose(f);
+}
+
+static void test_round_trip(void)
+{
+        char root[] = "/tmp/nvd-test-state-XXXXXX";
+        _cleanup_free_ char *dir = NULL, *path = NULL;
+        _cleanup_(package_state_freep) PackageState *got = NULL;
+        json_object *report = json_object_new_object();
+        PackageState s = { .package = (char *)"nautobot-contract-models", .version = (char *)"2026.5.17",
+                           .verdict = (char *)"pass", .verified_usec = 1764000000000000ULL, .report = report };
+        struct stat st;
+
+        ASSERT(mkdtemp(root));
+        dir = strjoin_printf("%s/sub/state", root); /* created on demand */
+        json_object_object_add(report, "verdict", json_object_new_string("pass"));
+        ASSERT(state_save(dir, &s) == 0);
+        path = state_path(dir, "Nautobot_Contract_Models");
+        ASSERT(endswith(path, "/nautobot-contract-models.json"));
+        ASSERT(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+        ASSERT(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700);
+        ASSERT(state_load(dir, "nautobot-contract-models", &got, NULL) == 0);
+        ASSERT_STREQ(got->version, "2026.5.17");
+        ASSERT_STREQ(got->verdict, "pass");
+        ASSERT(got->verified_usec == 1764000000000000ULL);
+        ASSERT(got->report && json_object_is_type(got->report, json_type_object));
+
+        /* Replacing leaves exactly one file: no temporary behind. */
+        s.version = NULL;
+        s.verdict = (char *)"removed";
+        ASSERT(state_save(dir, &s) == 0);
+        ASSERT(count_entries(dir) == 1);
+        got = package_state_free(got);
+        ASSERT(state_load(dir, "nautobot-contract-models", &got, NULL) == 0);
+        ASSERT(!got->version);
+        json_object_put(report);
+        ASSERT(system(strjoin_printf("rm -rf '%s'", root)) == 0);
+}
+
+static void test_corrupt(void)
+{
+        static const char *const bad[] = {
+                "", "not json", "[]", "{\"format\": 1}",
+                "{\"format\": 2, \"package\": \"p\", \"version\": \"1\", \"verdict\": \"pass\", \"verified_usec\": 1}",
+                "{\"format\": 1, \"package\": \"other\", \"version\": \"1\", \"verdict\": \"pass\", \"verified_usec\": 1}",
+                "{\"format\": 1, \"package\": \"p\", \"version\": 7, \"verdict\": \"pass\", \"verified_usec\": 1}",
+        };
+        char dir[] = "/tmp/nvd-test-state-XXXXXX";
+        _cleanup_free_ char *path = NULL, *aside = NULL;
+        PackageState *got = NULL;
+        struct stat st;
+
+        ASSERT(mkdtemp(dir));
+        path = state_path(dir, "p");
+        aside = strjoin_printf("%s.corrupt", path);
+        ASSERT(state_load(dir, "p", &got, NULL) == -ENOENT);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_free_ char *error = NULL;
+
+                write_text(path, bad[i]);
+                ASSERT(state_load(dir, "p", &got, &error) == -EBADMSG);
+                ASSERT(error && strstr(error, path));
+                ASSERT(!got);
+        }
+        ASSERT(state_quarantine(dir, "p") == 0);
+        ASSERT(stat(path, &st) < 0 && stat(aside, &st) == 0);
+        ASSERT(state_load(dir, "p", &got, NULL) == -ENOENT);
+        ASSERT(system(strjoin_printf("rm -rf '%s'", dir)) == 0);
+}
+
+int main(void)
+{
+        RUN(test_round_trip);
+        RUN(test_corrupt);
+        return 0;
+}
