@@ -38,17 +38,24 @@ static void help(void)
 
 int main(int argc, char *argv[])
 {
-        enum { ARG_ONCE = 0x100, ARG_IF_CHANGED, ARG_FORCE, ARG_WATCH, ARG_CHECK_CONFIG, ARG_VERSION };
+        enum {
+                ARG_ONCE = 0x100,
+                ARG_IF_CHANGED,
+                ARG_FORCE,
+                ARG_WATCH,
+                ARG_CHECK_CONFIG,
+                ARG_VERSION
+        };
         static const struct option options[] = {
-                { "config", required_argument, NULL, 'c' },
-                { "once", no_argument, NULL, ARG_ONCE },
-                { "if-changed", no_argument, NULL, ARG_IF_CHANGED },
-                { "force", no_argument, NULL, ARG_FORCE },
-                { "watch", no_argument, NULL, ARG_WATCH },
-                { "check-config", no_argument, NULL, ARG_CHECK_CONFIG },
-                { "quiet", no_argument, NULL, 'q' },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, ARG_VERSION },
+                {"config", required_argument, NULL, 'c'},
+                {"once", no_argument, NULL, ARG_ONCE},
+                {"if-changed", no_argument, NULL, ARG_IF_CHANGED},
+                {"force", no_argument, NULL, ARG_FORCE},
+                {"watch", no_argument, NULL, ARG_WATCH},
+                {"check-config", no_argument, NULL, ARG_CHECK_CONFIG},
+                {"quiet", no_argument, NULL, 'q'},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, ARG_VERSION},
                 {},
         };
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -99,7 +106,8 @@ int main(int argc, char *argv[])
                 return EX_USAGE;
         }
         if (modes > 1 || (modes == 0 && !check_config)) {
-                fprintf(stderr, "Give exactly one of --once, --if-changed, --watch (or --check-config); see --help.\n");
+                fprintf(stderr,
+                        "Give exactly one of --once, --if-changed, --watch (or --check-config); see --help.\n");
                 return EX_USAGE;
         }
         if (force && mode != MODE_IF_CHANGED) {

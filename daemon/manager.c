@@ -39,7 +39,8 @@ static Change *change_new(const char *package, const char *old, const char *new,
         c->new_version = new ? strdup(new) : NULL;
         c->detail = detail ? strdup(detail) : NULL;
         c->kind = version_change(old, new);
-        if (!c->package || (old && !c->old_version) || (new && !c->new_version) || (detail && !c->detail)) {
+        if (!c->package || (old && !c->old_version) || (new && !c->new_version) ||
+            (detail && !c->detail)) {
                 change_free(c);
                 return NULL;
         }
@@ -120,10 +121,13 @@ static PackageState *load_state(Manager *m, const char *package)
         if (r == -EBADMSG) {
                 int q = state_quarantine(m->config->state_directory, package);
 
-                problem = strjoin_printf("%s; %s, and the state is rebuilt by the next verification", strempty(error),
-                                         q < 0 ? "it could not be moved aside" : "moved aside as .corrupt");
+                problem = strjoin_printf(
+                        "%s; %s, and the state is rebuilt by the next verification",
+                        strempty(error),
+                        q < 0 ? "it could not be moved aside" : "moved aside as .corrupt");
         } else if (r < 0)
-                problem = strjoin_printf("cannot read the state file in %s: %s", m->config->state_directory, strerror(-r));
+                problem = strjoin_printf("cannot read the state file in %s: %s",
+                                         m->config->state_directory, strerror(-r));
         if (r < 0) {
                 fprintf(stderr, "%s: %s\n", package, strempty(problem));
                 (void)report_journal_state_problem(package, strempty(problem));
@@ -136,13 +140,14 @@ static void save_states(Manager *m)
 {
         json_object *report = verify_report_json(m->verify);
 
-        STRV_FOREACH(p, m->config->watch_packages) {
+        STRV_FOREACH (p, m->config->watch_packages) {
                 _cleanup_free_ char *version = NULL, *problem = NULL;
                 PackageState s;
                 bool editable;
                 int r;
 
-                r = pkg_probe(m->config->site_packages ?: "/nonexistent", *p, &version, &editable, &problem);
+                r = pkg_probe(m->config->site_packages ?: "/nonexistent", *p, &version, &editable,
+                              &problem);
                 if (r < 0 || problem)
                         continue; /* mid-install: the watcher reports it once it settles */
                 s = (PackageState){
@@ -154,7 +159,9 @@ static void save_states(Manager *m)
                 };
                 r = state_save(m->config->state_directory, &s);
                 if (r < 0) {
-                        _cleanup_free_ char *msg = strjoin_printf("cannot write the state to %s: %s", m->config->state_directory, strerror(-r));
+                        _cleanup_free_ char *msg =
+                                strjoin_printf("cannot write the state to %s: %s",
+                                               m->config->state_directory, strerror(-r));
 
                         fprintf(stderr, "%s: %s\n", *p, strempty(msg));
                         (void)report_journal_state_problem(*p, strempty(msg));
@@ -187,8 +194,8 @@ static void watching_status(Manager *m, const char *last)
 {
         _cleanup_free_ char *pkgs = strv_join(m->config->watch_packages, ", ");
 
-        notify(m, "STATUS=Watching %s for %s%s%s", strempty(m->config->site_packages), strempty(pkgs),
-               last ? "; last: " : "", strempty(last));
+        notify(m, "STATUS=Watching %s for %s%s%s", strempty(m->config->site_packages),
+               strempty(pkgs), last ? "; last: " : "", strempty(last));
 }
 
 static void on_all_done(Verify *v, void *userdata)
@@ -257,7 +264,8 @@ static int start_verification(Manager *m, Change *trigger)
         (void)sd_id128_randomize(&m->report.run_id);
 
         /* Tell systemd a long check is no hang (matters while starting or reloading). */
-        notify(m, "EXTEND_TIMEOUT_USEC=%" PRIu64, c->command_timeout_usec + 4 * c->http_timeout_usec + 30 * USEC_PER_SEC);
+        notify(m, "EXTEND_TIMEOUT_USEC=%" PRIu64,
+               c->command_timeout_usec + 4 * c->http_timeout_usec + 30 * USEC_PER_SEC);
         r = verify_start(m->verify, &verify_callbacks, m);
         if (r < 0) {
                 fprintf(stderr, "Failed to start the checks: %s\n", strerror(-r));
@@ -268,8 +276,9 @@ static int start_verification(Manager *m, Change *trigger)
         subject = report_subject(&m->report);
         running = verify_running_names(m->verify);
         what = m->trigger ? change_describe(m->trigger) : NULL;
-        notify(m, "%sSTATUS=Verifying %s%s%s%s: running %s", m->ready_sent ? "" : "READY=1\n", strempty(subject),
-               what ? " (" : "", strempty(what), what ? ")" : "", strempty(running));
+        notify(m, "%sSTATUS=Verifying %s%s%s%s: running %s", m->ready_sent ? "" : "READY=1\n",
+               strempty(subject), what ? " (" : "", strempty(what), what ? ")" : "",
+               strempty(running));
         m->ready_sent = true;
         return 0;
 }
@@ -282,16 +291,18 @@ static int reconcile(Manager *m, Change **ret)
 {
         Change *first = NULL;
 
-        STRV_FOREACH(p, m->config->watch_packages) {
+        STRV_FOREACH (p, m->config->watch_packages) {
                 _cleanup_(package_state_freep) PackageState *s = load_state(m, *p);
                 _cleanup_free_ char *version = NULL, *problem = NULL;
                 Change *c;
                 bool editable;
                 int r;
 
-                r = pkg_probe(m->config->site_packages ?: "/nonexistent", *p, &version, &editable, &problem);
+                r = pkg_probe(m->config->site_packages ?: "/nonexistent", *p, &version, &editable,
+                              &problem);
                 if (r < 0 || problem) {
-                        _cleanup_free_ char *msg = strjoin_printf("cannot tell the installed version: %s", problem ?: strerror(-r));
+                        _cleanup_free_ char *msg = strjoin_printf(
+                                "cannot tell the installed version: %s", problem ?: strerror(-r));
 
                         (void)report_journal_state_problem(*p, strempty(msg));
                         continue;
@@ -300,18 +311,25 @@ static int reconcile(Manager *m, Change **ret)
                         if (m->mode == MODE_IF_CHANGED && !m->force) {
                                 (void)report_journal_unchanged(*p, version, s->verdict);
                                 if (m->print)
-                                        printf("%s %s: unchanged since its last verification (%s)\n", *p, version ?: "(not installed)", s->verdict);
+                                        printf("%s %s: unchanged since its last verification (%s)\n",
+                                               *p, version ?: "(not installed)", s->verdict);
                         }
                         continue;
                 }
                 if (!s && !version)
                         continue; /* never installed, never recorded */
-                c = change_new(*p, s ? s->version : NULL, version, editable ? "editable install: edits to its source are not seen until it is reinstalled" : NULL);
+                c = change_new(
+                        *p, s ? s->version : NULL, version,
+                        editable
+                                ? "editable install: edits to its source are not seen until it is reinstalled"
+                                : NULL);
                 if (!c)
                         return -ENOMEM;
                 journal_result(m, report_journal_change(c, m->config->site_packages));
                 if (c->kind == VERSION_REMOVED) {
-                        PackageState gone = { .package = *p, .verdict = (char *)"removed", .verified_usec = realtime_usec() };
+                        PackageState gone = {.package = *p,
+                                             .verdict = (char *)"removed",
+                                             .verified_usec = realtime_usec()};
 
                         (void)state_save(m->config->state_directory, &gone);
                         change_free(c);
@@ -334,7 +352,9 @@ static void on_settled(PkgWatch *w, const PkgEvent *ev, void *userdata)
 
         (void)w;
         if (ev->problem) {
-                _cleanup_free_ char *msg = strjoin_printf("the install did not settle within %" PRIu64 " s: %s", m->config->settle_max_usec / USEC_PER_SEC, ev->problem);
+                _cleanup_free_ char *msg =
+                        strjoin_printf("the install did not settle within %" PRIu64 " s: %s",
+                                       m->config->settle_max_usec / USEC_PER_SEC, ev->problem);
 
                 fprintf(stderr, "%s: %s\n", ev->package, strempty(msg));
                 (void)report_journal_state_problem(ev->package, strempty(msg));
@@ -344,19 +364,25 @@ static void on_settled(PkgWatch *w, const PkgEvent *ev, void *userdata)
         if (!s && !ev->version)
                 return;
         /* An event with the same version is a reinstall: verified too, and said so. */
-        c = change_new(ev->package, s ? s->version : NULL, ev->version,
-                       ev->editable ? "editable install: edits to its source are not seen until it is reinstalled" : NULL);
+        c = change_new(
+                ev->package, s ? s->version : NULL, ev->version,
+                ev->editable
+                        ? "editable install: edits to its source are not seen until it is reinstalled"
+                        : NULL);
         if (!c) {
                 fprintf(stderr, "Out of memory\n");
                 return;
         }
         journal_result(m, report_journal_change(c, m->config->site_packages));
         if (c->kind == VERSION_REMOVED) {
-                PackageState gone = { .package = (char *)ev->package, .verdict = (char *)"removed", .verified_usec = realtime_usec() };
+                PackageState gone = {.package = (char *)ev->package,
+                                     .verdict = (char *)"removed",
+                                     .verified_usec = realtime_usec()};
                 _cleanup_free_ char *what = change_describe(c);
 
                 (void)state_save(m->config->state_directory, &gone);
-                notify(m, "STATUS=%s %s; waiting for it to be installed again", ev->package, strempty(what));
+                notify(m, "STATUS=%s %s; waiting for it to be installed again", ev->package,
+                       strempty(what));
                 change_free(c);
                 return;
         }
@@ -368,10 +394,10 @@ static int create_watch(Manager *m, const Config *c, PkgWatch **ret)
         if (!c->site_packages)
                 return -ENOENT;
         return pkgwatch_new(ret, m->event,
-                            &(PkgWatchOptions){ .site_packages = c->site_packages,
-                                                .packages = c->watch_packages,
-                                                .quiet_usec = c->quiet_usec,
-                                                .settle_max_usec = c->settle_max_usec },
+                            &(PkgWatchOptions){.site_packages = c->site_packages,
+                                               .packages = c->watch_packages,
+                                               .quiet_usec = c->quiet_usec,
+                                               .settle_max_usec = c->settle_max_usec},
                             on_settled, m);
 }
 
@@ -383,7 +409,8 @@ static int apply_config(Manager *m, Config *c)
 
         r = create_watch(m, c, &w);
         if (r < 0) {
-                _cleanup_free_ char *msg = strjoin_printf("cannot watch '%s': %s", strempty(c->site_packages), strerror(-r));
+                _cleanup_free_ char *msg = strjoin_printf("cannot watch '%s': %s",
+                                                          strempty(c->site_packages), strerror(-r));
 
                 fprintf(stderr, "Reload refused: %s\n", strempty(msg));
                 (void)report_journal_reload_failed(m->config_path, strempty(msg));
@@ -411,21 +438,26 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         if (r >= 0)
                 r = config_finalize(c, &error);
         if (r < 0) {
-                fprintf(stderr, "Reload refused, keeping the previous configuration: %s\n", error ?: strerror(-r));
+                fprintf(stderr, "Reload refused, keeping the previous configuration: %s\n",
+                        error ?: strerror(-r));
                 (void)report_journal_reload_failed(m->config_path, error ?: strerror(-r));
                 config_free(c);
-                notify(m, "READY=1\nSTATUS=Reload refused (%s); still watching with the previous configuration", error ?: strerror(-r));
+                notify(m,
+                       "READY=1\nSTATUS=Reload refused (%s); still watching with the previous configuration",
+                       error ?: strerror(-r));
                 return 0;
         }
         if (m->verify && verify_n_running(m->verify) > 0) {
                 config_free(m->next_config);
                 m->next_config = c;
-                notify(m, "READY=1\nSTATUS=Configuration reloaded; it applies when the running verification ends");
+                notify(m,
+                       "READY=1\nSTATUS=Configuration reloaded; it applies when the running verification ends");
                 return 0;
         }
         if (apply_config(m, c) < 0) {
                 config_free(c);
-                notify(m, "READY=1\nSTATUS=Reload refused; still watching with the previous configuration");
+                notify(m,
+                       "READY=1\nSTATUS=Reload refused; still watching with the previous configuration");
                 return 0;
         }
         notify(m, "READY=1");
@@ -498,7 +530,8 @@ int manager_run(Manager *m)
         if (m->mode == MODE_WATCH) {
                 r = create_watch(m, m->config, &m->watch);
                 if (r < 0) {
-                        fprintf(stderr, "Cannot watch '%s': %s\n", strempty(m->config->site_packages), strerror(-r));
+                        fprintf(stderr, "Cannot watch '%s': %s\n",
+                                strempty(m->config->site_packages), strerror(-r));
                         return EX_CONFIG;
                 }
                 notify(m, "READY=1");

@@ -32,8 +32,8 @@ typedef struct Manager {
         sd_event_source *watchdog;
         Verify *verify;
         ReportContext report;
-        Change *trigger;  /* what started the running verification */
-        Change *pending;  /* a change that arrived during it */
+        Change *trigger; /* what started the running verification */
+        Change *pending; /* a change that arrived during it */
         bool ready_sent;
         bool stopping;
         bool journal_failed;

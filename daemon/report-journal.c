@@ -37,7 +37,7 @@ static void fields_add(Fields *f, const char *fmt, ...)
         }
         va_end(ap);
         f->owned[f->n] = s;
-        f->iov[f->n++] = (struct iovec){ .iov_base = s, .iov_len = strlen(s) };
+        f->iov[f->n++] = (struct iovec){.iov_base = s, .iov_len = strlen(s)};
 }
 
 static void fields_done(Fields *f)
@@ -79,10 +79,10 @@ int report_journal_check(const ReportContext *ctx, const CheckResult *r)
                 sd_id128_t id;
                 int priority;
         } outcome[_CHECK_STATE_MAX] = {
-                [CHECK_PASS] = { NVD_MESSAGE_CHECK_PASS, LOG_INFO },
-                [CHECK_FAIL] = { NVD_MESSAGE_CHECK_FAIL, LOG_ERR },
-                [CHECK_ERROR] = { NVD_MESSAGE_CHECK_ERROR, LOG_WARNING },
-                [CHECK_SKIPPED] = { NVD_MESSAGE_CHECK_SKIPPED, LOG_NOTICE },
+                [CHECK_PASS] = {NVD_MESSAGE_CHECK_PASS, LOG_INFO},
+                [CHECK_FAIL] = {NVD_MESSAGE_CHECK_FAIL, LOG_ERR},
+                [CHECK_ERROR] = {NVD_MESSAGE_CHECK_ERROR, LOG_WARNING},
+                [CHECK_SKIPPED] = {NVD_MESSAGE_CHECK_SKIPPED, LOG_NOTICE},
         };
         _cleanup_free_ char *subject = report_subject(ctx);
         Fields f = {};
@@ -91,10 +91,12 @@ int report_journal_check(const ReportContext *ctx, const CheckResult *r)
         /* A pass that carries findings deserves a look: notice, not info. */
         if (r->state == CHECK_PASS && r->findings)
                 priority = LOG_NOTICE;
-        fields_add(&f, "MESSAGE_ID=" SD_ID128_FORMAT_STR, SD_ID128_FORMAT_VAL(outcome[r->state].id));
+        fields_add(&f, "MESSAGE_ID=" SD_ID128_FORMAT_STR,
+                   SD_ID128_FORMAT_VAL(outcome[r->state].id));
         fields_add(&f, "PRIORITY=%d", priority);
-        fields_add(&f, "MESSAGE=%s: check %s %s: %s", strempty(subject), r->check,
-                   verdict_to_string(r->state), strempty(r->reason));
+        fields_add(&f, "MESSAGE=%s: check %s %s: %s%s", strempty(subject), r->check,
+                   verdict_to_string(r->state), strempty(r->reason),
+                   r->findings ? " (+notes in NVD_FINDING, see journalctl -o verbose)" : "");
         add_common(&f, ctx);
         fields_add(&f, "NVD_CHECK=%s", r->check);
         fields_add(&f, "NVD_RESULT=%s", check_state_to_string(r->state));
@@ -102,8 +104,8 @@ int report_journal_check(const ReportContext *ctx, const CheckResult *r)
         fields_add(&f, "NVD_DURATION_USEC=%" PRIu64, r->duration_usec);
         if (r->evidence)
                 fields_add(&f, "NVD_EVIDENCE=%s", r->evidence);
-        STRV_FOREACH(x, r->findings)
-        fields_add(&f, "NVD_FINDING=%s", *x);
+        STRV_FOREACH (x, r->findings)
+                fields_add(&f, "NVD_FINDING=%s", *x);
         return fields_send(&f);
 }
 
@@ -113,10 +115,10 @@ int report_journal_summary(const ReportContext *ctx, const Verify *v)
                 sd_id128_t id;
                 int priority;
         } verdict[_CHECK_STATE_MAX] = {
-                [CHECK_PASS] = { NVD_MESSAGE_SUMMARY_PASS, LOG_NOTICE },
-                [CHECK_FAIL] = { NVD_MESSAGE_SUMMARY_FAIL, LOG_ERR },
-                [CHECK_ERROR] = { NVD_MESSAGE_SUMMARY_INCOMPLETE, LOG_WARNING },
-                [CHECK_SKIPPED] = { NVD_MESSAGE_SUMMARY_INCOMPLETE, LOG_WARNING },
+                [CHECK_PASS] = {NVD_MESSAGE_SUMMARY_PASS, LOG_NOTICE},
+                [CHECK_FAIL] = {NVD_MESSAGE_SUMMARY_FAIL, LOG_ERR},
+                [CHECK_ERROR] = {NVD_MESSAGE_SUMMARY_INCOMPLETE, LOG_WARNING},
+                [CHECK_SKIPPED] = {NVD_MESSAGE_SUMMARY_INCOMPLETE, LOG_WARNING},
         };
         _cleanup_free_ char *subject = report_subject(ctx);
         unsigned count[_CHECK_STATE_MAX] = {};
@@ -127,12 +129,20 @@ int report_journal_summary(const ReportContext *ctx, const Verify *v)
                 count[verify_result(v, i)->state]++;
         fields_add(&f, "MESSAGE_ID=" SD_ID128_FORMAT_STR, SD_ID128_FORMAT_VAL(verdict[overall].id));
         fields_add(&f, "PRIORITY=%d", verdict[overall].priority);
-        fields_add(&f, "MESSAGE=%s: verification %s: %u passed, %u failed, %u could not run, %u skipped",
-                   strempty(subject), overall == CHECK_PASS ? "passed" : overall == CHECK_FAIL ? "FAILED" : "incomplete", count[CHECK_PASS], count[CHECK_FAIL],
-                   count[CHECK_ERROR], count[CHECK_SKIPPED]);
+        fields_add(
+                &f,
+                "MESSAGE=%s: verification %s: %u passed, %u failed, %u could not run, %u skipped",
+                strempty(subject),
+                overall == CHECK_PASS   ? "passed"
+                : overall == CHECK_FAIL ? "FAILED"
+                                        : "incomplete",
+                count[CHECK_PASS], count[CHECK_FAIL], count[CHECK_ERROR], count[CHECK_SKIPPED]);
         add_common(&f, ctx);
         fields_add(&f, "NVD_CHECK=summary");
-        fields_add(&f, "NVD_RESULT=%s", overall == CHECK_SKIPPED || overall == CHECK_ERROR ? "incomplete" : check_state_to_string(overall));
+        fields_add(&f, "NVD_RESULT=%s",
+                   overall == CHECK_SKIPPED || overall == CHECK_ERROR
+                           ? "incomplete"
+                           : check_state_to_string(overall));
         fields_add(&f, "NVD_PASSED=%u", count[CHECK_PASS]);
         fields_add(&f, "NVD_FAILED=%u", count[CHECK_FAIL]);
         fields_add(&f, "NVD_ERRORS=%u", count[CHECK_ERROR]);
@@ -160,15 +170,18 @@ int report_journal_change(const Change *c, const char *site_packages)
         if (c->kind == VERSION_DOWNGRADED) {
                 id = NVD_MESSAGE_ROLLBACK;
                 priority = LOG_WARNING;
-                msg = strjoin_printf("%s: %s: a rollback. Rolling a schema back drops what later migrations added (for nautobot-contract-models, going below 0008_costsnapshot drops the captured cost history); run nautobot-server migrate <app> <target> before installing the older release",
-                                     c->package, strempty(what));
+                msg = strjoin_printf(
+                        "%s: %s: a rollback. Rolling a schema back drops what later migrations added (for nautobot-contract-models, going below 0008_costsnapshot drops the captured cost history); run nautobot-server migrate <app> <target> before installing the older release",
+                        c->package, strempty(what));
         } else if (c->kind == VERSION_REMOVED) {
                 id = NVD_MESSAGE_REMOVED;
                 priority = LOG_WARNING;
-                msg = strjoin_printf("%s: %s from %s: nothing to verify until it is installed again; an app still listed in PLUGINS stops Nautobot from starting",
-                                     c->package, strempty(what), site_packages);
+                msg = strjoin_printf(
+                        "%s: %s from %s: nothing to verify until it is installed again; an app still listed in PLUGINS stops Nautobot from starting",
+                        c->package, strempty(what), site_packages);
         } else
-                msg = strjoin_printf("%s: %s%s%s", c->package, strempty(what), c->detail ? "; " : "", strempty(c->detail));
+                msg = strjoin_printf("%s: %s%s%s", c->package, strempty(what),
+                                     c->detail ? "; " : "", strempty(c->detail));
         fields_add(&f, "NVD_PACKAGE=%s", c->package);
         fields_add(&f, "NVD_CHANGE=%s", version_change_to_string(c->kind));
         if (c->old_version)
@@ -183,7 +196,9 @@ int report_journal_change(const Change *c, const char *site_packages)
 
 int report_journal_unchanged(const char *package, const char *version, const char *verdict)
 {
-        _cleanup_free_ char *msg = strjoin_printf("%s %s: unchanged since its last verification (%s); nothing to do", package, version ?: "(not installed)", verdict ?: "?");
+        _cleanup_free_ char *msg =
+                strjoin_printf("%s %s: unchanged since its last verification (%s); nothing to do",
+                               package, version ?: "(not installed)", verdict ?: "?");
         Fields f = {};
 
         fields_add(&f, "NVD_PACKAGE=%s", package);
@@ -204,7 +219,8 @@ int report_journal_state_problem(const char *package, const char *problem)
 
 int report_journal_reload_failed(const char *config_path, const char *error)
 {
-        _cleanup_free_ char *msg = strjoin_printf("Reload refused, keeping the previous configuration: %s", error);
+        _cleanup_free_ char *msg =
+                strjoin_printf("Reload refused, keeping the previous configuration: %s", error);
         Fields f = {};
 
         fields_add(&f, "NVD_CONFIG=%s", config_path);

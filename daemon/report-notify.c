@@ -43,10 +43,13 @@ void report_notify_verdict(const ReportContext *ctx, const Verify *v)
         for (size_t i = 0; i < verify_n_results(v); i++) {
                 const CheckResult *r = verify_result(v, i);
 
-                buf_printf(&b, "%s%s %s", i > 0 ? ", " : "", r->check, check_state_to_string(r->state));
+                buf_printf(&b, "%s%s %s", i > 0 ? ", " : "", r->check,
+                           check_state_to_string(r->state));
         }
         notify("STATUS=%s: %s (%s); details: journalctl -t nautobot-verifyd", strempty(subject),
-               overall == CHECK_PASS ? "verified, all checks passed" : overall == CHECK_FAIL ? "verification FAILED" : "verification incomplete",
+               overall == CHECK_PASS   ? "verified, all checks passed"
+               : overall == CHECK_FAIL ? "verification FAILED"
+                                       : "verification incomplete",
                strempty(b.data));
         buf_done(&b);
 }

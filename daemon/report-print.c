@@ -45,9 +45,11 @@ char *change_describe(const Change *c)
         case VERSION_REINSTALLED:
                 return strjoin_printf("reinstall of %s", strempty(c->new_version));
         case VERSION_DOWNGRADED:
-                return strjoin_printf("downgrade %s \u2192 %s", strempty(c->old_version), strempty(c->new_version));
+                return strjoin_printf("downgrade %s \u2192 %s", strempty(c->old_version),
+                                      strempty(c->new_version));
         default:
-                return strjoin_printf("%s %s \u2192 %s", version_change_to_string(c->kind), strempty(c->old_version), strempty(c->new_version));
+                return strjoin_printf("%s %s \u2192 %s", version_change_to_string(c->kind),
+                                      strempty(c->old_version), strempty(c->new_version));
         }
 }
 
@@ -64,7 +66,9 @@ void report_print(const ReportContext *ctx, const Verify *v, FILE *f)
         CheckState overall = verify_overall(v);
 
         fprintf(f, "%s at %s: verification %s in %.1f s\n", strempty(subject), ctx->config->url,
-                overall == CHECK_PASS ? "passed" : overall == CHECK_FAIL ? "FAILED" : "incomplete",
+                overall == CHECK_PASS   ? "passed"
+                : overall == CHECK_FAIL ? "FAILED"
+                                        : "incomplete",
                 (double)verify_duration_usec(v) / USEC_PER_SEC);
         if (!ctx->version && ctx->version_error)
                 fprintf(f, "  version: %s\n", ctx->version_error);
@@ -73,8 +77,8 @@ void report_print(const ReportContext *ctx, const Verify *v, FILE *f)
 
                 fprintf(f, "  %-11s %-8s %5.1f s  %s\n", r->check, check_state_to_string(r->state),
                         (double)r->duration_usec / USEC_PER_SEC, strempty(r->reason));
-                STRV_FOREACH(x, r->findings)
-                fprintf(f, "  %-11s %-8s %7s  note: %s\n", "", "", "", *x);
+                STRV_FOREACH (x, r->findings)
+                        fprintf(f, "  %-11s %-8s %7s  note: %s\n", "", "", "", *x);
         }
         fflush(f);
 }

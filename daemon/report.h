@@ -15,20 +15,33 @@
 #include "version.h"
 
 /* Stable MESSAGE_IDs, one per outcome; documented in README.md. */
-#define NVD_MESSAGE_CHECK_PASS SD_ID128_MAKE(76, e5, e1, 8b, 57, a5, 45, b8, b1, ba, 8e, ff, ea, e5, a4, 70)
-#define NVD_MESSAGE_CHECK_FAIL SD_ID128_MAKE(61, fc, f2, 11, 4e, b2, 4d, 36, 8a, 6b, 9c, cb, 3f, 96, 50, 55)
-#define NVD_MESSAGE_CHECK_ERROR SD_ID128_MAKE(ae, 1f, 70, 12, cc, 0b, 4c, de, 95, 50, ee, ed, 7b, 82, 12, 94)
-#define NVD_MESSAGE_CHECK_SKIPPED SD_ID128_MAKE(24, f4, 1c, f2, 9c, 5a, 4b, 81, a7, f6, f7, 5f, 93, be, f3, b5)
-#define NVD_MESSAGE_SUMMARY_PASS SD_ID128_MAKE(11, 6f, 2d, c9, 05, 45, 4e, 4a, 81, 12, 2c, e5, 40, 29, ca, c4)
-#define NVD_MESSAGE_SUMMARY_FAIL SD_ID128_MAKE(23, 3c, bd, b9, 8f, 46, 4f, 7a, bc, 7a, 79, 7f, 4f, 9a, bc, f6)
-#define NVD_MESSAGE_SUMMARY_INCOMPLETE SD_ID128_MAKE(6b, f0, 94, fc, 90, 5a, 4b, a4, a4, 96, 79, 8b, 36, 49, 24, 80)
+#define NVD_MESSAGE_CHECK_PASS                                                                     \
+        SD_ID128_MAKE(76, e5, e1, 8b, 57, a5, 45, b8, b1, ba, 8e, ff, ea, e5, a4, 70)
+#define NVD_MESSAGE_CHECK_FAIL                                                                     \
+        SD_ID128_MAKE(61, fc, f2, 11, 4e, b2, 4d, 36, 8a, 6b, 9c, cb, 3f, 96, 50, 55)
+#define NVD_MESSAGE_CHECK_ERROR                                                                    \
+        SD_ID128_MAKE(ae, 1f, 70, 12, cc, 0b, 4c, de, 95, 50, ee, ed, 7b, 82, 12, 94)
+#define NVD_MESSAGE_CHECK_SKIPPED                                                                  \
+        SD_ID128_MAKE(24, f4, 1c, f2, 9c, 5a, 4b, 81, a7, f6, f7, 5f, 93, be, f3, b5)
+#define NVD_MESSAGE_SUMMARY_PASS                                                                   \
+        SD_ID128_MAKE(11, 6f, 2d, c9, 05, 45, 4e, 4a, 81, 12, 2c, e5, 40, 29, ca, c4)
+#define NVD_MESSAGE_SUMMARY_FAIL                                                                   \
+        SD_ID128_MAKE(23, 3c, bd, b9, 8f, 46, 4f, 7a, bc, 7a, 79, 7f, 4f, 9a, bc, f6)
+#define NVD_MESSAGE_SUMMARY_INCOMPLETE                                                             \
+        SD_ID128_MAKE(6b, f0, 94, fc, 90, 5a, 4b, a4, a4, 96, 79, 8b, 36, 49, 24, 80)
 
-#define NVD_MESSAGE_VERSION_CHANGED SD_ID128_MAKE(e0, 0c, 07, 3c, 9a, 14, 44, 5a, 83, 8e, 37, 84, f6, b6, 1c, 93)
-#define NVD_MESSAGE_ROLLBACK SD_ID128_MAKE(f4, 79, 02, 7b, 04, 33, 43, 2e, ac, a7, 1d, ef, d0, f0, 38, df)
-#define NVD_MESSAGE_REMOVED SD_ID128_MAKE(c0, 99, 81, b1, d5, 17, 4c, 06, 8f, a0, 73, dc, da, f5, 33, 17)
-#define NVD_MESSAGE_UNCHANGED SD_ID128_MAKE(94, 29, 4b, b4, 4c, d6, 48, 0f, a2, f7, fe, 3a, b8, 7c, f1, 4b)
-#define NVD_MESSAGE_STATE_PROBLEM SD_ID128_MAKE(55, 70, 25, c7, 17, f2, 4b, 91, 9b, 6a, af, 24, 45, 38, bb, f7)
-#define NVD_MESSAGE_RELOAD_FAILED SD_ID128_MAKE(b9, e8, f8, 2e, 8c, ef, 48, 80, 8a, 64, 2a, 1f, b3, c0, e0, 38)
+#define NVD_MESSAGE_VERSION_CHANGED                                                                \
+        SD_ID128_MAKE(e0, 0c, 07, 3c, 9a, 14, 44, 5a, 83, 8e, 37, 84, f6, b6, 1c, 93)
+#define NVD_MESSAGE_ROLLBACK                                                                       \
+        SD_ID128_MAKE(f4, 79, 02, 7b, 04, 33, 43, 2e, ac, a7, 1d, ef, d0, f0, 38, df)
+#define NVD_MESSAGE_REMOVED                                                                        \
+        SD_ID128_MAKE(c0, 99, 81, b1, d5, 17, 4c, 06, 8f, a0, 73, dc, da, f5, 33, 17)
+#define NVD_MESSAGE_UNCHANGED                                                                      \
+        SD_ID128_MAKE(94, 29, 4b, b4, 4c, d6, 48, 0f, a2, f7, fe, 3a, b8, 7c, f1, 4b)
+#define NVD_MESSAGE_STATE_PROBLEM                                                                  \
+        SD_ID128_MAKE(55, 70, 25, c7, 17, f2, 4b, 91, 9b, 6a, af, 24, 45, 38, bb, f7)
+#define NVD_MESSAGE_RELOAD_FAILED                                                                  \
+        SD_ID128_MAKE(b9, e8, f8, 2e, 8c, ef, 48, 80, 8a, 64, 2a, 1f, b3, c0, e0, 38)
 
 /* A version change of a watched package, and what set it off. */
 typedef struct Change {
@@ -36,7 +49,7 @@ typedef struct Change {
         char *old_version; /* NULL: none recorded */
         char *new_version; /* NULL: not installed now */
         VersionChange kind;
-        char *detail;      /* problem or "editable install", or NULL */
+        char *detail; /* problem or "editable install", or NULL */
 } Change;
 
 typedef struct ReportContext {

@@ -47,7 +47,8 @@ static bool in_module(const JobRecord *j, const char *module)
 static const JobRecord *find_job(const JobsState *s, const char *module, const char *class)
 {
         for (size_t i = 0; i < s->n_jobs; i++)
-                if (streq(s->jobs[i].job_class_name, class) && (!module || in_module(&s->jobs[i], module)))
+                if (streq(s->jobs[i].job_class_name, class) &&
+                    (!module || in_module(&s->jobs[i], module)))
                         return &s->jobs[i];
         return NULL;
 }
@@ -62,14 +63,16 @@ static void judge(Check *c)
         size_t enabled = 0, found = 0;
 
         buf_init(&ev, RESULT_EVIDENCE_MAX);
-        buf_printf(&ev, "%zu Job(s) on %u page(s) of %s/api/extras/jobs/\n", s->n_jobs, s->pages, cfg->url);
-        STRV_FOREACH(class, cfg->jobs) {
+        buf_printf(&ev, "%zu Job(s) on %u page(s) of %s/api/extras/jobs/\n", s->n_jobs, s->pages,
+                   cfg->url);
+        STRV_FOREACH (class, cfg->jobs) {
                 const JobRecord *j = find_job(s, cfg->job_module, *class), *elsewhere;
 
                 if (!j) {
                         elsewhere = find_job(s, NULL, *class);
                         if (elsewhere)
-                                buf_printf(&ev, "%s: not in module %s, but found in %s\n", *class, cfg->job_module, elsewhere->module_name);
+                                buf_printf(&ev, "%s: not in module %s, but found in %s\n", *class,
+                                           cfg->job_module, elsewhere->module_name);
                         else
                                 buf_printf(&ev, "%s: missing\n", *class);
                         strv_extend(&missing, *class);
@@ -84,35 +87,52 @@ static void judge(Check *c)
                         strv_extend(&uninstalled, *class);
                 if (j->enabled)
                         enabled++;
-                if (!streq_ptr(j->grouping, cfg->job_grouping) && !strv_contains(groupings, strempty(j->grouping)))
+                if (!streq_ptr(j->grouping, cfg->job_grouping) &&
+                    !strv_contains(groupings, strempty(j->grouping)))
                         strv_extend(&groupings, strempty(j->grouping));
         }
         /* Jobs of the module that nobody expected: new in this version, or left over. */
         for (size_t i = 0; i < s->n_jobs; i++)
-                if (in_module(&s->jobs[i], cfg->job_module) && !strv_contains(cfg->jobs, s->jobs[i].job_class_name))
-                        check_result_add_finding(res, "Job %s \"%s\" is %s but not in the expected list", s->jobs[i].job_class_name, s->jobs[i].name,
-                                                 s->jobs[i].installed ? "installed" : "registered (not installed)");
+                if (in_module(&s->jobs[i], cfg->job_module) &&
+                    !strv_contains(cfg->jobs, s->jobs[i].job_class_name))
+                        check_result_add_finding(
+                                res, "Job %s \"%s\" is %s but not in the expected list",
+                                s->jobs[i].job_class_name, s->jobs[i].name,
+                                s->jobs[i].installed ? "installed" : "registered (not installed)");
         check_result_set_evidence(res, strempty(ev.data));
         buf_done(&ev);
 
         if (missing || uninstalled) {
-                _cleanup_free_ char *m = strv_join(missing, ", "), *u = strv_join(uninstalled, ", ");
+                _cleanup_free_ char *m = strv_join(missing, ", "),
+                                    *u = strv_join(uninstalled, ", ");
 
-                check_result_set(res, CHECK_FAIL, "%zu of %zu expected Jobs are not usable:%s%s%s%s%s", strv_length(missing) + strv_length(uninstalled),
-                                 strv_length(cfg->jobs), missing ? " missing: " : "", missing ? strempty(m) : "", missing && uninstalled ? ";" : "",
-                                 uninstalled ? " registered but not installed (their class no longer loads; restart nautobot and nautobot-worker, then run nautobot-server migrate): " : "",
-                                 uninstalled ? strempty(u) : "");
+                check_result_set(
+                        res, CHECK_FAIL, "%zu of %zu expected Jobs are not usable:%s%s%s%s%s",
+                        strv_length(missing) + strv_length(uninstalled), strv_length(cfg->jobs),
+                        missing ? " missing: " : "", missing ? strempty(m) : "",
+                        missing && uninstalled ? ";" : "",
+                        uninstalled
+                                ? " registered but not installed (their class no longer loads; restart nautobot and nautobot-worker, then run nautobot-server migrate): "
+                                : "",
+                        uninstalled ? strempty(u) : "");
         } else
-                check_result_set(res, CHECK_PASS, "all %zu expected Jobs are installed (%zu enabled, %zu disabled)", found, enabled, found - enabled);
+                check_result_set(res, CHECK_PASS,
+                                 "all %zu expected Jobs are installed (%zu enabled, %zu disabled)",
+                                 found, enabled, found - enabled);
 
         if (groupings && cfg->job_grouping) {
                 _cleanup_free_ char *g = strv_join(groupings, "\", \"");
 
-                check_result_add_finding(res, "the app's Jobs are grouped as \"%s\", not \"%s\" as expected: the upgrade guide's /jobs/?grouping=%s lists none of them; on this server they are under Jobs (/extras/jobs/) in group \"%s\"",
-                                         strempty(g), cfg->job_grouping, cfg->job_grouping, strempty(g));
+                check_result_add_finding(
+                        res,
+                        "the app's Jobs are grouped as \"%s\", not \"%s\" as expected: the upgrade guide's /jobs/?grouping=%s lists none of them; on this server they are under Jobs (/extras/jobs/) in group \"%s\"",
+                        strempty(g), cfg->job_grouping, cfg->job_grouping, strempty(g));
         }
         if (found > enabled)
-                check_result_add_finding(res, "%zu of %zu expected Jobs are disabled (Nautobot creates new Jobs disabled): enable the ones you run, e.g. schedule \"Capture cost history snapshot\" after an upgrade to 0008", found - enabled, found);
+                check_result_add_finding(
+                        res,
+                        "%zu of %zu expected Jobs are disabled (Nautobot creates new Jobs disabled): enable the ones you run, e.g. schedule \"Capture cost history snapshot\" after an upgrade to 0008",
+                        found - enabled, found);
 }
 
 static int fetch(Check *c, const char *url);
@@ -134,24 +154,32 @@ static void on_page(HttpSession *h, const HttpResponse *resp, void *userdata)
         }
         status = http_status_text(resp->status, resp->body->len < 65536 ? body : NULL);
         if (resp->status == 401 || resp->status == 403) {
-                check_result_set(res, CHECK_ERROR, "the API token was refused (%s): check [credentials] token-file= and that the token's user may view Jobs", strempty(status));
+                check_result_set(
+                        res, CHECK_ERROR,
+                        "the API token was refused (%s): check [credentials] token-file= and that the token's user may view Jobs",
+                        strempty(status));
                 goto done;
         }
         if (resp->status >= 500) {
-                check_result_set(res, CHECK_FAIL, "the Job API failed (%s at %s)", strempty(status), s->url);
+                check_result_set(res, CHECK_FAIL, "the Job API failed (%s at %s)", strempty(status),
+                                 s->url);
                 goto done;
         }
         if (resp->status != 200) {
-                check_result_set(res, CHECK_ERROR, "unexpected answer from %s (%s): is url= Nautobot's base URL?", s->url, strempty(status));
+                check_result_set(res, CHECK_ERROR,
+                                 "unexpected answer from %s (%s): is url= Nautobot's base URL?",
+                                 s->url, strempty(status));
                 goto done;
         }
         if (resp->body_truncated) {
-                check_result_set(res, CHECK_ERROR, "the answer from %s is larger than %d bytes", s->url, HTTP_BODY_MAX);
+                check_result_set(res, CHECK_ERROR, "the answer from %s is larger than %d bytes",
+                                 s->url, HTTP_BODY_MAX);
                 goto done;
         }
         r = job_page_parse(strempty(body), resp->body->len, &page, &error);
         if (r < 0) {
-                check_result_set(res, CHECK_ERROR, "cannot read the Job list from %s: %s", s->url, error ?: strerror(-r));
+                check_result_set(res, CHECK_ERROR, "cannot read the Job list from %s: %s", s->url,
+                                 error ?: strerror(-r));
                 goto done;
         }
 
@@ -171,16 +199,22 @@ static void on_page(HttpSession *h, const HttpResponse *resp, void *userdata)
                 const char *rest = startswith(page->next, c->env->config->url);
 
                 if (!rest || (*rest != '/' && *rest != 0)) {
-                        check_result_set(res, CHECK_ERROR, "the Job list's next page %s is not below url= %s (set url= to the address Nautobot calls itself)", page->next, c->env->config->url);
+                        check_result_set(
+                                res, CHECK_ERROR,
+                                "the Job list's next page %s is not below url= %s (set url= to the address Nautobot calls itself)",
+                                page->next, c->env->config->url);
                         goto done;
                 }
                 if (s->pages >= JOB_PAGES_MAX) {
-                        check_result_set(res, CHECK_ERROR, "the Job list has more than %d pages of 1000", JOB_PAGES_MAX);
+                        check_result_set(res, CHECK_ERROR,
+                                         "the Job list has more than %d pages of 1000",
+                                         JOB_PAGES_MAX);
                         goto done;
                 }
                 r = fetch(c, page->next);
                 if (r < 0) {
-                        check_result_set(res, CHECK_ERROR, "cannot request %s: %s", page->next, strerror(-r));
+                        check_result_set(res, CHECK_ERROR, "cannot request %s: %s", page->next,
+                                         strerror(-r));
                         goto done;
                 }
                 return;
@@ -207,8 +241,10 @@ int check_jobs_start(Check *c)
         int r;
 
         if (!env->token) {
-                check_result_set(c->result, env->token_error ? CHECK_ERROR : CHECK_SKIPPED, "%s",
-                                 env->token_error ?: "no API token configured ([credentials] token-file= or credential 'api-token')");
+                check_result_set(
+                        c->result, env->token_error ? CHECK_ERROR : CHECK_SKIPPED, "%s",
+                        env->token_error
+                                ?: "no API token configured ([credentials] token-file= or credential 'api-token')");
                 check_complete(c);
                 return 0;
         }
@@ -219,10 +255,10 @@ int check_jobs_start(Check *c)
         c->state_free = jobs_state_free;
 
         r = http_session_new(&s->http, env->http,
-                             &(HttpOptions){ .timeout_usec = env->config->http_timeout_usec,
-                                             .tls_verify = env->config->tls_verify,
-                                             .ca_file = env->config->ca_file,
-                                             .body_max = HTTP_BODY_MAX });
+                             &(HttpOptions){.timeout_usec = env->config->http_timeout_usec,
+                                            .tls_verify = env->config->tls_verify,
+                                            .ca_file = env->config->ca_file,
+                                            .body_max = HTTP_BODY_MAX});
         if (r < 0)
                 return r;
         auth = strjoin_printf("Authorization: Token %s", env->token);
@@ -235,7 +271,8 @@ int check_jobs_start(Check *c)
         if (r >= 0)
                 r = fetch(c, url);
         if (r < 0) {
-                check_result_set(c->result, CHECK_ERROR, "cannot request %s: %s", url, strerror(-r));
+                check_result_set(c->result, CHECK_ERROR, "cannot request %s: %s", url,
+                                 strerror(-r));
                 check_complete(c);
         }
         return 0;

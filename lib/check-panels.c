@@ -44,24 +44,28 @@ static int post_login(Check *c, const HttpResponse *resp)
         CheckResult *res = c->result;
         const CheckEnv *env = c->env;
         _cleanup_(login_page_freep) LoginPage *page = NULL;
-        _cleanup_free_ char *token = NULL, *user = NULL, *pass = NULL, *form = NULL, *referer = NULL;
+        _cleanup_free_ char *token = NULL, *user = NULL, *pass = NULL, *form = NULL,
+                            *referer = NULL;
         int r;
 
         if (resp->status != 200) {
                 _cleanup_free_ char *st = http_status_text(resp->status, NULL);
 
-                check_result_set(res, CHECK_ERROR, "the login page %s answered %s", s->login_url, strempty(st));
+                check_result_set(res, CHECK_ERROR, "the login page %s answered %s", s->login_url,
+                                 strempty(st));
                 return -EPROTO;
         }
         r = html_parse_login(strempty(resp->body->data), resp->body->len, &page);
         if (r < 0 || !page->has_form || !page->csrf_token) {
-                check_result_set(res, CHECK_ERROR, "%s shows no login form with a CSRF token%s", s->login_url, resp->body_truncated ? " (page truncated)" : "");
+                check_result_set(res, CHECK_ERROR, "%s shows no login form with a CSRF token%s",
+                                 s->login_url, resp->body_truncated ? " (page truncated)" : "");
                 return -EPROTO;
         }
         token = http_escape(s->http, page->csrf_token);
         user = http_escape(s->http, env->config->username);
         pass = http_escape(s->http, env->password);
-        form = strjoin_printf("csrfmiddlewaretoken=%s&username=%s&password=%s&next=%%2F", strempty(token), strempty(user), strempty(pass));
+        form = strjoin_printf("csrfmiddlewaretoken=%s&username=%s&password=%s&next=%%2F",
+                              strempty(token), strempty(user), strempty(pass));
         referer = strjoin_printf("Referer: %s", s->login_url);
         if (pass)
                 explicit_bzero(pass, strlen(pass));
@@ -71,7 +75,8 @@ static int post_login(Check *c, const HttpResponse *resp)
                 return -ENOMEM;
         }
         s->step = STEP_LOGIN_POST;
-        r = http_session_request(s->http, s->login_url, form, (char *[]){ referer, NULL }, on_response, c);
+        r = http_session_request(s->http, s->login_url, form, (char *[]){referer, NULL},
+                                 on_response, c);
         explicit_bzero(form, strlen(form)); /* curl copied it */
         return r;
 }
@@ -87,21 +92,29 @@ static int after_login(Check *c, const HttpResponse *resp)
 
                 (void)html_parse_login(strempty(resp->body->data), resp->body->len, &page);
                 check_result_set(res, CHECK_ERROR, "login as '%s' failed: %s", user,
-                                 page && page->error ? page->error : "the login form came back without a message");
+                                 page && page->error
+                                         ? page->error
+                                         : "the login form came back without a message");
                 return -EACCES;
         }
         if (resp->status == 403) {
-                check_result_set(res, CHECK_ERROR, "login as '%s' was refused with HTTP 403 (CSRF): add %s to CSRF_TRUSTED_ORIGINS, or use the URL Nautobot is served under", user, c->env->config->url);
+                check_result_set(
+                        res, CHECK_ERROR,
+                        "login as '%s' was refused with HTTP 403 (CSRF): add %s to CSRF_TRUSTED_ORIGINS, or use the URL Nautobot is served under",
+                        user, c->env->config->url);
                 return -EACCES;
         }
         if (resp->status != 302 && resp->status != 303) {
                 _cleanup_free_ char *st = http_status_text(resp->status, NULL);
 
-                check_result_set(res, resp->status >= 500 ? CHECK_FAIL : CHECK_ERROR, "login as '%s' answered %s", user, strempty(st));
+                check_result_set(res, resp->status >= 500 ? CHECK_FAIL : CHECK_ERROR,
+                                 "login as '%s' answered %s", user, strempty(st));
                 return -EPROTO;
         }
         if (is_login_url(resp->location)) {
-                check_result_set(res, CHECK_ERROR, "login as '%s' redirected back to the login page (%s)", user, resp->location);
+                check_result_set(res, CHECK_ERROR,
+                                 "login as '%s' redirected back to the login page (%s)", user,
+                                 resp->location);
                 return -EACCES;
         }
         s->step = STEP_HOME;
@@ -119,15 +132,23 @@ static void judge_home(Check *c, const HttpResponse *resp)
         int r;
 
         if ((resp->status == 302 || resp->status == 303) && is_login_url(resp->location)) {
-                check_result_set(res, CHECK_ERROR, "the home page redirected back to the login page (%s): the session cookie was not accepted (with http://, SESSION_COOKIE_SECURE must be off)", resp->location);
+                check_result_set(
+                        res, CHECK_ERROR,
+                        "the home page redirected back to the login page (%s): the session cookie was not accepted (with http://, SESSION_COOKIE_SECURE must be off)",
+                        resp->location);
                 return;
         }
         if (resp->status >= 500) {
-                check_result_set(res, CHECK_FAIL, "the home page %s failed with HTTP %ld: one app panel that raises breaks the whole page; see the web server's log", s->home_url, resp->status);
+                check_result_set(
+                        res, CHECK_FAIL,
+                        "the home page %s failed with HTTP %ld: one app panel that raises breaks the whole page; see the web server's log",
+                        s->home_url, resp->status);
                 return;
         }
         if (resp->status != 200) {
-                check_result_set(res, CHECK_ERROR, "the home page %s answered HTTP %ld%s%s", s->home_url, resp->status, resp->location ? " to " : "", strempty(resp->location));
+                check_result_set(res, CHECK_ERROR, "the home page %s answered HTTP %ld%s%s",
+                                 s->home_url, resp->status, resp->location ? " to " : "",
+                                 strempty(resp->location));
                 return;
         }
         r = html_parse_home(strempty(resp->body->data), resp->body->len, &home);
@@ -136,28 +157,35 @@ static void judge_home(Check *c, const HttpResponse *resp)
                 return;
         }
         if (home->login_form && home->n_panels == 0) {
-                check_result_set(res, CHECK_ERROR, "the home page shows the login form: the session was not accepted");
+                check_result_set(
+                        res, CHECK_ERROR,
+                        "the home page shows the login form: the session was not accepted");
                 return;
         }
 
         buf_init(&ev, RESULT_EVIDENCE_MAX);
         buf_printf(&ev, "%zu panel(s) on %s:\n", home->n_panels, s->home_url);
         for (size_t i = 0; i < home->n_panels; i++)
-                buf_printf(&ev, "  %s (id \"%s\")%s\n", strempty(home->panels[i].title), strempty(home->panels[i].id),
-                           strv_contains(cfg->panels, strempty(home->panels[i].title)) ? " expected" : "");
+                buf_printf(&ev, "  %s (id \"%s\")%s\n", strempty(home->panels[i].title),
+                           strempty(home->panels[i].id),
+                           strv_contains(cfg->panels, strempty(home->panels[i].title)) ? " expected"
+                                                                                       : "");
         check_result_set_evidence(res, strempty(ev.data));
         buf_done(&ev);
 
-        STRV_FOREACH(p, cfg->panels)
-        if (!home_page_find(home, *p))
-                strv_extend(&missing, *p);
+        STRV_FOREACH (p, cfg->panels)
+                if (!home_page_find(home, *p))
+                        strv_extend(&missing, *p);
         if (missing) {
                 _cleanup_free_ char *m = strv_join(missing, ", ");
 
-                check_result_set(res, CHECK_FAIL, "%zu of %zu expected panels are not on the home page: %s (a panel is shown only to users with one of its permissions; '%s' should see all)",
-                                 strv_length(missing), strv_length(cfg->panels), strempty(m), cfg->username);
+                check_result_set(
+                        res, CHECK_FAIL,
+                        "%zu of %zu expected panels are not on the home page: %s (a panel is shown only to users with one of its permissions; '%s' should see all)",
+                        strv_length(missing), strv_length(cfg->panels), strempty(m), cfg->username);
         } else
-                check_result_set(res, CHECK_PASS, "all %zu expected panels are on the home page", strv_length(cfg->panels));
+                check_result_set(res, CHECK_PASS, "all %zu expected panels are on the home page",
+                                 strv_length(cfg->panels));
 }
 
 static void on_response(HttpSession *h, const HttpResponse *resp, void *userdata)
@@ -168,7 +196,8 @@ static void on_response(HttpSession *h, const HttpResponse *resp, void *userdata
 
         (void)h;
         if (resp->curl_code != 0) {
-                check_result_set(c->result, CHECK_ERROR, "cannot fetch %s: %s", s->step == STEP_HOME ? s->home_url : s->login_url, resp->error);
+                check_result_set(c->result, CHECK_ERROR, "cannot fetch %s: %s",
+                                 s->step == STEP_HOME ? s->home_url : s->login_url, resp->error);
                 check_complete(c);
                 return;
         }
@@ -187,7 +216,8 @@ static void on_response(HttpSession *h, const HttpResponse *resp, void *userdata
         if (r == -ENOMEM)
                 check_result_set(c->result, CHECK_ERROR, "out of memory");
         else if (r < 0 && c->result->state != CHECK_FAIL && !c->result->reason)
-                check_result_set(c->result, CHECK_ERROR, "cannot continue the login: %s", strerror(-r));
+                check_result_set(c->result, CHECK_ERROR, "cannot continue the login: %s",
+                                 strerror(-r));
         if (r < 0)
                 check_complete(c);
 }
@@ -199,8 +229,10 @@ int check_panels_start(Check *c)
         int r;
 
         if (!env->password) {
-                check_result_set(c->result, env->password_error ? CHECK_ERROR : CHECK_SKIPPED, "%s",
-                                 env->password_error ?: "no web password configured ([credentials] password-file= or credential 'web-password')");
+                check_result_set(
+                        c->result, env->password_error ? CHECK_ERROR : CHECK_SKIPPED, "%s",
+                        env->password_error
+                                ?: "no web password configured ([credentials] password-file= or credential 'web-password')");
                 check_complete(c);
                 return 0;
         }
@@ -214,16 +246,17 @@ int check_panels_start(Check *c)
         if (!s->login_url || !s->home_url)
                 return -ENOMEM;
         r = http_session_new(&s->http, env->http,
-                             &(HttpOptions){ .timeout_usec = env->config->http_timeout_usec,
-                                             .tls_verify = env->config->tls_verify,
-                                             .ca_file = env->config->ca_file,
-                                             .body_max = HTTP_BODY_MAX });
+                             &(HttpOptions){.timeout_usec = env->config->http_timeout_usec,
+                                            .tls_verify = env->config->tls_verify,
+                                            .ca_file = env->config->ca_file,
+                                            .body_max = HTTP_BODY_MAX});
         if (r < 0)
                 return r;
         s->step = STEP_LOGIN_FORM;
         r = http_session_request(s->http, s->login_url, NULL, NULL, on_response, c);
         if (r < 0) {
-                check_result_set(c->result, CHECK_ERROR, "cannot request %s: %s", s->login_url, strerror(-r));
+                check_result_set(c->result, CHECK_ERROR, "cannot request %s: %s", s->login_url,
+                                 strerror(-r));
                 check_complete(c);
         }
         return 0;

@@ -38,7 +38,8 @@ char *http_status_text(long status, const char *body)
 
         /* Django REST framework explains refusals in {"detail": "..."}. */
         o = body ? json_tokener_parse(body) : NULL;
-        if (o && json_object_object_get_ex(o, "detail", &d) && json_object_is_type(d, json_type_string))
+        if (o && json_object_object_get_ex(o, "detail", &d) &&
+            json_object_is_type(d, json_type_string))
                 r = strjoin_printf("HTTP %ld: %.200s", status, json_object_get_string(d));
         else
                 r = strjoin_printf("HTTP %ld", status);

@@ -13,16 +13,16 @@
 #include "result.h"
 
 #define CHECK_EVIDENCE_LINES 20
-#define HTTP_BODY_MAX (8 * 1024 * 1024)
-#define JOB_PAGES_MAX 20
+#define HTTP_BODY_MAX        (8 * 1024 * 1024)
+#define JOB_PAGES_MAX        20
 
 typedef struct CheckEnv {
         sd_event *event;
         HttpClient *http;
         const Config *config;
-        char **child_env;        /* environment for nautobot-server */
+        char **child_env;            /* environment for nautobot-server */
         const char *child_env_error; /* why it could not be built, or NULL */
-        const char *password;    /* NULL: see password_error */
+        const char *password;        /* NULL: see password_error */
         const char *password_error;
         const char *token;
         const char *token_error;

@@ -179,8 +179,7 @@ static int add_stream_source(Child *s, sd_event_source **src, int fd, const char
         return 0;
 }
 
-int child_start(sd_event *e, const ChildOptions *o, ChildDone done, void *userdata,
-                Child **ret)
+int child_start(sd_event *e, const ChildOptions *o, ChildDone done, void *userdata, Child **ret)
 {
         _cleanup_(child_freep) Child *s = NULL;
         _cleanup_close_ int out_w = -1, err_w = -1, pidfd = -1;

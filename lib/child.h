@@ -45,8 +45,7 @@ typedef struct ChildOptions {
  * Starts the child. Fails without starting anything: -ENOENT/-EACCES when
  * argv[0] cannot be executed, or an error from the kernel.
  */
-int child_start(sd_event *e, const ChildOptions *o, ChildDone done, void *userdata,
-                Child **ret);
+int child_start(sd_event *e, const ChildOptions *o, ChildDone done, void *userdata, Child **ret);
 
 /* Kills the group of a still running child (SIGKILL), reaps it, frees all. */
 Child *child_free(Child *s);

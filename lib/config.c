@@ -39,8 +39,9 @@ int check_id_from_string(const char *s)
 
 /* Defaults describe the reference app, nautobot-contract-models 2026.5.17. */
 static const char *const default_jobs[] = {
-        "RenewalCheckJob", "CoverageGapJob",   "CostReportJob",       "CostHistoryJob",
-        "CostAnomalyJob",  "MigrateContractLCMToContract", "CoverageSnapshotJob",
+        "RenewalCheckJob",     "CoverageGapJob", "CostReportJob",
+        "CostHistoryJob",      "CostAnomalyJob", "MigrateContractLCMToContract",
+        "CoverageSnapshotJob",
 };
 static const char *const default_panels[] = {
         "Contracts", "Action Required", "Coverage Gaps", "Cost Summary", "Renewal Forecast",
@@ -76,7 +77,9 @@ static int parse_seconds(Config *c _unused_, void *field, const char *value, cha
         uint64_t u;
 
         if (parse_duration(value, &u) < 0 || u == 0 || u > 24 * 3600 * USEC_PER_SEC) {
-                *ret_error = strjoin_printf("'%s' is not a duration between 1ms and 24h (e.g. 30, 30s, 500ms, 5min)", value);
+                *ret_error = strjoin_printf(
+                        "'%s' is not a duration between 1ms and 24h (e.g. 30, 30s, 500ms, 5min)",
+                        value);
                 return -EINVAL;
         }
         *(uint64_t *)field = u;
@@ -105,7 +108,9 @@ static int parse_url(Config *c _unused_, void *field, const char *value, char **
                 return -EINVAL;
         }
         if (strchr(value, '?') || strchr(value, '#') || strchr(value, '@') || strchr(value, ' ')) {
-                *ret_error = strjoin_printf("'%s' must be a plain base URL (no query, fragment, user info or spaces)", value);
+                *ret_error = strjoin_printf(
+                        "'%s' must be a plain base URL (no query, fragment, user info or spaces)",
+                        value);
                 return -EINVAL;
         }
         v = strdup(value);
@@ -154,11 +159,12 @@ static int parse_checks(Config *c, void *field _unused_, const char *value, char
         r = parse_list(c, &l, value, ret_error);
         if (r < 0)
                 return r;
-        STRV_FOREACH(s, l)
-        if (check_id_from_string(*s) < 0) {
-                *ret_error = strjoin_printf("unknown check '%s' (known: system, migrations, jobs, panels)", *s);
-                return -EINVAL;
-        }
+        STRV_FOREACH (s, l)
+                if (check_id_from_string(*s) < 0) {
+                        *ret_error = strjoin_printf(
+                                "unknown check '%s' (known: system, migrations, jobs, panels)", *s);
+                        return -EINVAL;
+                }
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
                 c->enabled[i] = strv_contains(l, check_id_to_string(i));
         return 0;
@@ -172,7 +178,8 @@ static int parse_size(Config *c _unused_, void *field, const char *value, char *
         errno = 0;
         v = strtoull(value, &end, 10);
         if (errno != 0 || *end || v < 1024 || v > 64 * 1024 * 1024) {
-                *ret_error = strjoin_printf("'%s' is not a byte count between 1024 and 67108864", value);
+                *ret_error =
+                        strjoin_printf("'%s' is not a byte count between 1024 and 67108864", value);
                 return -EINVAL;
         }
         *(size_t *)field = v;
@@ -181,40 +188,54 @@ static int parse_size(Config *c _unused_, void *field, const char *value, char *
 
 #define F(x) offsetof(Config, x)
 static const ConfigKey config_table[] = {
-        { "nautobot", "server", parse_path, F(server), "path of nautobot-server" },
-        { "nautobot", "root", parse_path, F(root), "NAUTOBOT_ROOT for nautobot-server" },
-        { "nautobot", "config", parse_path, F(nautobot_config), "NAUTOBOT_CONFIG for nautobot-server" },
-        { "nautobot", "environment-file", parse_path, F(environment_file), "KEY=VALUE lines passed to nautobot-server" },
-        { "nautobot", "site-packages", parse_path, F(site_packages), "site-packages of Nautobot's virtualenv" },
-        { "nautobot", "command-timeout", parse_seconds, F(command_timeout_usec), "limit for one nautobot-server run" },
-        { "nautobot", "url", parse_url, F(url), "base URL of Nautobot's web UI" },
-        { "nautobot", "http-timeout", parse_seconds, F(http_timeout_usec), "limit for one HTTP request" },
-        { "nautobot", "tls-verify", parse_bool, F(tls_verify), "verify the server's TLS certificate" },
-        { "nautobot", "ca-file", parse_path, F(ca_file), "CA bundle for TLS verification" },
-        { "nautobot", "output-max", parse_size, F(output_max), "bytes kept per child output stream" },
-        { "credentials", "username", parse_string, F(username), "web UI service account" },
-        { "credentials", "password-file", parse_path, F(password_file), "file holding the account's password" },
-        { "credentials", "token-file", parse_path, F(token_file), "file holding the REST API token" },
-        { "credentials", "password-credential", parse_string, F(password_credential), "credential name for the password" },
-        { "credentials", "token-credential", parse_string, F(token_credential), "credential name for the token" },
-        { "package", "name", parse_string, F(package), "watched Python distribution" },
-        { "package", "app-label", parse_string, F(app_label), "its Django app label" },
-        { "package", "job-module", parse_string, F(job_module), "module holding its Jobs" },
-        { "package", "job-grouping", parse_string, F(job_grouping), "grouping the upgrade guide expects" },
-        { "package", "jobs", parse_list, F(jobs), "expected Job class names" },
-        { "package", "panels", parse_list, F(panels), "expected home page panels" },
-        { "watch", "packages", parse_list, F(watch_packages), "distributions whose changes trigger a verification" },
-        { "watch", "quiet-period", parse_seconds, F(quiet_usec), "an install has settled after this long without events" },
-        { "watch", "settle-timeout", parse_seconds, F(settle_max_usec), "report an unsettled install after this long" },
-        { "watch", "state-directory", parse_path, F(state_directory), "where the last verified versions are kept" },
-        { "checks", "enable", parse_checks, 0, "checks to run" },
+        {"nautobot", "server", parse_path, F(server), "path of nautobot-server"},
+        {"nautobot", "root", parse_path, F(root), "NAUTOBOT_ROOT for nautobot-server"},
+        {"nautobot", "config", parse_path, F(nautobot_config),
+         "NAUTOBOT_CONFIG for nautobot-server"},
+        {"nautobot", "environment-file", parse_path, F(environment_file),
+         "KEY=VALUE lines passed to nautobot-server"},
+        {"nautobot", "site-packages", parse_path, F(site_packages),
+         "site-packages of Nautobot's virtualenv"},
+        {"nautobot", "command-timeout", parse_seconds, F(command_timeout_usec),
+         "limit for one nautobot-server run"},
+        {"nautobot", "url", parse_url, F(url), "base URL of Nautobot's web UI"},
+        {"nautobot", "http-timeout", parse_seconds, F(http_timeout_usec),
+         "limit for one HTTP request"},
+        {"nautobot", "tls-verify", parse_bool, F(tls_verify),
+         "verify the server's TLS certificate"},
+        {"nautobot", "ca-file", parse_path, F(ca_file), "CA bundle for TLS verification"},
+        {"nautobot", "output-max", parse_size, F(output_max), "bytes kept per child output stream"},
+        {"credentials", "username", parse_string, F(username), "web UI service account"},
+        {"credentials", "password-file", parse_path, F(password_file),
+         "file holding the account's password"},
+        {"credentials", "token-file", parse_path, F(token_file), "file holding the REST API token"},
+        {"credentials", "password-credential", parse_string, F(password_credential),
+         "credential name for the password"},
+        {"credentials", "token-credential", parse_string, F(token_credential),
+         "credential name for the token"},
+        {"package", "name", parse_string, F(package), "watched Python distribution"},
+        {"package", "app-label", parse_string, F(app_label), "its Django app label"},
+        {"package", "job-module", parse_string, F(job_module), "module holding its Jobs"},
+        {"package", "job-grouping", parse_string, F(job_grouping),
+         "grouping the upgrade guide expects"},
+        {"package", "jobs", parse_list, F(jobs), "expected Job class names"},
+        {"package", "panels", parse_list, F(panels), "expected home page panels"},
+        {"watch", "packages", parse_list, F(watch_packages),
+         "distributions whose changes trigger a verification"},
+        {"watch", "quiet-period", parse_seconds, F(quiet_usec),
+         "an install has settled after this long without events"},
+        {"watch", "settle-timeout", parse_seconds, F(settle_max_usec),
+         "report an unsettled install after this long"},
+        {"watch", "state-directory", parse_path, F(state_directory),
+         "where the last verified versions are kept"},
+        {"checks", "enable", parse_checks, 0, "checks to run"},
 };
 #undef F
 
 _Static_assert(ELEMENTSOF(config_table) <= 64, "ParseState.assigned is too small");
 
 /* Keys people reach for that would put a secret into the file. */
-static const char *const refused_secret_keys[] = { "password", "token", "api-token", "secret" };
+static const char *const refused_secret_keys[] = {"password", "token", "api-token", "secret"};
 
 int config_new(Config **ret)
 {
@@ -290,7 +311,7 @@ Config *config_free(Config *c)
 typedef struct ParseState {
         Config *config;
         bool assigned[64]; /* per config_table entry: set in this file already */
-        char *error; /* first error, without file:line */
+        char *error;       /* first error, without file:line */
         int r;
 } ParseState;
 
@@ -307,7 +328,9 @@ static int handler(void *userdata, const char *section, const char *key, const c
 
         for (size_t i = 0; i < ELEMENTSOF(refused_secret_keys); i++)
                 if (streq(key, refused_secret_keys[i])) {
-                        s->error = strjoin_printf("[%s] %s=: secrets are not accepted in the configuration; use %s-file= or a systemd credential", section, key, key);
+                        s->error = strjoin_printf(
+                                "[%s] %s=: secrets are not accepted in the configuration; use %s-file= or a systemd credential",
+                                section, key, key);
                         s->r = -EPERM;
                         return 0;
                 }
@@ -319,11 +342,13 @@ static int handler(void *userdata, const char *section, const char *key, const c
                         continue;
                 /* A list named in the file replaces the default; further lines append. */
                 if (k->parse == parse_list && !s->assigned[i])
-                        *(char ***)((uint8_t *)s->config + k->offset) = strv_free(*(char ***)((uint8_t *)s->config + k->offset));
+                        *(char ***)((uint8_t *)s->config + k->offset) =
+                                strv_free(*(char ***)((uint8_t *)s->config + k->offset));
                 s->assigned[i] = true;
                 r = k->parse(s->config, (uint8_t *)s->config + k->offset, value, &error);
                 if (r < 0) {
-                        s->error = strjoin_printf("[%s] %s=: %s", section, key, error ?: strerror(-r));
+                        s->error =
+                                strjoin_printf("[%s] %s=: %s", section, key, error ?: strerror(-r));
                         free(error);
                         s->r = r;
                         return 0;
@@ -344,7 +369,7 @@ static int handler(void *userdata, const char *section, const char *key, const c
 
 int config_load(Config *c, const char *path, char **ret_error)
 {
-        ParseState s = { .config = c };
+        ParseState s = {.config = c};
         FILE *f;
         int line;
 
@@ -365,7 +390,9 @@ int config_load(Config *c, const char *path, char **ret_error)
                 if (s.error)
                         *ret_error = strjoin_printf("%s:%d: %s", path, line, s.error);
                 else if (line > 0)
-                        *ret_error = strjoin_printf("%s:%d: syntax error (expected [section] or key = value)", path, line);
+                        *ret_error = strjoin_printf(
+                                "%s:%d: syntax error (expected [section] or key = value)", path,
+                                line);
                 else
                         *ret_error = strjoin_printf("%s: cannot parse: out of memory", path);
         }
@@ -456,8 +483,7 @@ static void dump_value(const Config *c, const ConfigKey *k, FILE *f)
                         fprintf(f, "%" PRIu64 "s", u / USEC_PER_SEC);
                 else
                         fprintf(f, "%" PRIu64 "ms", u / USEC_PER_MSEC);
-        }
-        else if (k->parse == parse_bool)
+        } else if (k->parse == parse_bool)
                 fprintf(f, "%s", *(const bool *)field ? "yes" : "no");
         else if (k->parse == parse_size)
                 fprintf(f, "%zu", *(const size_t *)field);

@@ -52,8 +52,8 @@ typedef struct Config {
         char **panels; /* expected home page panel titles */
 
         /* [watch] */
-        char **watch_packages;   /* distributions whose version changes trigger a run */
-        uint64_t quiet_usec;     /* no event for this long: the install has settled */
+        char **watch_packages;    /* distributions whose version changes trigger a run */
+        uint64_t quiet_usec;      /* no event for this long: the install has settled */
         uint64_t settle_max_usec; /* give up waiting for a clean state after this */
         char *state_directory;
 

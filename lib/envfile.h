@@ -7,7 +7,7 @@
 
 #include "util.h"
 
-#define ENVFILE_SIZE_MAX (64 * 1024)
+#define ENVFILE_SIZE_MAX    (64 * 1024)
 #define ENVFILE_ENTRIES_MAX 256
 
 /*

@@ -192,15 +192,20 @@ int http_session_new(HttpSession **ret, HttpClient *c, const HttpOptions *o)
         ok = curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s) == CURLE_OK &&
              curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->errbuf) == CURLE_OK &&
              curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-             curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, (long)(o->timeout_usec / USEC_PER_MSEC)) == CURLE_OK &&
-             curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)(connect / USEC_PER_MSEC)) == CURLE_OK &&
+             curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS,
+                              (long)(o->timeout_usec / USEC_PER_MSEC)) == CURLE_OK &&
+             curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS,
+                              (long)(connect / USEC_PER_MSEC)) == CURLE_OK &&
              curl_easy_setopt(s->easy, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
              curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
              curl_easy_setopt(s->easy, CURLOPT_COOKIEFILE, "") == CURLE_OK &&
-             curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "nautobot-verifyd/" PROJECT_VERSION) == CURLE_OK &&
+             curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "nautobot-verifyd/" PROJECT_VERSION) ==
+                     CURLE_OK &&
              curl_easy_setopt(s->easy, CURLOPT_ACCEPT_ENCODING, "") == CURLE_OK &&
-             curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYPEER, o->tls_verify ? 1L : 0L) == CURLE_OK &&
-             curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYHOST, o->tls_verify ? 2L : 0L) == CURLE_OK &&
+             curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYPEER, o->tls_verify ? 1L : 0L) ==
+                     CURLE_OK &&
+             curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYHOST, o->tls_verify ? 2L : 0L) ==
+                     CURLE_OK &&
              curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
              curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s) == CURLE_OK;
         if (ok && o->ca_file)
@@ -246,9 +251,9 @@ int http_session_request(HttpSession *s, const char *url, const char *form,
         for (struct curl_slist *i = s->headers; i; i = i->next)
                 if (!(h = curl_slist_append(h, i->data)))
                         goto oom;
-        STRV_FOREACH(x, (char **)extra_headers)
-        if (!(h = curl_slist_append(h, *x)))
-                goto oom;
+        STRV_FOREACH (x, (char **)extra_headers)
+                if (!(h = curl_slist_append(h, *x)))
+                        goto oom;
         curl_slist_free_all(s->req_headers);
         s->req_headers = h;
         h = NULL;
@@ -308,7 +313,8 @@ static void client_check_finished(HttpClient *c)
 
                 if (m->msg != CURLMSG_DONE)
                         continue;
-                if (curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&s) != CURLE_OK || !s)
+                if (curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&s) != CURLE_OK ||
+                    !s)
                         continue;
                 CURLcode code = m->data.result;
                 curl_multi_remove_handle(c->multi, s->easy);

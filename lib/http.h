@@ -25,9 +25,9 @@ typedef struct HttpOptions {
 } HttpOptions;
 
 typedef struct HttpResponse {
-        int curl_code;       /* CURLcode; 0 when a response arrived */
-        const char *error;   /* curl's words when curl_code != 0 */
-        long status;         /* HTTP status, 0 when none */
+        int curl_code;        /* CURLcode; 0 when a response arrived */
+        const char *error;    /* curl's words when curl_code != 0 */
+        long status;          /* HTTP status, 0 when none */
         const char *location; /* absolute redirect target, or NULL */
         const char *content_type;
         const Buf *body;

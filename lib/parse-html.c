@@ -16,8 +16,8 @@
          HTML_PARSE_NOBLANKS | HTML_PARSE_COMPACT)
 
 /* Error messages Django and Nautobot's templates put on a failed login. */
-static const char *const error_classes[] = { "alert-danger", "errornote", "errorlist",
-                                             "invalid-feedback", "alert-error" };
+static const char *const error_classes[] = {"alert-danger", "errornote", "errorlist",
+                                            "invalid-feedback", "alert-error"};
 
 static htmlDocPtr parse(const char *html, size_t len)
 {
@@ -175,12 +175,11 @@ int html_parse_home(const char *html, size_t len, HomePage **ret)
                 }
                 h->panels = p;
                 p = &h->panels[h->n_panels++];
-                *p = (Panel){ .id = attr(n, "id") };
+                *p = (Panel){.id = attr(n, "id")};
                 header = find_first(n, "div", "card-header");
                 strong = header ? find_first(header, "strong", NULL) : NULL;
                 p->title = strong ? text_folded(strong) : NULL;
-                if ((!p->id && xmlHasProp(n, BAD_CAST "id")) ||
-                    (strong && !p->title))
+                if ((!p->id && xmlHasProp(n, BAD_CAST "id")) || (strong && !p->title))
                         r = -ENOMEM;
         }
         xmlFreeDoc(doc);

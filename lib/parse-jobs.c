@@ -93,10 +93,15 @@ int job_page_parse(const char *text, size_t len, JobPage **ret, char **ret_error
         if (!tok)
                 return -ENOMEM;
         root = json_tokener_parse_ex(tok, text, (int)len);
-        if (!root || json_tokener_get_error(tok) != json_tokener_success || json_tokener_get_parse_end(tok) != len) {
+        if (!root || json_tokener_get_error(tok) != json_tokener_success ||
+            json_tokener_get_parse_end(tok) != len) {
                 enum json_tokener_error e = json_tokener_get_error(tok);
 
-                error = strjoin_printf("not JSON: %s", e == json_tokener_continue ? "unexpected end of input" : e == json_tokener_success ? "trailing data after the document" : json_tokener_error_desc(e));
+                error = strjoin_printf("not JSON: %s", e == json_tokener_continue
+                                                               ? "unexpected end of input"
+                                                       : e == json_tokener_success
+                                                               ? "trailing data after the document"
+                                                               : json_tokener_error_desc(e));
                 json_tokener_free(tok);
                 json_object_put(root);
                 *ret_error = error;
@@ -113,7 +118,8 @@ int job_page_parse(const char *text, size_t len, JobPage **ret, char **ret_error
         }
         n = json_object_array_length(results);
         if (n > JOB_PAGE_RESULTS_MAX) {
-                *ret_error = strjoin_printf("page holds %zu results, more than %d", n, JOB_PAGE_RESULTS_MAX);
+                *ret_error = strjoin_printf("page holds %zu results, more than %d", n,
+                                            JOB_PAGE_RESULTS_MAX);
                 json_object_put(root);
                 return -E2BIG;
         }

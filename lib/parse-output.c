@@ -91,7 +91,7 @@ static int scan_issue_line(const char *line, size_t n, void *u)
 int system_check_parse(int exit_status, const char *out, const char *err, SystemCheckReport *ret)
 {
         _cleanup_strv_free_ char **issues = NULL;
-        IssueScan scan = { .issues = &issues };
+        IssueScan scan = {.issues = &issues};
         SystemCheckVerdict v;
         char *exc = NULL;
         int r;
@@ -117,7 +117,7 @@ int system_check_parse(int exit_status, const char *out, const char *err, System
         else
                 v = SYSTEM_CHECK_UNEXPECTED;
 
-        *ret = (SystemCheckReport){ .verdict = v, .issues = TAKE_PTR(issues), .exception = exc };
+        *ret = (SystemCheckReport){.verdict = v, .issues = TAKE_PTR(issues), .exception = exc};
         return 0;
 }
 
@@ -154,8 +154,10 @@ static int scan_change_line(const char *line, size_t n, void *u)
                 return 0;
         }
         if (indent > 2 && strv_length(*s->changes) < ISSUES_MAX)
-                return strv_push(s->changes, s->file ? strjoin_printf("%.*s: %.*s", (int)s->file_n, s->file, (int)(n - indent), line + indent)
-                                                     : strndup(line + indent, n - indent));
+                return strv_push(s->changes,
+                                 s->file ? strjoin_printf("%.*s: %.*s", (int)s->file_n, s->file,
+                                                          (int)(n - indent), line + indent)
+                                         : strndup(line + indent, n - indent));
         return 0;
 }
 
@@ -164,7 +166,7 @@ int migrations_parse(int exit_status, const char *label, const char *out, const 
 {
         _cleanup_strv_free_ char **changes = NULL;
         _cleanup_free_ char *no_app = NULL;
-        ChangeScan scan = { .changes = &changes };
+        ChangeScan scan = {.changes = &changes};
         MigrationsVerdict v;
         char *exc = NULL;
         int r;
@@ -189,6 +191,6 @@ int migrations_parse(int exit_status, const char *label, const char *out, const 
         else
                 v = MIGRATIONS_UNEXPECTED;
 
-        *ret = (MigrationsReport){ .verdict = v, .changes = TAKE_PTR(changes), .exception = exc };
+        *ret = (MigrationsReport){.verdict = v, .changes = TAKE_PTR(changes), .exception = exc};
         return 0;
 }

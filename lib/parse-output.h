@@ -17,16 +17,16 @@ typedef enum SystemCheckVerdict {
 
 typedef struct SystemCheckReport {
         SystemCheckVerdict verdict;
-        char **issues;    /* "obj: (id) message" lines */
-        char *exception;  /* last line of a traceback */
+        char **issues;   /* "obj: (id) message" lines */
+        char *exception; /* last line of a traceback */
 } SystemCheckReport;
 
 void system_check_report_done(SystemCheckReport *r);
 int system_check_parse(int exit_status, const char *out, const char *err, SystemCheckReport *ret);
 
 typedef enum MigrationsVerdict {
-        MIGRATIONS_NO_CHANGES,    /* exit 0 */
-        MIGRATIONS_CHANGES,       /* exit 1: models changed without migrations */
+        MIGRATIONS_NO_CHANGES,     /* exit 0 */
+        MIGRATIONS_CHANGES,        /* exit 1: models changed without migrations */
         MIGRATIONS_APP_NOT_LOADED, /* exit 2: "No installed app with label" */
         MIGRATIONS_CRASHED,
         MIGRATIONS_UNEXPECTED,
@@ -34,7 +34,7 @@ typedef enum MigrationsVerdict {
 
 typedef struct MigrationsReport {
         MigrationsVerdict verdict;
-        char **changes;   /* "0011_x.py: + Add field foo to contract" */
+        char **changes; /* "0011_x.py: + Add field foo to contract" */
         char *exception;
 } MigrationsReport;
 

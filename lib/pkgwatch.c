@@ -66,7 +66,8 @@ int pkg_probe(const char *site_packages, const char *package, char **ret_version
                 return *ret_problem ? 0 : -ENOMEM;
         }
         if (r == -EBADMSG) {
-                *ret_problem = strdup("METADATA without a valid Name/Version (install in progress?)");
+                *ret_problem =
+                        strdup("METADATA without a valid Name/Version (install in progress?)");
                 return *ret_problem ? 0 : -ENOMEM;
         }
         if (r < 0)
@@ -76,7 +77,8 @@ int pkg_probe(const char *site_packages, const char *package, char **ret_version
         if (!record || !direct)
                 return -ENOMEM;
         if (access(record, F_OK) < 0) {
-                *ret_problem = strjoin_printf("%s has no RECORD yet (install in progress?)", d->path);
+                *ret_problem =
+                        strjoin_printf("%s has no RECORD yet (install in progress?)", d->path);
                 return *ret_problem ? 0 : -ENOMEM;
         }
         /* PEP 610: an editable install says so in direct_url.json. */
@@ -151,7 +153,8 @@ static bool entry_matches(const char *name, const char *normalized)
                 return false;
         n = python_name_normalize(strndupa(name, (size_t)(dash - name)));
         /* pip's stash replaces the first character with '~': compare the rest too. */
-        return n && (streq(n, normalized) || (strlen(n) + 1 == strlen(normalized) && streq(n, normalized + 1)));
+        return n && (streq(n, normalized) ||
+                     (strlen(n) + 1 == strlen(normalized) && streq(n, normalized + 1)));
 }
 
 static int add_watch(PkgWatch *w);
@@ -195,7 +198,8 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
                                 continue;
                         }
                         if (e->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
-                                /* site-packages went away (a virtualenv rebuilt): watch again later. */
+                                /* site-packages went away (a virtualenv rebuilt): watch again
+                                 * later. */
                                 if (w->wd >= 0)
                                         (void)inotify_rm_watch(w->fd, w->wd);
                                 w->wd = -1;
@@ -276,7 +280,8 @@ int pkgwatch_new(PkgWatch **ret, sd_event *e, const PkgWatchOptions *o, PkgWatch
         if (r < 0)
                 return r;
         (void)sd_event_source_set_description(w->io, "pkgwatch-inotify");
-        r = sd_event_add_time_relative(e, &w->rewatch, CLOCK_MONOTONIC, REWATCH_USEC, 0, on_rewatch, w);
+        r = sd_event_add_time_relative(e, &w->rewatch, CLOCK_MONOTONIC, REWATCH_USEC, 0, on_rewatch,
+                                       w);
         if (r < 0)
                 return r;
         (void)sd_event_source_set_enabled(w->rewatch, SD_EVENT_OFF);
@@ -291,7 +296,8 @@ int pkgwatch_new(PkgWatch **ret, sd_event *e, const PkgWatchOptions *o, PkgWatch
                 p->normalized = python_name_normalize(o->packages[i]);
                 if (!p->package || !p->normalized)
                         return -ENOMEM;
-                r = sd_event_add_time_relative(e, &p->timer, CLOCK_MONOTONIC, w->quiet_usec, 0, on_quiet, p);
+                r = sd_event_add_time_relative(e, &p->timer, CLOCK_MONOTONIC, w->quiet_usec, 0,
+                                               on_quiet, p);
                 if (r < 0)
                         return r;
                 (void)sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);

@@ -18,14 +18,15 @@ typedef enum CheckState {
 } CheckState;
 
 /* Hard limits, so one chatty server cannot make a report unbounded. */
-#define RESULT_REASON_MAX 1024
+#define RESULT_REASON_MAX   1024
 #define RESULT_EVIDENCE_MAX 8192
 #define RESULT_FINDINGS_MAX 32
 
 typedef struct CheckResult {
         char *check; /* "system", "migrations", "jobs", "panels" */
         CheckState state;
-        bool disabled; /* skipped because the configuration turned it off: no bearing on the verdict */
+        bool disabled; /* skipped because the configuration turned it off: no bearing on the verdict
+                        */
         char *reason;
         char *evidence;
         char **findings;

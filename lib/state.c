@@ -73,21 +73,26 @@ int state_load(const char *dir, const char *package, PackageState **ret, char **
                         *ret_error = strjoin_printf("%s is not a JSON object", path);
                 goto fail;
         }
-        if (!json_object_object_get_ex(root, "format", &v) || json_object_get_int(v) != STATE_FORMAT ||
+        if (!json_object_object_get_ex(root, "format", &v) ||
+            json_object_get_int(v) != STATE_FORMAT ||
             (r = get_str(root, "package", false, &s->package)) < 0 ||
             (r = get_str(root, "version", true, &s->version)) < 0 ||
             (r = get_str(root, "verdict", false, &s->verdict)) < 0 ||
-            !json_object_object_get_ex(root, "verified_usec", &v) || !json_object_is_type(v, json_type_int)) {
+            !json_object_object_get_ex(root, "verified_usec", &v) ||
+            !json_object_is_type(v, json_type_int)) {
                 r = r == -ENOMEM ? r : -EBADMSG;
                 if (ret_error && r == -EBADMSG)
-                        *ret_error = strjoin_printf("%s lacks format %d, package, version, verdict or verified_usec", path, STATE_FORMAT);
+                        *ret_error = strjoin_printf(
+                                "%s lacks format %d, package, version, verdict or verified_usec",
+                                path, STATE_FORMAT);
                 goto fail;
         }
         s->verified_usec = (uint64_t)json_object_get_int64(v);
         if (!streq(s->package, package)) {
                 r = -EBADMSG;
                 if (ret_error)
-                        *ret_error = strjoin_printf("%s belongs to package '%s', not '%s'", path, s->package, package);
+                        *ret_error = strjoin_printf("%s belongs to package '%s', not '%s'", path,
+                                                    s->package, package);
                 goto fail;
         }
         if (json_object_object_get_ex(root, "report", &v))
@@ -142,12 +147,15 @@ int state_save(const char *dir, const PackageState *s)
                 return -ENOMEM;
         json_object_object_add(root, "format", json_object_new_int(STATE_FORMAT));
         json_object_object_add(root, "package", json_object_new_string(s->package));
-        json_object_object_add(root, "version", s->version ? json_object_new_string(s->version) : NULL);
+        json_object_object_add(root, "version",
+                               s->version ? json_object_new_string(s->version) : NULL);
         json_object_object_add(root, "verdict", json_object_new_string(s->verdict));
-        json_object_object_add(root, "verified_usec", json_object_new_int64((int64_t)s->verified_usec));
+        json_object_object_add(root, "verified_usec",
+                               json_object_new_int64((int64_t)s->verified_usec));
         if (s->report)
                 json_object_object_add(root, "report", json_object_get(s->report));
-        text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+                                                            JSON_C_TO_STRING_NOSLASHESCAPE);
         len = text ? strlen(text) : 0;
         if (!text) {
                 json_object_put(root);

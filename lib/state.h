@@ -15,8 +15,8 @@
 
 typedef struct PackageState {
         char *package;
-        char *version;     /* last verified version; NULL: it was not installed */
-        char *verdict;     /* "pass", "fail", "incomplete" */
+        char *version;          /* last verified version; NULL: it was not installed */
+        char *verdict;          /* "pass", "fail", "incomplete" */
         uint64_t verified_usec; /* CLOCK_REALTIME */
         json_object *report;    /* the full last report, or NULL */
 } PackageState;

@@ -67,8 +67,8 @@ size_t strv_length(char *const *l)
 
 char **strv_free(char **l)
 {
-        STRV_FOREACH(s, l)
-        free(*s);
+        STRV_FOREACH (s, l)
+                free(*s);
         free(l);
         return NULL;
 }
@@ -129,13 +129,13 @@ char *strv_join(char *const *l, const char *sep)
 
 void buf_init(Buf *b, size_t max)
 {
-        *b = (Buf){ .max = max };
+        *b = (Buf){.max = max};
 }
 
 void buf_done(Buf *b)
 {
         free(b->data);
-        *b = (Buf){ .max = b->max };
+        *b = (Buf){.max = b->max};
 }
 
 int buf_append(Buf *b, const void *p, size_t n)
@@ -245,9 +245,9 @@ int parse_duration(const char *s, uint64_t *ret)
                 const char *suffix;
                 uint64_t usec;
         } units[] = {
-                { "ms", USEC_PER_MSEC },      { "min", 60 * USEC_PER_SEC }, { "s", USEC_PER_SEC },
-                { "sec", USEC_PER_SEC },      { "m", 60 * USEC_PER_SEC },   { "h", 3600 * USEC_PER_SEC },
-                { "", USEC_PER_SEC },
+                {"ms", USEC_PER_MSEC}, {"min", 60 * USEC_PER_SEC}, {"s", USEC_PER_SEC},
+                {"sec", USEC_PER_SEC}, {"m", 60 * USEC_PER_SEC},   {"h", 3600 * USEC_PER_SEC},
+                {"", USEC_PER_SEC},
         };
         unsigned long long v;
         char *end;
@@ -273,8 +273,8 @@ int parse_duration(const char *s, uint64_t *ret)
 
 int parse_boolean(const char *s)
 {
-        static const char *const yes[] = { "1", "yes", "y", "true", "on" };
-        static const char *const no[] = { "0", "no", "n", "false", "off" };
+        static const char *const yes[] = {"1", "yes", "y", "true", "on"};
+        static const char *const no[] = {"0", "no", "n", "false", "off"};
 
         for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
                 if (strcasecmp(s, yes[i]) == 0)

@@ -14,12 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_(f)   __attribute__((cleanup(f)))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define _unused_ __attribute__((unused))
-#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#define _unused_       __attribute__((unused))
+#define ELEMENTSOF(x)  (sizeof(x) / sizeof((x)[0]))
 
-#define USEC_PER_SEC ((uint64_t)1000000)
+#define USEC_PER_SEC  ((uint64_t)1000000)
 #define USEC_PER_MSEC ((uint64_t)1000)
 
 static inline void freep(void *p)

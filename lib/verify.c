@@ -90,8 +90,12 @@ static int build_child_env(Verify *v)
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
-                        v->child_env_error = line > 0 ? strjoin_printf("environment file %s:%u: not a KEY=VALUE line", c->environment_file, line)
-                                                      : strjoin_printf("cannot read environment file '%s': %s", c->environment_file, strerror(-r));
+                        v->child_env_error =
+                                line > 0 ? strjoin_printf(
+                                                   "environment file %s:%u: not a KEY=VALUE line",
+                                                   c->environment_file, line)
+                                         : strjoin_printf("cannot read environment file '%s': %s",
+                                                          c->environment_file, strerror(-r));
                         return v->child_env_error ? 0 : -ENOMEM;
                 }
         }
@@ -114,11 +118,12 @@ static int load_secret(const char *path, const char *credential, const char *wha
         if (r == -ENOKEY || r == -ENOMEM)
                 return r == -ENOMEM ? r : 0;
         if (r < 0) {
-                *ret_error = strjoin_printf("cannot read the %s from '%s': %s", what, strempty(source),
-                                            r == -ENODATA   ? "the file is empty"
-                                            : r == -EBADMSG ? "it holds control characters or more than one line"
-                                            : r == -EFBIG   ? "the file is larger than 4 KiB"
-                                                            : strerror(-r));
+                *ret_error = strjoin_printf(
+                        "cannot read the %s from '%s': %s", what, strempty(source),
+                        r == -ENODATA   ? "the file is empty"
+                        : r == -EBADMSG ? "it holds control characters or more than one line"
+                        : r == -EFBIG   ? "the file is larger than 4 KiB"
+                                        : strerror(-r));
                 return *ret_error ? 0 : -ENOMEM;
         }
         return 0;
@@ -133,7 +138,9 @@ static int read_version(Verify *v)
         int r;
 
         if (!c->site_packages) {
-                v->version_error = strjoin_printf("site-packages is not configured and cannot be derived from '%s'", c->server);
+                v->version_error = strjoin_printf(
+                        "site-packages is not configured and cannot be derived from '%s'",
+                        c->server);
                 return v->version_error ? 0 : -ENOMEM;
         }
         r = dist_info_find(c->site_packages, c->package, &d, &conflicts);
@@ -141,13 +148,19 @@ static int read_version(Verify *v)
                 return r;
         if (r == -ENOTUNIQ) {
                 list = strv_join(conflicts, ", ");
-                v->version_error = strjoin_printf("more than one dist-info for %s in %s (an install in progress, or a broken one): %s", c->package, c->site_packages, strempty(list));
+                v->version_error = strjoin_printf(
+                        "more than one dist-info for %s in %s (an install in progress, or a broken one): %s",
+                        c->package, c->site_packages, strempty(list));
         } else if (r == -ENOENT)
-                v->version_error = strjoin_printf("%s is not installed in %s", c->package, c->site_packages);
+                v->version_error =
+                        strjoin_printf("%s is not installed in %s", c->package, c->site_packages);
         else if (r == -EBADMSG)
-                v->version_error = strjoin_printf("the METADATA of %s in %s has no valid Name/Version", c->package, c->site_packages);
+                v->version_error =
+                        strjoin_printf("the METADATA of %s in %s has no valid Name/Version",
+                                       c->package, c->site_packages);
         else if (r < 0)
-                v->version_error = strjoin_printf("cannot read the dist-info of %s in %s: %s", c->package, c->site_packages, strerror(-r));
+                v->version_error = strjoin_printf("cannot read the dist-info of %s in %s: %s",
+                                                  c->package, c->site_packages, strerror(-r));
         else {
                 v->version = TAKE_PTR(d->version);
                 return 0;
@@ -170,10 +183,12 @@ int verify_new(Verify **ret, sd_event *e, const Config *config)
                 return r;
         if ((r = build_child_env(v)) < 0 || (r = read_version(v)) < 0)
                 return r;
-        r = load_secret(config->password_file, config->password_credential, "web password", &v->password, &v->password_error);
+        r = load_secret(config->password_file, config->password_credential, "web password",
+                        &v->password, &v->password_error);
         if (r < 0)
                 return r;
-        r = load_secret(config->token_file, config->token_credential, "API token", &v->token, &v->token_error);
+        r = load_secret(config->token_file, config->token_credential, "API token", &v->token,
+                        &v->token_error);
         if (r < 0)
                 return r;
 
@@ -212,7 +227,7 @@ static void on_check_done(Check *c, void *userdata)
 
 int verify_start(Verify *v, const VerifyCallbacks *cb, void *userdata)
 {
-        static int (*const start[_CHECK_ID_MAX])(Check *c) = {
+        static int (*const start[_CHECK_ID_MAX])(Check * c) = {
                 [CHECK_ID_SYSTEM] = check_command_start,
                 [CHECK_ID_MIGRATIONS] = check_command_start,
                 [CHECK_ID_JOBS] = check_jobs_start,
@@ -298,12 +313,16 @@ uint64_t verify_duration_usec(const Verify *v)
 CheckState verify_overall(const Verify *v)
 {
         static const int rank[_CHECK_STATE_MAX] = {
-                [CHECK_PASS] = 0, [CHECK_SKIPPED] = 1, [CHECK_ERROR] = 2, [CHECK_FAIL] = 3,
+                [CHECK_PASS] = 0,
+                [CHECK_SKIPPED] = 1,
+                [CHECK_ERROR] = 2,
+                [CHECK_FAIL] = 3,
         };
         CheckState worst = CHECK_PASS;
 
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
-                if (!v->checks[i].result->disabled && rank[v->checks[i].result->state] > rank[worst])
+                if (!v->checks[i].result->disabled &&
+                    rank[v->checks[i].result->state] > rank[worst])
                         worst = v->checks[i].result->state;
         return worst;
 }
@@ -325,12 +344,15 @@ json_object *verify_report_json(const Verify *v)
                 return NULL;
         }
         json_object_object_add(root, "package", json_object_new_string(v->config->package));
-        json_object_object_add(root, "version", v->version ? json_object_new_string(v->version) : NULL);
+        json_object_object_add(root, "version",
+                               v->version ? json_object_new_string(v->version) : NULL);
         if (v->version_error)
-                json_object_object_add(root, "version_error", json_object_new_string(v->version_error));
+                json_object_object_add(root, "version_error",
+                                       json_object_new_string(v->version_error));
         json_object_object_add(root, "url", json_object_new_string(v->config->url));
         json_object_object_add(root, "verdict", json_object_new_string(verify_verdict(v)));
-        json_object_object_add(root, "duration_usec", json_object_new_int64((int64_t)verify_duration_usec(v)));
+        json_object_object_add(root, "duration_usec",
+                               json_object_new_int64((int64_t)verify_duration_usec(v)));
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++) {
                 const CheckResult *r = v->checks[i].result;
                 json_object *c = json_object_new_object(), *f = json_object_new_array();
@@ -343,12 +365,15 @@ json_object *verify_report_json(const Verify *v)
                         return NULL;
                 }
                 json_object_object_add(c, "check", json_object_new_string(r->check));
-                json_object_object_add(c, "result", json_object_new_string(check_state_to_string(r->state)));
+                json_object_object_add(c, "result",
+                                       json_object_new_string(check_state_to_string(r->state)));
                 json_object_object_add(c, "reason", json_object_new_string(strempty(r->reason)));
-                json_object_object_add(c, "duration_usec", json_object_new_int64((int64_t)r->duration_usec));
-                json_object_object_add(c, "evidence", r->evidence ? json_object_new_string(r->evidence) : NULL);
-                STRV_FOREACH(x, r->findings)
-                json_object_array_add(f, json_object_new_string(*x));
+                json_object_object_add(c, "duration_usec",
+                                       json_object_new_int64((int64_t)r->duration_usec));
+                json_object_object_add(c, "evidence",
+                                       r->evidence ? json_object_new_string(r->evidence) : NULL);
+                STRV_FOREACH (x, r->findings)
+                        json_object_array_add(f, json_object_new_string(*x));
                 json_object_object_add(c, "findings", f);
                 json_object_array_add(checks, c);
         }

@@ -46,5 +46,6 @@ struct json_object *verify_report_json(const Verify *v);
 /* "pass", "fail" or "incomplete" for the overall state. */
 const char *verify_verdict(const Verify *v);
 
-/* The worst state over the checks not disabled by the configuration: fail > error > skipped > pass. */
+/* The worst state over the checks not disabled by the configuration: fail > error > skipped > pass.
+ */
 CheckState verify_overall(const Verify *v);

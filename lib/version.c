@@ -106,7 +106,7 @@ static int parse(const char *s, Version *v)
                 p = save;
 
         save = p;
-        if (*p == '-' && number(&(const char *){ p + 1 }, &n)) { /* 1.0-1 means post 1 */
+        if (*p == '-' && number(&(const char *){p + 1}, &n)) { /* 1.0-1 means post 1 */
                 p++;
                 number(&p, &v->post);
                 v->has_post = true;
@@ -151,7 +151,8 @@ static int cmp_local(const char *a, const char *b)
                 return !a && !b ? 0 : !a ? -1 : 1;
         while (*a || *b) {
                 size_t la = strcspn(a, ".-_"), lb = strcspn(b, ".-_");
-                bool na = la > 0 && strspn(a, "0123456789") >= la, nb = lb > 0 && strspn(b, "0123456789") >= lb;
+                bool na = la > 0 && strspn(a, "0123456789") >= la,
+                     nb = lb > 0 && strspn(b, "0123456789") >= lb;
                 int r;
 
                 if (la == 0 || lb == 0)
@@ -183,14 +184,16 @@ int version_compare(const char *a, const char *b, int *ret)
         if ((r = cmp_u64(x.epoch, y.epoch)) != 0)
                 goto done;
         for (size_t i = 0; i < RELEASE_MAX && (i < x.n_release || i < y.n_release); i++)
-                if ((r = cmp_u64(i < x.n_release ? x.release[i] : 0, i < y.n_release ? y.release[i] : 0)) != 0)
+                if ((r = cmp_u64(i < x.n_release ? x.release[i] : 0,
+                                 i < y.n_release ? y.release[i] : 0)) != 0)
                         goto done;
         /* A dev release with nothing else sorts before the pre-releases of its version. */
         {
                 int px = x.pre_kind ? x.pre_kind : (x.has_dev && !x.has_post) ? 0 : 4;
                 int py = y.pre_kind ? y.pre_kind : (y.has_dev && !y.has_post) ? 0 : 4;
 
-                if ((r = cmp_u64((uint64_t)px, (uint64_t)py)) != 0 || (r = cmp_u64(x.pre, y.pre)) != 0)
+                if ((r = cmp_u64((uint64_t)px, (uint64_t)py)) != 0 ||
+                    (r = cmp_u64(x.pre, y.pre)) != 0)
                         goto done;
         }
         if ((r = cmp_u64(x.has_post, y.has_post)) != 0 || (r = cmp_u64(x.post, y.post)) != 0)
@@ -205,9 +208,9 @@ done:
 }
 
 static const char *const change_table[_VERSION_CHANGE_MAX] = {
-        [VERSION_INSTALLED] = "installed",     [VERSION_UPGRADED] = "upgrade",
-        [VERSION_DOWNGRADED] = "downgrade",    [VERSION_REINSTALLED] = "reinstall",
-        [VERSION_CHANGED] = "change",          [VERSION_REMOVED] = "removed",
+        [VERSION_INSTALLED] = "installed",  [VERSION_UPGRADED] = "upgrade",
+        [VERSION_DOWNGRADED] = "downgrade", [VERSION_REINSTALLED] = "reinstall",
+        [VERSION_CHANGED] = "change",       [VERSION_REMOVED] = "removed",
 };
 
 const char *version_change_to_string(VersionChange c)

@@ -14,7 +14,7 @@
 int version_compare(const char *a, const char *b, int *ret);
 
 typedef enum VersionChange {
-        VERSION_INSTALLED,   /* nothing known before */
+        VERSION_INSTALLED, /* nothing known before */
         VERSION_UPGRADED,
         VERSION_DOWNGRADED,  /* a rollback */
         VERSION_REINSTALLED, /* the same version again */

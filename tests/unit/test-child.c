@@ -40,7 +40,12 @@ static int run(char *const *argv, char *const *envp, uint64_t timeout, size_t ma
 
         *res = (Result){};
         ASSERT(sd_event_new(&e) >= 0);
-        r = child_start(e, &(ChildOptions){ .argv = argv, .envp = envp, .timeout_usec = timeout, .output_max = max, .description = "test" },
+        r = child_start(e,
+                        &(ChildOptions){.argv = argv,
+                                        .envp = envp,
+                                        .timeout_usec = timeout,
+                                        .output_max = max,
+                                        .description = "test"},
                         on_done, res, &c);
         if (r < 0) {
                 sd_event_unref(e);
@@ -75,7 +80,8 @@ static void test_capture(void)
 {
         Result r;
 
-        ASSERT(run((char *[]){ "/bin/sh", "-c", "echo out; echo err >&2; exit 3", NULL }, (char *[]){ NULL }, 10 * USEC_PER_SEC, 1024, &r) == 0);
+        ASSERT(run((char *[]){"/bin/sh", "-c", "echo out; echo err >&2; exit 3", NULL},
+                   (char *[]){NULL}, 10 * USEC_PER_SEC, 1024, &r) == 0);
         ASSERT(!r.timed_out && r.exit_status == 3 && r.signal == 0);
         ASSERT_STREQ(r.out, "out\n");
         ASSERT_STREQ(r.err, "err\n");
@@ -87,7 +93,8 @@ static void test_environment_is_explicit(void)
         Result r;
 
         setenv("NVD_SHOULD_NOT_LEAK", "1", 1);
-        ASSERT(run((char *[]){ "/usr/bin/env", NULL }, (char *[]){ "ONLY=this", NULL }, 10 * USEC_PER_SEC, 1024, &r) == 0);
+        ASSERT(run((char *[]){"/usr/bin/env", NULL}, (char *[]){"ONLY=this", NULL},
+                   10 * USEC_PER_SEC, 1024, &r) == 0);
         ASSERT_STREQ(r.out, "ONLY=this\n");
         result_done(&r);
 }
@@ -96,8 +103,8 @@ static void test_output_limit(void)
 {
         Result r;
 
-        ASSERT(run((char *[]){ "/bin/sh", "-c", "head -c 1000000 /dev/zero | tr '\\0' x", NULL }, (char *[]){ "PATH=/usr/bin:/bin", NULL },
-                   10 * USEC_PER_SEC, 4096, &r) == 0);
+        ASSERT(run((char *[]){"/bin/sh", "-c", "head -c 1000000 /dev/zero | tr '\\0' x", NULL},
+                   (char *[]){"PATH=/usr/bin:/bin", NULL}, 10 * USEC_PER_SEC, 4096, &r) == 0);
         ASSERT(r.out_truncated);
         ASSERT(strlen(r.out) == 4096);
         ASSERT(r.exit_status == 0);
@@ -115,8 +122,10 @@ static void test_timeout_kills_group(void)
         ASSERT(fd >= 0);
         close(fd);
         /* The grandchild ignores SIGTERM: only the group SIGKILL ends it. */
-        script = strjoin_printf("trap '' TERM; (trap '' TERM; exec sleep 1000) & echo $! > %s; wait", pidfile);
-        ASSERT(run((char *[]){ "/bin/sh", "-c", script, NULL }, (char *[]){ "PATH=/usr/bin:/bin", NULL }, 300 * USEC_PER_MSEC, 1024, &r) == 0);
+        script = strjoin_printf(
+                "trap '' TERM; (trap '' TERM; exec sleep 1000) & echo $! > %s; wait", pidfile);
+        ASSERT(run((char *[]){"/bin/sh", "-c", script, NULL},
+                   (char *[]){"PATH=/usr/bin:/bin", NULL}, 300 * USEC_PER_MSEC, 1024, &r) == 0);
         ASSERT(r.timed_out);
         ASSERT(r.signal == SIGKILL);
         ASSERT(r.duration_usec >= CHILD_KILL_GRACE_USEC);
@@ -135,7 +144,8 @@ static void test_term_is_enough(void)
 {
         Result r;
 
-        ASSERT(run((char *[]){ "/bin/sleep", "1000", NULL }, (char *[]){ NULL }, 100 * USEC_PER_MSEC, 1024, &r) == 0);
+        ASSERT(run((char *[]){"/bin/sleep", "1000", NULL}, (char *[]){NULL}, 100 * USEC_PER_MSEC,
+                   1024, &r) == 0);
         ASSERT(r.timed_out && r.signal == SIGTERM);
         ASSERT(r.duration_usec < CHILD_KILL_GRACE_USEC);
         result_done(&r);
@@ -145,14 +155,16 @@ static void test_cannot_start(void)
 {
         Result r;
 
-        ASSERT(run((char *[]){ "/nonexistent/nautobot-server", NULL }, (char *[]){ NULL }, USEC_PER_SEC, 1024, &r) == -ENOENT);
-        ASSERT(run((char *[]){ "relative", NULL }, (char *[]){ NULL }, USEC_PER_SEC, 1024, &r) == -EINVAL);
+        ASSERT(run((char *[]){"/nonexistent/nautobot-server", NULL}, (char *[]){NULL}, USEC_PER_SEC,
+                   1024, &r) == -ENOENT);
+        ASSERT(run((char *[]){"relative", NULL}, (char *[]){NULL}, USEC_PER_SEC, 1024, &r) ==
+               -EINVAL);
         char plain[] = "/tmp/nvd-test-plain-XXXXXX";
         int fd = mkstemp(plain); /* mode 0600: not executable */
 
         ASSERT(fd >= 0);
         close(fd);
-        ASSERT(run((char *[]){ plain, NULL }, (char *[]){ NULL }, USEC_PER_SEC, 1024, &r) == -EACCES);
+        ASSERT(run((char *[]){plain, NULL}, (char *[]){NULL}, USEC_PER_SEC, 1024, &r) == -EACCES);
         unlink(plain);
 }
 
@@ -164,7 +176,10 @@ static void test_free_while_running(void)
         pid_t pid;
 
         ASSERT(sd_event_new(&e) >= 0);
-        ASSERT(child_start(e, &(ChildOptions){ .argv = (char *[]){ "/bin/sleep", "1000", NULL }, .envp = (char *[]){ NULL }, .output_max = 16 },
+        ASSERT(child_start(e,
+                           &(ChildOptions){.argv = (char *[]){"/bin/sleep", "1000", NULL},
+                                           .envp = (char *[]){NULL},
+                                           .output_max = 16},
                            on_done, &r, &c) == 0);
         pid = child_pid(c);
         ASSERT(pid > 0);

@@ -50,7 +50,8 @@ static void test_defaults(void)
 
 static void test_errors(void)
 {
-        _cleanup_free_ char *e1 = NULL, *e2 = NULL, *e3 = NULL, *e4 = NULL, *e5 = NULL, *e6 = NULL, *e7 = NULL;
+        _cleanup_free_ char *e1 = NULL, *e2 = NULL, *e3 = NULL, *e4 = NULL, *e5 = NULL, *e6 = NULL,
+                            *e7 = NULL;
 
         e1 = load_error("[nautobot]\nurl = http://x\nbogus = 1\n");
         ASSERT(strstr(e1, ":3: unknown key 'bogus' in section [nautobot]"));
@@ -84,9 +85,10 @@ static void test_lists_and_values(void)
         _cleanup_(config_freep) Config *c = NULL;
         _cleanup_free_ char *path = NULL;
 
-        path = write_temp("[nautobot]\nurl = https://nb.example/nautobot/\ntls-verify = no\nhttp-timeout = 500ms\n"
-                          "[package]\njobs =\njobs = A, B ; inline comment\njobs = B, C\npanels = X\n"
-                          "[checks]\nenable = jobs,panels\n");
+        path = write_temp(
+                "[nautobot]\nurl = https://nb.example/nautobot/\ntls-verify = no\nhttp-timeout = 500ms\n"
+                "[package]\njobs =\njobs = A, B ; inline comment\njobs = B, C\npanels = X\n"
+                "[checks]\nenable = jobs,panels\n");
         ASSERT(config_new(&c) == 0);
         ASSERT(config_load(c, path, NULL) == 0);
         ASSERT_STREQ(c->url, "https://nb.example/nautobot");
@@ -96,18 +98,20 @@ static void test_lists_and_values(void)
         ASSERT_STREQ(c->jobs[2], "C");
         ASSERT(strv_length(c->panels) == 1); /* named in the file: replaces the defaults */
         ASSERT_STREQ(c->panels[0], "X");
-        ASSERT(!c->enabled[CHECK_ID_SYSTEM] && c->enabled[CHECK_ID_JOBS] && c->enabled[CHECK_ID_PANELS]);
+        ASSERT(!c->enabled[CHECK_ID_SYSTEM] && c->enabled[CHECK_ID_JOBS] &&
+               c->enabled[CHECK_ID_PANELS]);
         unlink(path);
 }
 
 /* Golden files: tests/fixtures/config/NAME.conf → NAME.expected (the --check-config output). */
 static void test_golden(void)
 {
-        static const char *const names[] = { "minimal", "full" };
+        static const char *const names[] = {"minimal", "full"};
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
                 _cleanup_(config_freep) Config *c = NULL;
-                _cleanup_free_ char *conf = NULL, *exp = NULL, *want = NULL, *got = NULL, *n1 = NULL, *n2 = NULL;
+                _cleanup_free_ char *conf = NULL, *exp = NULL, *want = NULL, *got = NULL,
+                                    *n1 = NULL, *n2 = NULL;
                 size_t len = 0;
                 FILE *f;
 
@@ -129,7 +133,8 @@ static void test_golden(void)
 
 static void test_secrets(void)
 {
-        _cleanup_free_ char *p1 = write_temp("s3cret\n"), *p2 = write_temp(""), *p3 = write_temp("a\nb\n");
+        _cleanup_free_ char *p1 = write_temp("s3cret\n"), *p2 = write_temp(""),
+                            *p3 = write_temp("a\nb\n");
         char dir[] = "/tmp/nvd-test-cred-XXXXXX";
         _cleanup_free_ char *cred = NULL;
         char *v = NULL, *src = NULL;

@@ -8,7 +8,9 @@ static void test_parse(void)
         _cleanup_strv_free_ char **env = NULL;
         unsigned line = 0;
 
-        ASSERT(envfile_parse("# comment\n\n; other\nA=1\n  B = \"two words\"  \nC='x'\nA=3\nEMPTY=\n", &env, &line) == 0);
+        ASSERT(envfile_parse(
+                       "# comment\n\n; other\nA=1\n  B = \"two words\"  \nC='x'\nA=3\nEMPTY=\n",
+                       &env, &line) == 0);
         ASSERT(strv_length(env) == 4);
         ASSERT_STREQ(env[0], "A=3"); /* replaced in place */
         ASSERT(strv_contains(env, "B=two words"));

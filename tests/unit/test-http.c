@@ -22,7 +22,7 @@ typedef struct Server {
 
 static int listen_loopback(int *ret_port)
 {
-        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         socklen_t l = sizeof(a);
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -68,7 +68,8 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         (void)s, (void)revents;
         ASSERT(c >= 0);
         srv->request_len = 0;
-        ASSERT(sd_event_add_io(sd_event_source_get_event(s), NULL, c, EPOLLIN, on_readable, srv) >= 0);
+        ASSERT(sd_event_add_io(sd_event_source_get_event(s), NULL, c, EPOLLIN, on_readable, srv) >=
+               0);
         return 0;
 }
 
@@ -94,14 +95,19 @@ static void on_done(HttpSession *s, const HttpResponse *resp, void *userdata)
         g->truncated = resp->body_truncated;
 }
 
-static Got fetch(sd_event *e, HttpClient *c, const char *url, const char *form, uint64_t timeout, size_t body_max)
+static Got fetch(sd_event *e, HttpClient *c, const char *url, const char *form, uint64_t timeout,
+                 size_t body_max)
 {
         _cleanup_(http_session_freep) HttpSession *s = NULL;
         Got g = {};
 
-        ASSERT(http_session_new(&s, c, &(HttpOptions){ .timeout_usec = timeout, .tls_verify = true, .body_max = body_max }) == 0);
+        ASSERT(http_session_new(&s, c,
+                                &(HttpOptions){.timeout_usec = timeout,
+                                               .tls_verify = true,
+                                               .body_max = body_max}) == 0);
         ASSERT(http_session_add_header(s, "X-Test: yes") == 0);
-        ASSERT(http_session_request(s, url, form, (char *[]){ "Referer: here", NULL }, on_done, &g) == 0);
+        ASSERT(http_session_request(s, url, form, (char *[]){"Referer: here", NULL}, on_done, &g) ==
+               0);
         ASSERT(http_session_request(s, url, NULL, NULL, on_done, &g) == -EBUSY);
         while (!g.done)
                 ASSERT(sd_event_run(e, UINT64_MAX) >= 0);
@@ -116,7 +122,9 @@ static void got_done(Got *g)
 
 static void test_get_and_post(sd_event *e, HttpClient *c)
 {
-        Server srv = { .response = "HTTP/1.1 302 Found\r\nLocation: /next/\r\nSet-Cookie: sessionid=abc; HttpOnly; Path=/\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello" };
+        Server srv = {
+                .response =
+                        "HTTP/1.1 302 Found\r\nLocation: /next/\r\nSet-Cookie: sessionid=abc; HttpOnly; Path=/\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"};
         _cleanup_free_ char *url = NULL;
         Got g;
 

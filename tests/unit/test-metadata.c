@@ -34,20 +34,23 @@ static void test_bad_metadata(void)
         /* A Version line in the body (after the blank line) does not count. */
         ASSERT(metadata_parse("Name: x\n\nVersion: 1.0\n", &n, &v) == -EBADMSG);
         ASSERT(metadata_parse("", &n, &v) == -EBADMSG);
-        ASSERT(metadata_parse("Metadata-Version: 2.1\r\nName: x\r\nVersion: 2026.5.9\r\n\r\n", &n, &v) == 0);
+        ASSERT(metadata_parse("Metadata-Version: 2.1\r\nName: x\r\nVersion: 2026.5.9\r\n\r\n", &n,
+                              &v) == 0);
         ASSERT_STREQ(v, "2026.5.9");
         free(n), free(v);
 }
 
 static void mkdist(const char *root, const char *dir, const char *version)
 {
-        _cleanup_free_ char *d = strjoin_printf("%s/%s", root, dir), *m = strjoin_printf("%s/%s/METADATA", root, dir);
+        _cleanup_free_ char *d = strjoin_printf("%s/%s", root, dir),
+                            *m = strjoin_printf("%s/%s/METADATA", root, dir);
         FILE *f;
 
         ASSERT(mkdir(d, 0755) == 0);
         f = fopen(m, "we");
         ASSERT(f);
-        fprintf(f, "Metadata-Version: 2.1\nName: nautobot-contract-models\nVersion: %s\n\nbody\n", version);
+        fprintf(f, "Metadata-Version: 2.1\nName: nautobot-contract-models\nVersion: %s\n\nbody\n",
+                version);
         fclose(f);
 }
 

@@ -14,8 +14,14 @@ static char *load(const char *name, size_t *len)
 
 static void test_home(void)
 {
-        static const char *const expected[] = { "Contracts", "Action Required", "Coverage Gaps", "Cost Summary",
-                                                "Vendor Concentration", "Renewal Forecast", "Organization", "Change Log" };
+        static const char *const expected[] = {"Contracts",
+                                               "Action Required",
+                                               "Coverage Gaps",
+                                               "Cost Summary",
+                                               "Vendor Concentration",
+                                               "Renewal Forecast",
+                                               "Organization",
+                                               "Change Log"};
         _cleanup_(home_page_freep) HomePage *h = NULL;
         _cleanup_free_ char *text = NULL;
         size_t len;
@@ -50,7 +56,9 @@ static void test_login(void)
         t2 = load("login-failed.html", &l2);
         ASSERT(html_parse_login(t2, l2, &failed) == 0);
         ASSERT(failed->has_form && failed->csrf_token);
-        ASSERT_STREQ(failed->error, "Please enter a correct username and password. Note that both fields may be case-sensitive.");
+        ASSERT_STREQ(
+                failed->error,
+                "Please enter a correct username and password. Note that both fields may be case-sensitive.");
 }
 
 static void test_hostile(void)

@@ -59,11 +59,14 @@ static void test_malformed(void)
         expect_error("{\"results\": {}}", "no \"results\" array");
         expect_error("{\"detail\":\"Invalid token\"}", "no \"results\" array");
         expect_error("{\"results\": [1]}", "result 0: a result is not an object");
-        expect_error("{\"results\": [{\"module_name\": \"m\"}]}", "result 0: field 'job_class_name' is missing");
-        expect_error("{\"results\": [{\"module_name\": \"m\", \"job_class_name\": \"C\", \"name\": \"n\", \"installed\": \"yes\", \"enabled\": true}]}",
-                     "field 'installed' is missing or not a boolean");
-        expect_error("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
-                     "not JSON");
+        expect_error("{\"results\": [{\"module_name\": \"m\"}]}",
+                     "result 0: field 'job_class_name' is missing");
+        expect_error(
+                "{\"results\": [{\"module_name\": \"m\", \"job_class_name\": \"C\", \"name\": \"n\", \"installed\": \"yes\", \"enabled\": true}]}",
+                "field 'installed' is missing or not a boolean");
+        expect_error(
+                "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+                "not JSON");
 }
 
 static void test_too_many(void)

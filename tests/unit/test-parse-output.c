@@ -33,7 +33,8 @@ static void test_system(void)
 {
         SystemCheckReport r = {};
 
-        ASSERT(system_check_parse(0, "System check identified no issues (0 silenced).\n", "", &r) == 0);
+        ASSERT(system_check_parse(0, "System check identified no issues (0 silenced).\n", "", &r) ==
+               0);
         ASSERT(r.verdict == SYSTEM_CHECK_CLEAN && !r.issues);
         system_check_report_done(&r);
 
@@ -50,7 +51,8 @@ static void test_system(void)
 
         ASSERT(system_check_parse(1, "", traceback_err, &r) == 0);
         ASSERT(r.verdict == SYSTEM_CHECK_CRASHED);
-        ASSERT_STREQ(r.exception, "ModuleNotFoundError: No module named 'nautobot_contract_models'");
+        ASSERT_STREQ(r.exception,
+                     "ModuleNotFoundError: No module named 'nautobot_contract_models'");
         system_check_report_done(&r);
 
         ASSERT(system_check_parse(3, "huh", "", &r) == 0);
@@ -71,21 +73,27 @@ static void test_migrations(void)
                 "    ~ Alter field name on vendor\n";
         MigrationsReport r = {};
 
-        ASSERT(migrations_parse(0, "nautobot_contract_models", "No changes detected in app 'nautobot_contract_models'\n", "", &r) == 0);
+        ASSERT(migrations_parse(0, "nautobot_contract_models",
+                                "No changes detected in app 'nautobot_contract_models'\n", "",
+                                &r) == 0);
         ASSERT(r.verdict == MIGRATIONS_NO_CHANGES);
         migrations_report_done(&r);
 
         ASSERT(migrations_parse(1, "nautobot_contract_models", changes, "", &r) == 0);
         ASSERT(r.verdict == MIGRATIONS_CHANGES);
         ASSERT(strv_length(r.changes) == 2);
-        ASSERT_STREQ(r.changes[0], "0011_contract_verifyd_probe.py: + Add field verifyd_probe to contract");
+        ASSERT_STREQ(r.changes[0],
+                     "0011_contract_verifyd_probe.py: + Add field verifyd_probe to contract");
         migrations_report_done(&r);
 
-        ASSERT(migrations_parse(2, "nautobot_contract_models", "", "No installed app with label 'nautobot_contract_models'.\n", &r) == 0);
+        ASSERT(migrations_parse(2, "nautobot_contract_models", "",
+                                "No installed app with label 'nautobot_contract_models'.\n",
+                                &r) == 0);
         ASSERT(r.verdict == MIGRATIONS_APP_NOT_LOADED);
         migrations_report_done(&r);
         /* The same words for another label do not count. */
-        ASSERT(migrations_parse(2, "nautobot_contract_models", "", "No installed app with label 'other'.\n", &r) == 0);
+        ASSERT(migrations_parse(2, "nautobot_contract_models", "",
+                                "No installed app with label 'other'.\n", &r) == 0);
         ASSERT(r.verdict == MIGRATIONS_UNEXPECTED);
         migrations_report_done(&r);
 
@@ -96,7 +104,8 @@ static void test_migrations(void)
 
 static void test_exception_line(void)
 {
-        _cleanup_free_ char *a = python_exception_line("noise\nTraceback (most recent call last):\n  File x\nKeyError: 'k'\n");
+        _cleanup_free_ char *a = python_exception_line(
+                "noise\nTraceback (most recent call last):\n  File x\nKeyError: 'k'\n");
         _cleanup_free_ char *b = python_exception_line("no traceback here\n");
         _cleanup_free_ char *c = python_exception_line("Traceback (most recent call last):\n");
 

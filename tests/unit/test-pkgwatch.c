@@ -67,14 +67,18 @@ int main(void)
 {
         char sp[] = "/tmp/nvd-test-pkgwatch-XXXXXX";
         _cleanup_(pkgwatch_freep) PkgWatch *w = NULL;
-        char *packages[] = { (char *)"nautobot-contract-models", NULL };
+        char *packages[] = {(char *)"nautobot-contract-models", NULL};
         sd_event *e = NULL;
         Seen seen = {};
 
         ASSERT(mkdtemp(sp));
         ASSERT(sd_event_new(&e) >= 0);
         install(sp, "2026.5.12", true);
-        ASSERT(pkgwatch_new(&w, e, &(PkgWatchOptions){ .site_packages = sp, .packages = packages, .quiet_usec = QUIET, .settle_max_usec = 3 * USEC_PER_SEC },
+        ASSERT(pkgwatch_new(&w, e,
+                            &(PkgWatchOptions){.site_packages = sp,
+                                               .packages = packages,
+                                               .quiet_usec = QUIET,
+                                               .settle_max_usec = 3 * USEC_PER_SEC},
                             on_settled, &seen) == 0);
 
         /* Nothing happens: nothing is reported. */
@@ -89,17 +93,20 @@ int main(void)
         printf("ok - other packages ignored\n");
 
         /* An upgrade as pip does it: stash the old dist-info, write the new, remove the stash. */
-        sh("mv '%s/nautobot_contract_models-2026.5.12.dist-info' '%s/~autobot_contract_models-2026.5.12.dist-info'", sp, sp);
+        sh("mv '%s/nautobot_contract_models-2026.5.12.dist-info' '%s/~autobot_contract_models-2026.5.12.dist-info'",
+           sp, sp);
         install(sp, "2026.5.17", false);
         run_for(e, QUIET / 2); /* mid-install: two dist-infos (one stashed), no RECORD yet */
-        sh("touch '%s/nautobot_contract_models-2026.5.17.dist-info/RECORD' && rm -r '%s/~autobot_contract_models-2026.5.12.dist-info'", sp, sp);
+        sh("touch '%s/nautobot_contract_models-2026.5.17.dist-info/RECORD' && rm -r '%s/~autobot_contract_models-2026.5.12.dist-info'",
+           sp, sp);
         run_for(e, 4 * QUIET);
         ASSERT(seen.n == 1);
         ASSERT_STREQ(seen.version, "2026.5.17");
         ASSERT(!seen.problem);
         printf("ok - upgrade reported once\n");
 
-        /* An install that never completes (no RECORD): reported after the settle timeout, with the problem. */
+        /* An install that never completes (no RECORD): reported after the settle timeout, with the
+         * problem. */
         sh("rm -r '%s/nautobot_contract_models-2026.5.17.dist-info'", sp);
         install(sp, "2026.5.9", false);
         run_for(e, 4 * USEC_PER_SEC);
@@ -110,7 +117,8 @@ int main(void)
         /* Reinstall of the same version, editable. */
         sh("rm -r '%s/nautobot_contract_models-2026.5.9.dist-info'", sp);
         install(sp, "2026.5.17", true);
-        sh("printf '{\"url\": \"file:///src\", \"dir_info\": {\"editable\": true}}' > '%s/nautobot_contract_models-2026.5.17.dist-info/direct_url.json'", sp);
+        sh("printf '{\"url\": \"file:///src\", \"dir_info\": {\"editable\": true}}' > '%s/nautobot_contract_models-2026.5.17.dist-info/direct_url.json'",
+           sp);
         run_for(e, 4 * QUIET);
         ASSERT(seen.n == 3);
         ASSERT_STREQ(seen.version, "2026.5.17");
@@ -126,7 +134,11 @@ int main(void)
 
         /* The directory itself vanishing is survived. */
         w = pkgwatch_free(w);
-        ASSERT(pkgwatch_new(&w, e, &(PkgWatchOptions){ .site_packages = "/nonexistent/site-packages", .packages = packages, .quiet_usec = QUIET, .settle_max_usec = USEC_PER_SEC },
+        ASSERT(pkgwatch_new(&w, e,
+                            &(PkgWatchOptions){.site_packages = "/nonexistent/site-packages",
+                                               .packages = packages,
+                                               .quiet_usec = QUIET,
+                                               .settle_max_usec = USEC_PER_SEC},
                             on_settled, &seen) == -ENOENT);
         printf("ok - missing directory is an error, not a crash\n");
 

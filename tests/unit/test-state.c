@@ -35,8 +35,11 @@ static void test_round_trip(void)
         _cleanup_free_ char *dir = NULL, *path = NULL;
         _cleanup_(package_state_freep) PackageState *got = NULL;
         json_object *report = json_object_new_object();
-        PackageState s = { .package = (char *)"nautobot-contract-models", .version = (char *)"2026.5.17",
-                           .verdict = (char *)"pass", .verified_usec = 1764000000000000ULL, .report = report };
+        PackageState s = {.package = (char *)"nautobot-contract-models",
+                          .version = (char *)"2026.5.17",
+                          .verdict = (char *)"pass",
+                          .verified_usec = 1764000000000000ULL,
+                          .report = report};
         struct stat st;
 
         ASSERT(mkdtemp(root));
@@ -68,7 +71,10 @@ static void test_round_trip(void)
 static void test_corrupt(void)
 {
         static const char *const bad[] = {
-                "", "not json", "[]", "{\"format\": 1}",
+                "",
+                "not json",
+                "[]",
+                "{\"format\": 1}",
                 "{\"format\": 2, \"package\": \"p\", \"version\": \"1\", \"verdict\": \"pass\", \"verified_usec\": 1}",
                 "{\"format\": 1, \"package\": \"other\", \"version\": \"1\", \"verdict\": \"pass\", \"verified_usec\": 1}",
                 "{\"format\": 1, \"package\": \"p\", \"version\": 7, \"verdict\": \"pass\", \"verified_usec\": 1}",

@@ -19,15 +19,18 @@ static void test_order(void)
 {
         /* Each is smaller than the next (PEP 440's own example order, plus CalVer). */
         static const char *const ordered[] = {
-                "1.0.dev456", "1.0a1", "1.0a2.dev456", "1.0a12.dev456", "1.0a12", "1.0b1.dev456",
-                "1.0b2", "1.0b2.post345.dev456", "1.0b2.post345", "1.0rc1.dev456", "1.0rc1", "1.0",
-                "1.0+abc.5", "1.0+abc.7", "1.0+5", "1.0.post456.dev34", "1.0.post456", "1.1.dev1",
-                "2026.5.9", "2026.5.11", "2026.5.12", "2026.5.17", "2026.10.1", "1!0.1",
+                "1.0.dev456",    "1.0a1",         "1.0a2.dev456", "1.0a12.dev456",
+                "1.0a12",        "1.0b1.dev456",  "1.0b2",        "1.0b2.post345.dev456",
+                "1.0b2.post345", "1.0rc1.dev456", "1.0rc1",       "1.0",
+                "1.0+abc.5",     "1.0+abc.7",     "1.0+5",        "1.0.post456.dev34",
+                "1.0.post456",   "1.1.dev1",      "2026.5.9",     "2026.5.11",
+                "2026.5.12",     "2026.5.17",     "2026.10.1",    "1!0.1",
         };
 
         for (size_t i = 0; i + 1 < ELEMENTSOF(ordered); i++) {
                 if (cmp(ordered[i], ordered[i + 1]) >= 0 || cmp(ordered[i + 1], ordered[i]) <= 0) {
-                        fprintf(stderr, "'%s' should sort before '%s'\n", ordered[i], ordered[i + 1]);
+                        fprintf(stderr, "'%s' should sort before '%s'\n", ordered[i],
+                                ordered[i + 1]);
                         abort();
                 }
         }

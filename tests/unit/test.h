@@ -12,7 +12,7 @@
 #define ASSERT(x)                                                                                  \
         do {                                                                                       \
                 if (!(x)) {                                                                        \
-                        fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #x); \
+                        fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #x);  \
                         abort();                                                                   \
                 }                                                                                  \
         } while (0)
