@@ -236,7 +236,8 @@ static int fetch(Check *c, const char *url)
 int check_jobs_start(Check *c)
 {
         const CheckEnv *env = c->env;
-        _cleanup_free_ char *auth = NULL, *url = NULL;
+        _cleanup_erase_free_ char *auth = NULL;
+        _cleanup_free_ char *url = NULL;
         JobsState *s;
         int r;
 

@@ -44,8 +44,8 @@ static int post_login(Check *c, const HttpResponse *resp)
         CheckResult *res = c->result;
         const CheckEnv *env = c->env;
         _cleanup_(login_page_freep) LoginPage *page = NULL;
-        _cleanup_free_ char *token = NULL, *user = NULL, *pass = NULL, *form = NULL,
-                            *referer = NULL;
+        _cleanup_free_ char *token = NULL, *user = NULL, *referer = NULL;
+        _cleanup_erase_free_ char *pass = NULL, *form = NULL; /* hold the password */
         int r;
 
         if (resp->status != 200) {
@@ -67,18 +67,12 @@ static int post_login(Check *c, const HttpResponse *resp)
         form = strjoin_printf("csrfmiddlewaretoken=%s&username=%s&password=%s&next=%%2F",
                               strempty(token), strempty(user), strempty(pass));
         referer = strjoin_printf("Referer: %s", s->login_url);
-        if (pass)
-                explicit_bzero(pass, strlen(pass));
-        if (!token || !user || !pass || !form || !referer) {
-                if (form)
-                        explicit_bzero(form, strlen(form));
+        if (!token || !user || !pass || !form || !referer)
                 return -ENOMEM;
-        }
         s->step = STEP_LOGIN_POST;
-        r = http_session_request(s->http, s->login_url, form, (char *[]){referer, NULL},
-                                 on_response, c);
-        explicit_bzero(form, strlen(form)); /* curl copied it */
-        return r;
+        /* curl copies the form; ours is wiped on return. */
+        return http_session_request(s->http, s->login_url, form, (char *[]){referer, NULL},
+                                    on_response, c);
 }
 
 static int after_login(Check *c, const HttpResponse *resp)

@@ -255,13 +255,19 @@ int child_start(sd_event *e, const ChildOptions *o, ChildDone done, void *userda
         s->start_usec = now_usec();
 
         pidfd = pidfd_open(s->pid, 0);
-        if (pidfd < 0)
+        if (pidfd >= 0) {
+                r = sd_event_add_child_pidfd(e, &s->child_source, pidfd, WEXITED, on_child, s);
+                if (r < 0)
+                        return r;
+                (void)sd_event_source_set_child_pidfd_own(s->child_source, true);
+                TAKE_FD(pidfd);
+        } else if (errno == ENOSYS) {
+                /* Kernels before 5.3, and valgrind: sd-event watches the pid via SIGCHLD. */
+                r = sd_event_add_child(e, &s->child_source, s->pid, WEXITED, on_child, s);
+                if (r < 0)
+                        return r;
+        } else
                 return -errno;
-        r = sd_event_add_child_pidfd(e, &s->child_source, pidfd, WEXITED, on_child, s);
-        if (r < 0)
-                return r;
-        (void)sd_event_source_set_child_pidfd_own(s->child_source, true);
-        TAKE_FD(pidfd);
         (void)sd_event_source_set_child_process_own(s->child_source, true);
         (void)sd_event_source_set_description(s->child_source, s->description);
 

@@ -47,6 +47,7 @@ CheckResult *check_result_free(CheckResult *r)
         return NULL;
 }
 
+static char *vformat_bounded(const char *fmt, va_list ap) _printf_(1, 0);
 static char *vformat_bounded(const char *fmt, va_list ap)
 {
         char *s;

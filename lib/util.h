@@ -28,6 +28,18 @@ static inline void freep(void *p)
 }
 #define _cleanup_free_ _cleanup_(freep)
 
+/* For strings holding secrets: wiped before they are freed. */
+static inline void erase_and_freep(void *p)
+{
+        char *s = *(char **)p;
+
+        if (s) {
+                explicit_bzero(s, strlen(s));
+                free(s);
+        }
+}
+#define _cleanup_erase_free_ _cleanup_(erase_and_freep)
+
 static inline void closep(int *fd)
 {
         if (*fd >= 0) {

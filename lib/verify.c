@@ -32,14 +32,6 @@ struct Verify {
         void *userdata;
 };
 
-static void wipe_free(char *s)
-{
-        if (s) {
-                explicit_bzero(s, strlen(s));
-                free(s);
-        }
-}
-
 Verify *verify_free(Verify *v)
 {
         if (!v)
@@ -54,9 +46,9 @@ Verify *verify_free(Verify *v)
         http_client_free(v->http);
         strv_free(v->env.child_env);
         free(v->child_env_error);
-        wipe_free(v->password);
+        erase_and_freep(&v->password);
         free(v->password_error);
-        wipe_free(v->token);
+        erase_and_freep(&v->token);
         free(v->token_error);
         free(v->version);
         free(v->version_error);

@@ -72,7 +72,8 @@ static void test_find(void)
         ASSERT(dist_info_find(root, "Nautobot_Contract_Models", &d, &conflicts) == -ENOTUNIQ);
         ASSERT(strv_length(conflicts) == 2);
         ASSERT(dist_info_find("/nonexistent", "x", &d, NULL) == -ENOENT);
-        ASSERT(system(strjoin_printf("rm -rf '%s'", root)) == 0);
+        _cleanup_free_ char *rm = strjoin_printf("rm -rf '%s'", root);
+        ASSERT(system(rm) == 0);
 }
 
 int main(void)

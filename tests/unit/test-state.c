@@ -65,7 +65,8 @@ static void test_round_trip(void)
         ASSERT(state_load(dir, "nautobot-contract-models", &got, NULL) == 0);
         ASSERT(!got->version);
         json_object_put(report);
-        ASSERT(system(strjoin_printf("rm -rf '%s'", root)) == 0);
+        _cleanup_free_ char *rm = strjoin_printf("rm -rf '%s'", root);
+        ASSERT(system(rm) == 0);
 }
 
 static void test_corrupt(void)
@@ -99,7 +100,8 @@ static void test_corrupt(void)
         ASSERT(state_quarantine(dir, "p") == 0);
         ASSERT(stat(path, &st) < 0 && stat(aside, &st) == 0);
         ASSERT(state_load(dir, "p", &got, NULL) == -ENOENT);
-        ASSERT(system(strjoin_printf("rm -rf '%s'", dir)) == 0);
+        _cleanup_free_ char *rm = strjoin_printf("rm -rf '%s'", dir);
+        ASSERT(system(rm) == 0);
 }
 
 int main(void)
