@@ -47,23 +47,6 @@ static Change *change_new(const char *package, const char *old, const char *new,
         return c;
 }
 
-static void notify(Manager *m, const char *fmt, ...) _printf_(2, 3);
-static void notify(Manager *m, const char *fmt, ...)
-{
-        _cleanup_free_ char *s = NULL;
-        va_list ap;
-        int r;
-
-        (void)m;
-        if (isempty(getenv("NOTIFY_SOCKET")))
-                return;
-        va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r >= 0)
-                (void)sd_notify(0, s);
-}
-
 static uint64_t realtime_usec(void)
 {
         struct timespec ts;
@@ -194,8 +177,8 @@ static void watching_status(Manager *m, const char *last)
 {
         _cleanup_free_ char *pkgs = strv_join(m->config->watch_packages, ", ");
 
-        notify(m, "STATUS=Watching %s for %s%s%s", strempty(m->config->site_packages),
-               strempty(pkgs), last ? "; last: " : "", strempty(last));
+        report_notify("STATUS=Watching %s for %s%s%s", strempty(m->config->site_packages),
+                      strempty(pkgs), last ? "; last: " : "", strempty(last));
 }
 
 static void on_all_done(Verify *v, void *userdata)
@@ -264,8 +247,8 @@ static int start_verification(Manager *m, Change *trigger)
         (void)sd_id128_randomize(&m->report.run_id);
 
         /* Tell systemd a long check is no hang (matters while starting or reloading). */
-        notify(m, "EXTEND_TIMEOUT_USEC=%" PRIu64,
-               c->command_timeout_usec + 4 * c->http_timeout_usec + 30 * USEC_PER_SEC);
+        report_notify("EXTEND_TIMEOUT_USEC=%" PRIu64,
+                      c->command_timeout_usec + 4 * c->http_timeout_usec + 30 * USEC_PER_SEC);
         r = verify_start(m->verify, &verify_callbacks, m);
         if (r < 0) {
                 fprintf(stderr, "Failed to start the checks: %s\n", strerror(-r));
@@ -276,9 +259,9 @@ static int start_verification(Manager *m, Change *trigger)
         subject = report_subject(&m->report);
         running = verify_running_names(m->verify);
         what = m->trigger ? change_describe(m->trigger) : NULL;
-        notify(m, "%sSTATUS=Verifying %s%s%s%s: running %s", m->ready_sent ? "" : "READY=1\n",
-               strempty(subject), what ? " (" : "", strempty(what), what ? ")" : "",
-               strempty(running));
+        report_notify("%sSTATUS=Verifying %s%s%s%s: running %s", m->ready_sent ? "" : "READY=1\n",
+                      strempty(subject), what ? " (" : "", strempty(what), what ? ")" : "",
+                      strempty(running));
         m->ready_sent = true;
         return 0;
 }
@@ -381,8 +364,8 @@ static void on_settled(PkgWatch *w, const PkgEvent *ev, void *userdata)
                 _cleanup_free_ char *what = change_describe(c);
 
                 (void)state_save(m->config->state_directory, &gone);
-                notify(m, "STATUS=%s %s; waiting for it to be installed again", ev->package,
-                       strempty(what));
+                report_notify("STATUS=%s %s; waiting for it to be installed again", ev->package,
+                              strempty(what));
                 change_free(c);
                 return;
         }
@@ -431,7 +414,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         int r;
 
         (void)s, (void)si;
-        notify(m, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, now_usec());
+        report_notify("RELOADING=1\nMONOTONIC_USEC=%" PRIu64, now_usec());
         r = config_new(&c);
         if (r >= 0)
                 r = config_load(c, m->config_path, &error);
@@ -442,25 +425,25 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                         error ?: strerror(-r));
                 (void)report_journal_reload_failed(m->config_path, error ?: strerror(-r));
                 config_free(c);
-                notify(m,
-                       "READY=1\nSTATUS=Reload refused (%s); still watching with the previous configuration",
-                       error ?: strerror(-r));
+                report_notify(
+                        "READY=1\nSTATUS=Reload refused (%s); still watching with the previous configuration",
+                        error ?: strerror(-r));
                 return 0;
         }
         if (m->verify && verify_n_running(m->verify) > 0) {
                 config_free(m->next_config);
                 m->next_config = c;
-                notify(m,
-                       "READY=1\nSTATUS=Configuration reloaded; it applies when the running verification ends");
+                report_notify(
+                        "READY=1\nSTATUS=Configuration reloaded; it applies when the running verification ends");
                 return 0;
         }
         if (apply_config(m, c) < 0) {
                 config_free(c);
-                notify(m,
-                       "READY=1\nSTATUS=Reload refused; still watching with the previous configuration");
+                report_notify(
+                        "READY=1\nSTATUS=Reload refused; still watching with the previous configuration");
                 return 0;
         }
-        notify(m, "READY=1");
+        report_notify("READY=1");
         watching_status(m, "configuration reloaded");
         return 0;
 }
@@ -534,7 +517,7 @@ int manager_run(Manager *m)
                                 strempty(m->config->site_packages), strerror(-r));
                         return EX_CONFIG;
                 }
-                notify(m, "READY=1");
+                report_notify("READY=1");
                 m->ready_sent = true;
                 watching_status(m, NULL);
         }
@@ -549,13 +532,13 @@ int manager_run(Manager *m)
                 if (r < 0)
                         return EX_OSERR;
         } else if (m->mode == MODE_IF_CHANGED) {
-                notify(m, "READY=1\nSTATUS=Nothing changed since the last verification");
-                notify(m, "STOPPING=1");
+                report_notify("READY=1\nSTATUS=Nothing changed since the last verification");
+                report_notify("STOPPING=1");
                 return 0;
         }
 
         r = sd_event_loop(m->event);
-        notify(m, "STOPPING=1");
+        report_notify("STOPPING=1");
         if (r < 0) {
                 fprintf(stderr, "Event loop failed: %s\n", strerror(-r));
                 return EX_OSERR;

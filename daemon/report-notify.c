@@ -7,8 +7,7 @@
 
 #include "report.h"
 
-static void notify(const char *fmt, ...) _printf_(1, 2);
-static void notify(const char *fmt, ...)
+void report_notify(const char *fmt, ...)
 {
         _cleanup_free_ char *s = NULL;
         va_list ap;
@@ -29,8 +28,9 @@ void report_notify_progress(const ReportContext *ctx, const Verify *v)
 
         if (verify_n_running(v) == 0)
                 return;
-        notify("STATUS=Verifying %s: %zu of %zu checks done, running %s", strempty(subject),
-               verify_n_results(v) - verify_n_running(v), verify_n_results(v), strempty(running));
+        report_notify("STATUS=Verifying %s: %zu of %zu checks done, running %s", strempty(subject),
+                      verify_n_results(v) - verify_n_running(v), verify_n_results(v),
+                      strempty(running));
 }
 
 void report_notify_verdict(const ReportContext *ctx, const Verify *v)
@@ -46,10 +46,11 @@ void report_notify_verdict(const ReportContext *ctx, const Verify *v)
                 buf_printf(&b, "%s%s %s", i > 0 ? ", " : "", r->check,
                            check_state_to_string(r->state));
         }
-        notify("STATUS=%s: %s (%s); details: journalctl -t nautobot-verifyd", strempty(subject),
-               overall == CHECK_PASS   ? "verified, all checks passed"
-               : overall == CHECK_FAIL ? "verification FAILED"
-                                       : "verification incomplete",
-               strempty(b.data));
+        report_notify("STATUS=%s: %s (%s); details: journalctl -t nautobot-verifyd",
+                      strempty(subject),
+                      overall == CHECK_PASS   ? "verified, all checks passed"
+                      : overall == CHECK_FAIL ? "verification FAILED"
+                                              : "verification incomplete",
+                      strempty(b.data));
         buf_done(&b);
 }

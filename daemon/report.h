@@ -73,7 +73,8 @@ char *change_describe(const Change *c); /* "upgrade 2026.5.12 → 2026.5.17" */
 int report_journal_check(const ReportContext *ctx, const CheckResult *r);
 int report_journal_summary(const ReportContext *ctx, const Verify *v);
 
-/* No-ops when $NOTIFY_SOCKET is unset. */
+/* sd_notify() with printf formatting. All no-ops when $NOTIFY_SOCKET is unset. */
+void report_notify(const char *fmt, ...) _printf_(1, 2);
 void report_notify_progress(const ReportContext *ctx, const Verify *v);
 void report_notify_verdict(const ReportContext *ctx, const Verify *v);
 

@@ -25,12 +25,7 @@ static void jobs_state_free(void *p)
         JobsState *s = p;
 
         http_session_free(s->http);
-        for (size_t i = 0; i < s->n_jobs; i++) {
-                free(s->jobs[i].module_name);
-                free(s->jobs[i].job_class_name);
-                free(s->jobs[i].name);
-                free(s->jobs[i].grouping);
-        }
+        job_records_done(s->jobs, s->n_jobs);
         free(s->jobs);
         free(s->url);
         free(s);
@@ -241,25 +236,17 @@ int check_jobs_start(Check *c)
         JobsState *s;
         int r;
 
-        if (!env->token) {
-                check_result_set(
-                        c->result, env->token_error ? CHECK_ERROR : CHECK_SKIPPED, "%s",
-                        env->token_error
-                                ?: "no API token configured ([credentials] token-file= or credential 'api-token')");
-                check_complete(c);
+        if (!check_require_secret(
+                    c, env->token, env->token_error,
+                    "no API token configured ([credentials] token-file= or credential 'api-token')"))
                 return 0;
-        }
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
         c->state = s;
         c->state_free = jobs_state_free;
 
-        r = http_session_new(&s->http, env->http,
-                             &(HttpOptions){.timeout_usec = env->config->http_timeout_usec,
-                                            .tls_verify = env->config->tls_verify,
-                                            .ca_file = env->config->ca_file,
-                                            .body_max = HTTP_BODY_MAX});
+        r = check_http_session(c, &s->http);
         if (r < 0)
                 return r;
         auth = strjoin_printf("Authorization: Token %s", env->token);

@@ -222,14 +222,10 @@ int check_panels_start(Check *c)
         PanelsState *s;
         int r;
 
-        if (!env->password) {
-                check_result_set(
-                        c->result, env->password_error ? CHECK_ERROR : CHECK_SKIPPED, "%s",
-                        env->password_error
-                                ?: "no web password configured ([credentials] password-file= or credential 'web-password')");
-                check_complete(c);
+        if (!check_require_secret(
+                    c, env->password, env->password_error,
+                    "no web password configured ([credentials] password-file= or credential 'web-password')"))
                 return 0;
-        }
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
@@ -239,11 +235,7 @@ int check_panels_start(Check *c)
         s->home_url = check_url(c, "/");
         if (!s->login_url || !s->home_url)
                 return -ENOMEM;
-        r = http_session_new(&s->http, env->http,
-                             &(HttpOptions){.timeout_usec = env->config->http_timeout_usec,
-                                            .tls_verify = env->config->tls_verify,
-                                            .ca_file = env->config->ca_file,
-                                            .body_max = HTTP_BODY_MAX});
+        r = check_http_session(c, &s->http);
         if (r < 0)
                 return r;
         s->step = STEP_LOGIN_FORM;

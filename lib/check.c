@@ -26,6 +26,29 @@ void check_abort(Check *c, const char *reason)
         check_complete(c);
 }
 
+bool check_require_secret(Check *c, const char *secret, const char *error, const char *missing)
+{
+        if (secret)
+                return true;
+        (void)check_result_set(c->result, error ? CHECK_ERROR : CHECK_SKIPPED, "%s",
+                               error ?: missing);
+        check_complete(c);
+        return false;
+}
+
+int check_http_session(const Check *c, HttpSession **ret)
+{
+        const Config *cfg = c->env->config;
+
+        return http_session_new(ret, c->env->http,
+                                &(HttpOptions){
+                                        .timeout_usec = cfg->http_timeout_usec,
+                                        .tls_verify = cfg->tls_verify,
+                                        .ca_file = cfg->ca_file,
+                                        .body_max = HTTP_BODY_MAX,
+                                });
+}
+
 char *check_url(const Check *c, const char *path)
 {
         return strjoin_printf("%s%s", c->env->config->url, path);

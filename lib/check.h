@@ -53,6 +53,15 @@ int check_command_start(Check *c); /* system and migrations */
 int check_jobs_start(Check *c);
 int check_panels_start(Check *c);
 
+/*
+ * For checks that need a secret: when it is missing (skipped) or unreadable
+ * (error), completes the check and returns false.
+ */
+bool check_require_secret(Check *c, const char *secret, const char *error, const char *missing);
+
+/* An HTTP session with the configured timeout and TLS settings. */
+int check_http_session(const Check *c, HttpSession **ret);
+
 /* "<base><path>" for the configured base URL. */
 char *check_url(const Check *c, const char *path);
 

@@ -10,16 +10,21 @@
 
 #define JSON_DEPTH_MAX 32
 
+void job_records_done(JobRecord *jobs, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(jobs[i].module_name);
+                free(jobs[i].job_class_name);
+                free(jobs[i].name);
+                free(jobs[i].grouping);
+        }
+}
+
 JobPage *job_page_free(JobPage *p)
 {
         if (!p)
                 return NULL;
-        for (size_t i = 0; i < p->n_jobs; i++) {
-                free(p->jobs[i].module_name);
-                free(p->jobs[i].job_class_name);
-                free(p->jobs[i].name);
-                free(p->jobs[i].grouping);
-        }
+        job_records_done(p->jobs, p->n_jobs);
         free(p->jobs);
         free(p->next);
         free(p);

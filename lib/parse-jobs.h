@@ -29,6 +29,9 @@ typedef struct JobPage {
         size_t n_jobs;
 } JobPage;
 
+/* Frees the strings of n records (not the array). */
+void job_records_done(JobRecord *jobs, size_t n);
+
 JobPage *job_page_free(JobPage *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(JobPage *, job_page_free);
 

@@ -91,6 +91,19 @@ def journal_entries(pid, want, timeout=10.0, field="NVD_CHECK"):
         time.sleep(0.1)
 
 
+def processes_with(marker):
+    """PIDs whose environment holds marker (to prove nothing was left running)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if marker.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
 class NotifySocket:
     """A real sd_notify datagram socket, like the one systemd gives a service.
 

@@ -13,19 +13,6 @@ import nvdtest
 COMMANDS_ONLY = {("checks", "enable"): "system, migrations"}
 
 
-def processes_with(marker):
-    """PIDs whose environment holds marker (to prove nothing was left running)."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                if marker.encode() in f.read():
-                    found.append(int(pid))
-        except OSError:
-            pass
-    return found
-
-
 def read(path):
     with open(path) as f:
         return f.read()
@@ -92,7 +79,7 @@ class CommandFaults(nvdtest.TestCase):
             redis.close()
         self.assertEqual(r.code, 2, r.dump())
         self.assertResult(r, "system", "error", "'nautobot-server check' did not finish within 2 s; its process group was killed")
-        self.assertEqual(processes_with(marker), [], "children of the check outlived it")
+        self.assertEqual(nvdtest.processes_with(marker), [], "children of the check outlived it")
 
     def test_redis_not_answering_is_a_failure_when_time_allows(self):
         # Given time, the same wedged Redis makes nautobot-server crash: a failed check, with the cause.
@@ -138,9 +125,9 @@ class CommandFaults(nvdtest.TestCase):
         proc = subprocess.Popen([nvdtest.DAEMON, "--once", "-c", conf], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env={"NOTIFY_SOCKET": notify.path, "PATH": "/usr/bin:/bin"}, text=True)
         deadline = time.monotonic() + 30
-        while not processes_with(marker) and time.monotonic() < deadline:
+        while not nvdtest.processes_with(marker) and time.monotonic() < deadline:
             time.sleep(0.05)
-        self.assertTrue(processes_with(marker), "the checks never started")
+        self.assertTrue(nvdtest.processes_with(marker), "the checks never started")
         proc.terminate()
         out, err = proc.communicate(timeout=30)
         msgs = notify.messages()
@@ -149,7 +136,7 @@ class CommandFaults(nvdtest.TestCase):
         self.assertIn("Received SIGTERM, stopping the running checks.", err)
         self.assertIn("interrupted by SIGTERM", out)
         self.assertEqual(msgs[-1], "STOPPING=1")
-        self.assertEqual(processes_with(marker), [], "a check's process outlived SIGTERM")
+        self.assertEqual(nvdtest.processes_with(marker), [], "a check's process outlived SIGTERM")
         entries = nvdtest.journal_entries(proc.pid, 5)
         self.assertEqual({e["NVD_CHECK"]: e["NVD_RESULT"] for e in entries if e["NVD_CHECK"] in ("system", "migrations")},
                          {"system": "error", "migrations": "error"})

@@ -181,11 +181,11 @@ class Watch(nvdtest.TestCase):
 
     def test_6_sigterm_mid_check_leaves_no_child(self):
         self.pip([f"nautobot-contract-models=={NEW}"])
-        wait_for(lambda: nvdtest_processes(self.marker), 120, "the checks to start")
+        wait_for(lambda: nvdtest.processes_with(self.marker), 120, "the checks to start")
         self.proc.send_signal(signal.SIGTERM)
         out, err = self.proc.communicate(timeout=60)
         self.assertEqual(self.proc.returncode, 0, err)
-        self.assertEqual(nvdtest_processes(self.marker), [], "a check's process outlived SIGTERM")
+        self.assertEqual(nvdtest.processes_with(self.marker), [], "a check's process outlived SIGTERM")
         self.assertEqual(self.messages()[-1], "STOPPING=1")
         last = summaries(self.proc.pid)[-1]
         self.assertEqual(last["NVD_RESULT"], "incomplete")
@@ -198,18 +198,6 @@ class Watch(nvdtest.TestCase):
                 if key:
                     env[key] = value
         return env
-
-
-def nvdtest_processes(marker):
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                if marker.encode() in f.read():
-                    found.append(int(pid))
-        except OSError:
-            pass
-    return found
 
 
 if __name__ == "__main__":
