@@ -7,6 +7,7 @@
  * watchdog. Only this file decides when to verify.
  */
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <sysexits.h>
 #include <systemd/sd-daemon.h>
@@ -61,6 +62,7 @@ Manager *manager_free(Manager *m)
                 return NULL;
         verify_free(m->verify);
         pkgwatch_free(m->watch);
+        sd_event_source_disable_unref(m->settle);
         change_free(m->trigger);
         change_free(m->pending);
         config_free(m->config);
@@ -499,9 +501,85 @@ static int setup_event(Manager *m)
         return 0;
 }
 
-int manager_run(Manager *m)
+/* Verifies now, or (activated mode) stops when nothing changed. */
+static void begin(Manager *m)
 {
         Change *change = NULL;
+        int r;
+
+        r = reconcile(m, &change);
+        if (r < 0) {
+                fprintf(stderr, "Failed to compare with the state: %s\n", strerror(-r));
+                m->exit_code = EX_OSERR;
+                (void)sd_event_exit(m->event, 0);
+                return;
+        }
+        if (change || m->mode == MODE_ONCE || m->force) {
+                if (start_verification(m, change) < 0) {
+                        m->exit_code = EX_OSERR;
+                        (void)sd_event_exit(m->event, 0);
+                }
+                return;
+        }
+        if (m->mode == MODE_WATCH)
+                return; /* up to date: wait for the next change */
+        report_notify("READY=1\nSTATUS=Nothing changed since the last verification");
+        m->exit_code = 0;
+        (void)sd_event_exit(m->event, 0);
+}
+
+/*
+ * Activated mode may be started by a .path unit at pip's first change: wait
+ * until site-packages has had no entry created, removed or renamed (its
+ * mtime) for the quiet period and no watched package is mid-install. Sets
+ * *ret_wait to how long to wait before looking again.
+ */
+static bool install_settled(Manager *m, uint64_t *ret_wait)
+{
+        const Config *c = m->config;
+        struct stat st;
+        uint64_t mtime, now = realtime_usec();
+
+        *ret_wait = c->quiet_usec;
+        if (!c->site_packages || stat(c->site_packages, &st) < 0)
+                return true; /* reconcile() says what is wrong */
+        mtime = (uint64_t)st.st_mtim.tv_sec * USEC_PER_SEC + (uint64_t)st.st_mtim.tv_nsec / 1000;
+        if (mtime + c->quiet_usec > now) {
+                *ret_wait = mtime + c->quiet_usec - now;
+                return false;
+        }
+        STRV_FOREACH (p, c->watch_packages) {
+                _cleanup_free_ char *version = NULL, *problem = NULL;
+                bool editable;
+
+                if (pkg_probe(c->site_packages, *p, &version, &editable, &problem) >= 0 && problem)
+                        return false;
+        }
+        return true;
+}
+
+static int on_settle(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Manager *m = userdata;
+        uint64_t wait;
+
+        (void)usec;
+        if (!install_settled(m, &wait) &&
+            now_usec() - m->settle_start_usec < m->config->settle_max_usec) {
+                if (!m->settle_waiting)
+                        report_notify("STATUS=Waiting for the install in %s to settle",
+                                      m->config->site_packages);
+                m->settle_waiting = true;
+                (void)sd_event_source_set_time_relative(s, wait);
+                (void)sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+                return 0;
+        }
+        begin(m);
+        return 0;
+}
+
+int manager_run(Manager *m)
+{
         int r;
 
         r = setup_event(m);
@@ -522,20 +600,17 @@ int manager_run(Manager *m)
                 watching_status(m, NULL);
         }
 
-        r = reconcile(m, &change);
-        if (r < 0) {
-                fprintf(stderr, "Failed to compare with the state: %s\n", strerror(-r));
-                return EX_OSERR;
-        }
-        if (change || m->mode == MODE_ONCE || m->force) {
-                r = start_verification(m, change);
-                if (r < 0)
+        if (m->mode == MODE_IF_CHANGED) {
+                m->settle_start_usec = now_usec();
+                r = sd_event_add_time_relative(m->event, &m->settle, CLOCK_MONOTONIC, 0, 0,
+                                               on_settle, m);
+                if (r < 0) {
+                        fprintf(stderr, "Failed to add a timer: %s\n", strerror(-r));
                         return EX_OSERR;
-        } else if (m->mode == MODE_IF_CHANGED) {
-                report_notify("READY=1\nSTATUS=Nothing changed since the last verification");
-                report_notify("STOPPING=1");
-                return 0;
-        }
+                }
+                (void)sd_event_source_set_description(m->settle, "settle");
+        } else
+                begin(m);
 
         r = sd_event_loop(m->event);
         report_notify("STOPPING=1");

@@ -29,7 +29,9 @@ typedef struct Manager {
         bool print;
 
         PkgWatch *watch;
-        sd_event_source *watchdog;
+        sd_event_source *settle; /* activated mode: waiting for pip to finish */
+        uint64_t settle_start_usec;
+        bool settle_waiting;
         Verify *verify;
         ReportContext report;
         Change *trigger; /* what started the running verification */

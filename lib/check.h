@@ -50,6 +50,7 @@ void check_complete(Check *c);
 void check_abort(Check *c, const char *reason);
 
 int check_command_start(Check *c); /* system and migrations */
+int check_database_start(Check *c);
 int check_jobs_start(Check *c);
 int check_panels_start(Check *c);
 

@@ -222,6 +222,7 @@ int verify_start(Verify *v, const VerifyCallbacks *cb, void *userdata)
         static int (*const start[_CHECK_ID_MAX])(Check * c) = {
                 [CHECK_ID_SYSTEM] = check_command_start,
                 [CHECK_ID_MIGRATIONS] = check_command_start,
+                [CHECK_ID_DATABASE] = check_database_start,
                 [CHECK_ID_JOBS] = check_jobs_start,
                 [CHECK_ID_PANELS] = check_panels_start,
         };

@@ -3,13 +3,16 @@
 
 import json
 import os
+import shutil
+import threading
+import time
 import nvdtest
 
 WEB_ONLY = {("checks", "enable"): "jobs, panels"}
 
 
 class Activated(nvdtest.TestCase):
-    def run_if_changed(self, conf, *extra, expect=5):
+    def run_if_changed(self, conf, *extra, expect=6):
         return nvdtest.Run(conf, expect_entries=expect, args=["--if-changed", *extra])
 
     def test_two_runs_verify_once(self):
@@ -21,7 +24,7 @@ class Activated(nvdtest.TestCase):
         with open(state) as f:
             saved = json.load(f)
         self.assertEqual((saved["version"], saved["verdict"]), ("2026.5.17", "pass"))
-        self.assertEqual([c["check"] for c in saved["report"]["checks"]], ["system", "migrations", "jobs", "panels"])
+        self.assertEqual([c["check"] for c in saved["report"]["checks"]], ["system", "migrations", "database", "jobs", "panels"])
 
         second = self.run_if_changed(conf, expect=0)
         self.assertEqual(second.code, 0, second.dump())
@@ -62,6 +65,43 @@ class Activated(nvdtest.TestCase):
         r = self.run_if_changed(conf)
         self.assertEqual(r.code, 0, r.dump())
         self.assertIn("cannot write the state to", r.stderr)
+
+
+    def test_waits_for_an_install_to_settle(self):
+        # A site-packages of our own holding the two watched dist-infos, so the test
+        # can play pip (rename the app's dist-info aside and back) without touching
+        # the test bed's virtualenv. nautobot-server still comes from the test bed.
+        site = os.path.join(self.tmp, "settle-site-packages")
+        os.makedirs(site)
+        for entry in os.listdir(self.tb["NVD_TB_SITE_PACKAGES"]):
+            if entry.startswith(("nautobot-", "nautobot_contract_models-")) and entry.endswith(".dist-info"):
+                shutil.copytree(os.path.join(self.tb["NVD_TB_SITE_PACKAGES"], entry), os.path.join(site, entry))
+        dist = os.path.join(site, "nautobot_contract_models-2026.5.17.dist-info")
+        stash = os.path.join(site, "~autobot_contract_models-2026.5.17.dist-info")
+        conf = self.config(name="settle.conf", extra={**WEB_ONLY, ("nautobot", "site-packages"): site,
+                                                      ("watch", "quiet-period"): "1s"})
+        churn_seconds = 3.0
+
+        def pip_churn():
+            end = time.monotonic() + churn_seconds
+            while time.monotonic() < end:
+                os.rename(dist, stash)
+                time.sleep(0.1)
+                os.rename(stash, dist)
+                time.sleep(0.2)
+
+        churn = threading.Thread(target=pip_churn)
+        t0 = time.monotonic()
+        churn.start()
+        r = self.run_if_changed(conf)
+        elapsed = time.monotonic() - t0
+        churn.join()
+        self.assertEqual(r.code, 0, r.dump())
+        self.assertIn("STATUS=Waiting for the install in " + site + " to settle", r.messages)
+        self.assertGreaterEqual(elapsed, churn_seconds + 1.0, "verified before the install settled")
+        s = r.check("summary")
+        self.assertEqual((s["NVD_VERSION"], s["NVD_RESULT"]), ("2026.5.17", "pass"))
+        self.assertEqual(len([e for e in r.entries if e.get("NVD_CHECK") == "summary"]), 1)
 
 
 if __name__ == "__main__":

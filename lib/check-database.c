@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The database check, through libpq on the shared event loop (asynchronous
+ * connect and queries; nothing blocks). It compares the app's migrations on
+ * disk with django_migrations, which catches the upgrade guide's two schema
+ * hazards: an upgrade whose "migrate" was forgotten, and a rollback of the
+ * package without "migrate <app> <target>" first. For the reference app it
+ * adds the guide's data hazards as findings: 0007 defaulting every contract
+ * to monthly billing, 0008's cost snapshot table starting empty.
+ *
+ * Connection parameters are nautobot-server's own: NAUTOBOT_DB_* from the
+ * child environment (the environment file), so the check sees the database
+ * the server uses.
+ */
+#include <libpq-fe.h>
+
+#include "check.h"
+#include "migrations.h"
+
+typedef enum DbStep {
+        STEP_CONNECT,
+        STEP_MIGRATIONS,
+        STEP_HAZARDS,
+} DbStep;
+
+typedef struct DbState {
+        PGconn *conn;
+        sd_event_source *io;
+        sd_event_source *timer;
+        int fd;
+        DbStep step;
+        bool flushing;
+        char **on_disk;
+        char **applied;
+        char *where;          /* user@host:port/dbname, for messages */
+        long long hazards[4]; /* snapshots, contracts, monthly contracts, snapshot schedules */
+        bool have_hazards;
+} DbState;
+
+/* The reference app's data hazards need these migrations applied. */
+#define HAZARD_APP            "nautobot_contract_models"
+#define HAZARD_MIGRATION_0007 "0007_contract_billing_period"
+#define HAZARD_MIGRATION_0008 "0008_costsnapshot"
+static const char hazard_query[] =
+        "SELECT (SELECT count(*) FROM nautobot_contract_models_costsnapshot),"
+        " (SELECT count(*) FROM nautobot_contract_models_contract),"
+        " (SELECT count(*) FROM nautobot_contract_models_contract WHERE billing_period = 'monthly'),"
+        " (SELECT count(*) FROM extras_scheduledjob s JOIN extras_job j ON j.id = s.job_model_id"
+        "  WHERE j.job_class_name = 'CostHistoryJob' AND s.enabled)";
+
+static void db_state_free(void *p)
+{
+        DbState *s = p;
+
+        sd_event_source_disable_unref(s->io);
+        sd_event_source_disable_unref(s->timer);
+        if (s->conn)
+                PQfinish(s->conn);
+        strv_free(s->on_disk);
+        strv_free(s->applied);
+        free(s->where);
+        free(s);
+}
+
+static const char *env_get(char *const *env, const char *key)
+{
+        size_t l = strlen(key);
+
+        STRV_FOREACH (e, (char **)env)
+                if (strncmp(*e, key, l) == 0 && (*e)[l] == '=')
+                        return *e + l + 1;
+        return NULL;
+}
+
+/* libpq's messages end in a newline and may span lines: one line for a reason. */
+static char *pq_error(PGconn *conn)
+{
+        char *m = strdup(PQerrorMessage(conn) ?: "unknown error");
+
+        if (m)
+                for (char *p = m; *p; p++)
+                        if (*p == '\n')
+                                *p = p[1] ? ' ' : 0;
+        return m;
+}
+
+static void fail_db(Check *c, const char *what)
+{
+        DbState *s = c->state;
+        _cleanup_free_ char *e = pq_error(s->conn);
+
+        check_result_set(c->result, CHECK_ERROR, "%s %s: %s", what, strempty(s->where),
+                         strempty(e));
+        check_complete(c);
+}
+
+static int watch_fd(Check *c, uint32_t events);
+
+static void judge(Check *c)
+{
+        DbState *s = c->state;
+        CheckResult *res = c->result;
+        const char *app = c->env->config->app_label;
+        _cleanup_strv_free_ char **unapplied = NULL, **unknown = NULL;
+        _cleanup_free_ char *u = NULL, *k = NULL, *ev = NULL;
+        size_t n_disk = strv_length(s->on_disk), n_applied = strv_length(s->applied);
+
+        if (migrations_compare(s->on_disk, s->applied, &unapplied, &unknown) < 0) {
+                check_result_set(res, CHECK_ERROR, "out of memory");
+                return;
+        }
+        u = strv_join(unapplied, ", ");
+        k = strv_join(unknown, ", ");
+        ev = strjoin_printf(
+                "database %s\nmigrations of %s: %zu shipped by the installed code, %zu recorded as applied\nlast shipped: %s\nlast applied: %s\nnot applied: %s\napplied but not shipped: %s",
+                strempty(s->where), app, n_disk, n_applied, n_disk ? s->on_disk[n_disk - 1] : "-",
+                n_applied ? s->applied[n_applied - 1] : "-", unapplied ? strempty(u) : "none",
+                unknown ? strempty(k) : "none");
+        if (ev)
+                check_result_set_evidence(res, ev);
+
+        if (unknown)
+                check_result_set(
+                        res, CHECK_FAIL,
+                        "the database has %zu migration(s) of '%s' that the installed code does not ship (%s): the package was rolled back without \"nautobot-server migrate %s <target>\" first, so the schema is ahead of the code",
+                        strv_length(unknown), app, strempty(k), app);
+        else if (unapplied)
+                check_result_set(
+                        res, CHECK_FAIL,
+                        "%zu migration(s) of '%s' are not applied (%s): run \"nautobot-server migrate\"",
+                        strv_length(unapplied), app, strempty(u));
+        else
+                check_result_set(res, CHECK_PASS, "all %zu migrations of '%s' are applied", n_disk,
+                                 app);
+
+        if (!s->have_hazards)
+                return;
+        if (s->hazards[0] == 0)
+                check_result_add_finding(
+                        res, "%s: the cost snapshot table is empty%s", HAZARD_MIGRATION_0008,
+                        s->hazards[3] == 0
+                                ? " and no enabled schedule runs \"Capture cost history snapshot\" (CostHistoryJob): schedule it, or the cost history stays empty"
+                                : "; a schedule of \"Capture cost history snapshot\" will fill it at its next run");
+        if (s->hazards[1] > 0 && s->hazards[2] == s->hazards[1])
+                check_result_add_finding(
+                        res,
+                        "%s: all %lld contracts bill monthly, the migration's default: set the annual and quarterly ones, or the cost panels over-count",
+                        HAZARD_MIGRATION_0007, s->hazards[1]);
+}
+
+static int send_query(Check *c, const char *sql, int n_params, const char *const *params)
+{
+        DbState *s = c->state;
+
+        if (!PQsendQueryParams(s->conn, sql, n_params, NULL, params, NULL, NULL, 0))
+                return -EIO;
+        s->flushing = true;
+        return watch_fd(c, EPOLLIN | EPOLLOUT);
+}
+
+/* A whole result has arrived: take it and go on. Returns <0 when the check completed. */
+static int on_result(Check *c, PGresult *res)
+{
+        DbState *s = c->state;
+        const Config *cfg = c->env->config;
+        int r;
+
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                _cleanup_free_ char *e = strdup(PQresultErrorMessage(res) ?: "");
+
+                if (e)
+                        e[strcspn(e, "\n")] = 0;
+                check_result_set(c->result, CHECK_ERROR, "query on %s failed: %s",
+                                 strempty(s->where), strempty(e));
+                return -EIO;
+        }
+        if (s->step == STEP_MIGRATIONS) {
+                for (int i = 0; i < PQntuples(res) && i < MIGRATIONS_MAX; i++)
+                        if ((r = strv_extend(&s->applied, PQgetvalue(res, i, 0))) < 0)
+                                return r;
+                return 0;
+        }
+        if (PQntuples(res) == 1 && PQnfields(res) == 4) {
+                for (int i = 0; i < 4; i++)
+                        s->hazards[i] = atoll(PQgetvalue(res, 0, i));
+                s->have_hazards = true;
+        }
+        (void)cfg;
+        return 0;
+}
+
+static void next_step(Check *c)
+{
+        DbState *s = c->state;
+        const char *app = c->env->config->app_label;
+        int r;
+
+        if (s->step == STEP_MIGRATIONS && streq(app, HAZARD_APP) &&
+            strv_contains(s->applied, HAZARD_MIGRATION_0007) &&
+            strv_contains(s->applied, HAZARD_MIGRATION_0008)) {
+                s->step = STEP_HAZARDS;
+                r = send_query(c, hazard_query, 0, NULL);
+                if (r < 0)
+                        fail_db(c, "cannot query");
+                return;
+        }
+        judge(c);
+        check_complete(c);
+}
+
+static int on_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+        Check *c = userdata;
+        DbState *s = c->state;
+        int r;
+
+        (void)src, (void)fd, (void)revents;
+        if (s->step == STEP_CONNECT) {
+                switch (PQconnectPoll(s->conn)) {
+                case PGRES_POLLING_READING:
+                        return watch_fd(c, EPOLLIN) < 0 ? (fail_db(c, "cannot connect to"), 0) : 0;
+                case PGRES_POLLING_WRITING:
+                        return watch_fd(c, EPOLLOUT) < 0 ? (fail_db(c, "cannot connect to"), 0) : 0;
+                case PGRES_POLLING_OK: {
+                        const char *params[] = {c->env->config->app_label};
+
+                        s->step = STEP_MIGRATIONS;
+                        if (PQsetnonblocking(s->conn, 1) < 0 ||
+                            send_query(
+                                    c,
+                                    "SELECT name FROM django_migrations WHERE app = $1 ORDER BY name",
+                                    1, params) < 0)
+                                fail_db(c, "cannot query");
+                        return 0;
+                }
+                default:
+                        fail_db(c, "cannot connect to");
+                        return 0;
+                }
+        }
+        if (s->flushing) {
+                r = PQflush(s->conn);
+                if (r < 0) {
+                        fail_db(c, "lost the connection to");
+                        return 0;
+                }
+                if (r == 0) {
+                        s->flushing = false;
+                        (void)watch_fd(c, EPOLLIN);
+                }
+        }
+        if (!PQconsumeInput(s->conn)) {
+                fail_db(c, "lost the connection to");
+                return 0;
+        }
+        while (!PQisBusy(s->conn)) {
+                PGresult *res = PQgetResult(s->conn);
+
+                if (!res) { /* the query is complete */
+                        next_step(c);
+                        return 0;
+                }
+                r = on_result(c, res);
+                PQclear(res);
+                if (r < 0) {
+                        if (r == -ENOMEM)
+                                check_result_set(c->result, CHECK_ERROR, "out of memory");
+                        /* drain nothing more: finishing the connection discards it */
+                        check_complete(c);
+                        return 0;
+                }
+        }
+        return 0;
+}
+
+/* (Re)points the io source at libpq's socket, which may change while connecting. */
+static int watch_fd(Check *c, uint32_t events)
+{
+        DbState *s = c->state;
+        int fd = PQsocket(s->conn), r;
+
+        if (fd < 0)
+                return -EBADF;
+        if (s->io && fd == s->fd)
+                return sd_event_source_set_io_events(s->io, events);
+        s->io = sd_event_source_disable_unref(s->io);
+        r = sd_event_add_io(c->env->event, &s->io, fd, events, on_io, c);
+        if (r < 0)
+                return r;
+        s->fd = fd;
+        (void)sd_event_source_set_description(s->io, "check-database");
+        return 0;
+}
+
+static int on_timeout(sd_event_source *src, uint64_t usec, void *userdata)
+{
+        Check *c = userdata;
+        DbState *s = c->state;
+
+        (void)src, (void)usec;
+        check_result_set(c->result, CHECK_ERROR,
+                         "the database %s did not answer within %" PRIu64 " s", strempty(s->where),
+                         c->env->config->http_timeout_usec / USEC_PER_SEC);
+        check_complete(c);
+        return 0;
+}
+
+int check_database_start(Check *c)
+{
+        const Config *cfg = c->env->config;
+        char *const *env = c->env->child_env;
+        _cleanup_free_ char *dir = NULL, *timeout = NULL;
+        const char *engine, *host, *port, *name, *user, *password;
+        DbState *s;
+        int r;
+
+        if (c->env->child_env_error) {
+                check_result_set(c->result, CHECK_ERROR, "%s", c->env->child_env_error);
+                check_complete(c);
+                return 0;
+        }
+        engine = env_get(env, "NAUTOBOT_DB_ENGINE");
+        if (engine && !strstr(engine, "postgresql")) {
+                check_result_set(c->result, CHECK_SKIPPED,
+                                 "the database engine is %s; this check reads PostgreSQL only",
+                                 engine);
+                check_complete(c);
+                return 0;
+        }
+        /* Nautobot's defaults (nautobot/core/settings.py) where the environment is silent. */
+        host = env_get(env, "NAUTOBOT_DB_HOST") ?: "localhost";
+        port = env_get(env, "NAUTOBOT_DB_PORT") ?: "";
+        name = env_get(env, "NAUTOBOT_DB_NAME") ?: "nautobot";
+        user = env_get(env, "NAUTOBOT_DB_USER") ?: "";
+        password = env_get(env, "NAUTOBOT_DB_PASSWORD") ?: "";
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->fd = -1;
+        c->state = s;
+        c->state_free = db_state_free;
+        s->where = strjoin_printf("%s@%s%s%s/%s", isempty(user) ? "(default user)" : user, host,
+                                  isempty(port) ? "" : ":", port, name);
+        dir = strjoin_printf("%s/%s/migrations", strempty(cfg->site_packages), cfg->app_label);
+        timeout = strjoin_printf("%" PRIu64, cfg->http_timeout_usec / USEC_PER_SEC ?: 1);
+        if (!s->where || !dir || !timeout)
+                return -ENOMEM;
+
+        r = migrations_list_dir(dir, &s->on_disk);
+        if (r < 0) {
+                check_result_set(c->result, CHECK_ERROR,
+                                 "cannot list the app's migrations in %s: %s", dir, strerror(-r));
+                check_complete(c);
+                return 0;
+        }
+
+        const char *keys[] = {
+                "host", "port", "dbname", "user", "password", "connect_timeout", "application_name",
+                NULL};
+        const char *values[] = {host, port, name, user, password, timeout, "nautobot-verifyd",
+                                NULL};
+        s->conn = PQconnectStartParams(keys, values, 0);
+        if (!s->conn)
+                return -ENOMEM;
+        if (PQstatus(s->conn) == CONNECTION_BAD) {
+                fail_db(c, "cannot connect to");
+                return 0;
+        }
+        r = sd_event_add_time_relative(c->env->event, &s->timer, CLOCK_MONOTONIC,
+                                       cfg->http_timeout_usec, 0, on_timeout, c);
+        if (r < 0)
+                return r;
+        r = watch_fd(c, EPOLLOUT);
+        if (r < 0)
+                fail_db(c, "cannot connect to");
+        return 0;
+}
