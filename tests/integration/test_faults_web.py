@@ -68,6 +68,17 @@ class WebFaults(nvdtest.TestCase):
         self.assertEqual(r.code, 1, r.dump())
         self.assertResult(r, "panels", "fail", "5 of 5 expected panels are not on the home page")
 
+    def test_home_page_500_from_a_raising_panel(self):
+        # The app's Contracts panel queries its table; without it the panel raises,
+        # and one raising panel makes Nautobot's whole home page a 500.
+        psql(self.tb, "ALTER TABLE nautobot_contract_models_contract RENAME TO nautobot_contract_models_contract_nvd")
+        try:
+            r = nvdtest.Run(self.config(extra={("checks", "enable"): "panels"}))
+        finally:
+            psql(self.tb, "ALTER TABLE nautobot_contract_models_contract_nvd RENAME TO nautobot_contract_models_contract")
+        self.assertEqual(r.code, 1, r.dump())
+        self.assertResult(r, "panels", "fail", "failed with HTTP 500: one app panel that raises breaks the whole page")
+
     def test_wrong_password(self):
         conf = self.config(extra={**WEB_ONLY, ("credentials", "password-file"): self.write_secret("bad-pw", "not-the-password")})
         r = nvdtest.Run(conf)
