@@ -18,10 +18,8 @@
 #define SECRET_MAX 4096
 
 static const char *const check_id_table[_CHECK_ID_MAX] = {
-        [CHECK_ID_SYSTEM] = "system",
-        [CHECK_ID_MIGRATIONS] = "migrations",
-        [CHECK_ID_DATABASE] = "database",
-        [CHECK_ID_JOBS] = "jobs",
+        [CHECK_ID_SYSTEM] = "system",     [CHECK_ID_MIGRATIONS] = "migrations",
+        [CHECK_ID_DATABASE] = "database", [CHECK_ID_JOBS] = "jobs",
         [CHECK_ID_PANELS] = "panels",
 };
 
@@ -163,7 +161,8 @@ static int parse_checks(Config *c, void *field _unused_, const char *value, char
         STRV_FOREACH (s, l)
                 if (check_id_from_string(*s) < 0) {
                         *ret_error = strjoin_printf(
-                                "unknown check '%s' (known: system, migrations, database, jobs, panels)", *s);
+                                "unknown check '%s' (known: system, migrations, database, jobs, panels)",
+                                *s);
                         return -EINVAL;
                 }
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
@@ -517,7 +516,7 @@ int config_dump(const Config *c, FILE *f)
                 }
                 fprintf(f, "%s = ", k->key);
                 dump_value(c, k, f);
-                fprintf(f, "\n");
+                fprintf(f, " ; %s\n", k->help);
         }
         fflush(f);
         return ferror(f) ? -EIO : 0;

@@ -19,11 +19,21 @@
 static const char *const error_classes[] = {"alert-danger", "errornote", "errorlist",
                                             "invalid-feedback", "alert-error"};
 
-static htmlDocPtr parse(const char *html, size_t len)
+DEFINE_TRIVIAL_CLEANUP_FUNC(htmlDocPtr, xmlFreeDoc);
+
+/* The parsed document and its root element; -EBADMSG when there is none. */
+static int parse(const char *html, size_t len, htmlDocPtr *ret_doc, xmlNodePtr *ret_root)
 {
+        htmlDocPtr doc;
+
         if (len > HTML_SIZE_MAX || len > INT32_MAX)
-                return NULL;
-        return htmlReadMemory(html, (int)len, NULL, "UTF-8", HTML_PARSE_FLAGS);
+                return -EBADMSG;
+        doc = htmlReadMemory(html, (int)len, NULL, "UTF-8", HTML_PARSE_FLAGS);
+        if (!doc)
+                return -EBADMSG;
+        *ret_doc = doc;
+        *ret_root = xmlDocGetRootElement(doc);
+        return 0;
 }
 
 /* Depth-first successor of n within the subtree of root, or NULL. */
@@ -143,19 +153,16 @@ static bool is_login_form(xmlNodePtr form)
 int html_parse_home(const char *html, size_t len, HomePage **ret)
 {
         _cleanup_(home_page_freep) HomePage *h = NULL;
+        _cleanup_(xmlFreeDocp) htmlDocPtr doc = NULL;
         xmlNodePtr root;
-        htmlDocPtr doc;
-        int r = 0;
+        int r;
 
-        doc = parse(html, len);
-        if (!doc)
-                return -EBADMSG;
-        root = xmlDocGetRootElement(doc);
+        r = parse(html, len, &doc, &root);
+        if (r < 0)
+                return r;
         h = calloc(1, sizeof(*h));
-        if (!h) {
-                xmlFreeDoc(doc);
+        if (!h)
                 return -ENOMEM;
-        }
         for (xmlNodePtr n = root; n && r >= 0; n = next_node(n, root, true)) {
                 xmlNodePtr header, strong;
                 Panel *p;
@@ -182,7 +189,6 @@ int html_parse_home(const char *html, size_t len, HomePage **ret)
                 if ((!p->id && xmlHasProp(n, BAD_CAST "id")) || (strong && !p->title))
                         r = -ENOMEM;
         }
-        xmlFreeDoc(doc);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(h);
@@ -210,19 +216,16 @@ LoginPage *login_page_free(LoginPage *l)
 int html_parse_login(const char *html, size_t len, LoginPage **ret)
 {
         _cleanup_(login_page_freep) LoginPage *l = NULL;
+        _cleanup_(xmlFreeDocp) htmlDocPtr doc = NULL;
         xmlNodePtr root;
-        htmlDocPtr doc;
-        int r = 0;
+        int r;
 
-        doc = parse(html, len);
-        if (!doc)
-                return -EBADMSG;
-        root = xmlDocGetRootElement(doc);
+        r = parse(html, len, &doc, &root);
+        if (r < 0)
+                return r;
         l = calloc(1, sizeof(*l));
-        if (!l) {
-                xmlFreeDoc(doc);
+        if (!l)
                 return -ENOMEM;
-        }
         for (xmlNodePtr n = root; n && r >= 0; n = next_node(n, root, true)) {
                 if (is_element(n, "form") && !l->has_form && is_login_form(n)) {
                         l->has_form = true;
@@ -249,7 +252,6 @@ int html_parse_login(const char *html, size_t len, LoginPage **ret)
                                         break;
                                 }
         }
-        xmlFreeDoc(doc);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(l);

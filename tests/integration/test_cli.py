@@ -14,9 +14,9 @@ class Cli(nvdtest.TestCase):
         conf = self.config()
         p = self.run_daemon("--check-config", "-c", conf)
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertIn(f"url = {self.tb['NVD_TB_URL']}\n", p.stdout)
-        self.assertIn("job-module = nautobot_contract_models.jobs\n", p.stdout)
-        self.assertIn("command-timeout = 180s\n", p.stdout)
+        self.assertIn(f"url = {self.tb['NVD_TB_URL']} ; base URL", p.stdout)
+        self.assertIn("job-module = nautobot_contract_models.jobs ; ", p.stdout)
+        self.assertIn("command-timeout = 180s ; ", p.stdout)
         with open(self.tb["NVD_TB_PASSWORD_FILE"]) as f:
             self.assertNotIn(f.read().strip(), p.stdout)
 

@@ -128,6 +128,19 @@ static void test_golden(void)
                 fclose(f);
                 ASSERT(read_file_bounded(exp, 65536, &want, NULL) == 0);
                 ASSERT_STREQ(got, want);
+
+                /* The dump is itself a valid configuration that dumps the same. */
+                _cleanup_(config_freep) Config *again = NULL;
+                _cleanup_free_ char *got2 = NULL;
+
+                ASSERT(config_new(&again) == 0);
+                ASSERT(config_load(again, exp, NULL) == 0);
+                ASSERT(config_finalize(again, NULL) == 0);
+                f = open_memstream(&got2, &len);
+                ASSERT(f);
+                ASSERT(config_dump(again, f) == 0);
+                fclose(f);
+                ASSERT_STREQ(got2, want);
         }
 }
 
