@@ -128,7 +128,7 @@ static void judge_home(Check *c, const HttpResponse *resp)
         if ((resp->status == 302 || resp->status == 303) && is_login_url(resp->location)) {
                 check_result_set(
                         res, CHECK_ERROR,
-                        "the home page redirected back to the login page (%s): the session cookie was not accepted (with http://, SESSION_COOKIE_SECURE must be off)",
+                        "the home page redirected back to the login page (%s): the session cookie was not sent back: check SESSION_COOKIE_DOMAIN and SESSION_COOKIE_SECURE against url=",
                         resp->location);
                 return;
         }

@@ -79,6 +79,25 @@ class WebFaults(nvdtest.TestCase):
         self.assertEqual(r.code, 1, r.dump())
         self.assertResult(r, "panels", "fail", "failed with HTTP 500: one app panel that raises breaks the whole page")
 
+    def test_session_cookie_not_sent_back(self):
+        # A second real server whose session cookie names another domain (as after
+        # a host rename): the login succeeds, the home page sends us back to /login/.
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        up = subprocess.run([nvdtest.TESTBED, "up", "--name", "nvdcookie", "--port", str(port), "--no-worker",
+                             "--env", "NVD_SESSION_COOKIE_DOMAIN=nautobot.example.invalid"],
+                            capture_output=True, text=True, timeout=300)
+        self.assertEqual(up.returncode, 0, up.stderr)
+        try:
+            r = nvdtest.Run(self.config(extra={("checks", "enable"): "panels",
+                                               ("nautobot", "url"): f"http://127.0.0.1:{port}"}))
+        finally:
+            subprocess.run([nvdtest.TESTBED, "down", "--name", "nvdcookie"], capture_output=True, timeout=120)
+        self.assertEqual(r.code, 2, r.dump())
+        self.assertResult(r, "panels", "error", f"the home page redirected back to the login page (http://127.0.0.1:{port}/login/?next=/)")
+
     def test_wrong_password(self):
         conf = self.config(extra={**WEB_ONLY, ("credentials", "password-file"): self.write_secret("bad-pw", "not-the-password")})
         r = nvdtest.Run(conf)
