@@ -128,8 +128,8 @@ static void judge_home(Check *c, const HttpResponse *resp)
         if ((resp->status == 302 || resp->status == 303) && is_login_url(resp->location)) {
                 check_result_set(
                         res, CHECK_ERROR,
-                        "the home page redirected back to the login page (%s): the session cookie was not sent back: check SESSION_COOKIE_DOMAIN and SESSION_COOKIE_SECURE against url=",
-                        resp->location);
+                        "the home page redirected back to the login page (%s): the session cookie was not sent back: check SESSION_COOKIE_DOMAIN and SESSION_COOKIE_SECURE against url= %s",
+                        resp->location, c->env->config->url);
                 return;
         }
         if (resp->status >= 500) {

@@ -26,6 +26,8 @@ typedef struct CheckEnv {
         const char *password_error;
         const char *token;
         const char *token_error;
+        const char *installed_version;          /* of the app; NULL when unknown */
+        const char *nautobot_installed_version; /* NULL when unknown */
 } CheckEnv;
 
 typedef struct Check Check;
@@ -51,6 +53,7 @@ void check_abort(Check *c, const char *reason);
 
 int check_command_start(Check *c); /* system and migrations */
 int check_database_start(Check *c);
+int check_running_start(Check *c);
 int check_jobs_start(Check *c);
 int check_panels_start(Check *c);
 

@@ -19,8 +19,8 @@
 
 static const char *const check_id_table[_CHECK_ID_MAX] = {
         [CHECK_ID_SYSTEM] = "system",     [CHECK_ID_MIGRATIONS] = "migrations",
-        [CHECK_ID_DATABASE] = "database", [CHECK_ID_JOBS] = "jobs",
-        [CHECK_ID_PANELS] = "panels",
+        [CHECK_ID_DATABASE] = "database", [CHECK_ID_RUNNING] = "running",
+        [CHECK_ID_JOBS] = "jobs",         [CHECK_ID_PANELS] = "panels",
 };
 
 const char *check_id_to_string(CheckId id)
@@ -161,7 +161,7 @@ static int parse_checks(Config *c, void *field _unused_, const char *value, char
         STRV_FOREACH (s, l)
                 if (check_id_from_string(*s) < 0) {
                         *ret_error = strjoin_printf(
-                                "unknown check '%s' (known: system, migrations, database, jobs, panels)",
+                                "unknown check '%s' (known: system, migrations, database, running, jobs, panels)",
                                 *s);
                         return -EINVAL;
                 }

@@ -16,6 +16,7 @@ typedef enum CheckId {
         CHECK_ID_SYSTEM,
         CHECK_ID_MIGRATIONS,
         CHECK_ID_DATABASE,
+        CHECK_ID_RUNNING,
         CHECK_ID_JOBS,
         CHECK_ID_PANELS,
         _CHECK_ID_MAX,

@@ -24,6 +24,7 @@ struct Verify {
         char *token_error;
         char *version;
         char *version_error;
+        char *nautobot_version;
         Check checks[_CHECK_ID_MAX];
         size_t n_running;
         uint64_t start_usec;
@@ -52,6 +53,7 @@ Verify *verify_free(Verify *v)
         free(v->token_error);
         free(v->version);
         free(v->version_error);
+        free(v->nautobot_version);
         sd_event_unref(v->event);
         free(v);
         return NULL;
@@ -154,7 +156,12 @@ static int read_version(Verify *v)
                 v->version_error = strjoin_printf("cannot read the dist-info of %s in %s: %s",
                                                   c->package, c->site_packages, strerror(-r));
         else {
+                _cleanup_(dist_info_freep) DistInfo *core = NULL;
+
                 v->version = TAKE_PTR(d->version);
+                /* Nautobot's own version, for the running-against-installed check. */
+                if (dist_info_find(c->site_packages, "nautobot", &core, NULL) >= 0)
+                        v->nautobot_version = TAKE_PTR(core->version);
                 return 0;
         }
         return v->version_error ? 0 : -ENOMEM;
@@ -194,6 +201,8 @@ int verify_new(Verify **ret, sd_event *e, const Config *config)
                 .password_error = v->password_error,
                 .token = v->token,
                 .token_error = v->token_error,
+                .installed_version = v->version,
+                .nautobot_installed_version = v->nautobot_version,
         };
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++) {
                 r = check_result_new(&v->checks[i].result, check_id_to_string(i));
@@ -223,6 +232,7 @@ int verify_start(Verify *v, const VerifyCallbacks *cb, void *userdata)
                 [CHECK_ID_SYSTEM] = check_command_start,
                 [CHECK_ID_MIGRATIONS] = check_command_start,
                 [CHECK_ID_DATABASE] = check_database_start,
+                [CHECK_ID_RUNNING] = check_running_start,
                 [CHECK_ID_JOBS] = check_jobs_start,
                 [CHECK_ID_PANELS] = check_panels_start,
         };

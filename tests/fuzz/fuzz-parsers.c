@@ -12,6 +12,7 @@
 #include "parse-html.h"
 #include "parse-jobs.h"
 #include "parse-output.h"
+#include "parse-status.h"
 #include "version.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!text)
                 return 0;
 
-        switch (which % 8) {
+        switch (which % 9) {
         case 0: {
                 JobPage *p = NULL;
                 char *error = NULL;
@@ -83,6 +84,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
                 if (migrations_parse(which >> 4, "nautobot_contract_models", text, text, &r) == 0)
                         migrations_report_done(&r);
+                break;
+        }
+        case 8: {
+                StatusReport *st = NULL;
+                char *error = NULL;
+
+                if (status_parse(text, strlen(text), &st, &error) == 0) {
+                        (void)status_app_version(st, "nautobot_contract_models");
+                        status_report_free(st);
+                }
+                free(error);
                 break;
         }
         case 7: {

@@ -98,6 +98,36 @@ class WebFaults(nvdtest.TestCase):
         self.assertEqual(r.code, 2, r.dump())
         self.assertResult(r, "panels", "error", f"the home page redirected back to the login page (http://127.0.0.1:{port}/login/?next=/)")
 
+    def test_web_server_not_restarted_after_upgrade(self):
+        # The installed code is older than what the running web server loaded (or,
+        # after an upgrade without a restart, newer): the running check says so.
+        venv = os.path.join(self.tmp, "skew-venv")
+        subprocess.run([nvdtest.TESTBED, "venv-copy", venv], check=True, capture_output=True, timeout=300)
+        subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "nautobot-contract-models==2026.5.12"],
+                       check=True, capture_output=True, timeout=600)
+        site = subprocess.run([os.path.join(venv, "bin", "python"), "-c",
+                               "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                              check=True, capture_output=True, text=True).stdout.strip()
+        r = nvdtest.Run(self.config(extra={("checks", "enable"): "running", ("nautobot", "site-packages"): site}))
+        self.assertEqual(r.code, 1, r.dump())
+        self.assertResult(r, "running", "fail", "the web server runs nautobot-contract-models 2026.5.17 but 2026.5.12 is installed: restart nautobot.service")
+
+    def test_no_worker_running(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        up = subprocess.run([nvdtest.TESTBED, "up", "--name", "nvdnoworker", "--port", str(port), "--no-worker"],
+                            capture_output=True, text=True, timeout=300)
+        self.assertEqual(up.returncode, 0, up.stderr)
+        try:
+            r = nvdtest.Run(self.config(extra={("checks", "enable"): "running",
+                                               ("nautobot", "url"): f"http://127.0.0.1:{port}"}))
+        finally:
+            subprocess.run([nvdtest.TESTBED, "down", "--name", "nvdnoworker"], capture_output=True, timeout=120)
+        self.assertEqual(r.code, 1, r.dump())
+        self.assertResult(r, "running", "fail", "no Celery worker answers: start nautobot-worker.service")
+
     def test_wrong_password(self):
         conf = self.config(extra={**WEB_ONLY, ("credentials", "password-file"): self.write_secret("bad-pw", "not-the-password")})
         r = nvdtest.Run(conf)

@@ -24,18 +24,18 @@ class Healthy(nvdtest.TestCase):
         self.assertEqual(r.code, 0, r.dump())
         self.assertIn("nautobot-contract-models 2026.5.17", r.stdout)
         self.assertIn("verification passed", r.stdout)
-        for check in ("system", "migrations", "database", "jobs", "panels"):
+        for check in ("system", "migrations", "database", "running", "jobs", "panels"):
             self.assertRegex(r.stdout, rf"\n  {check} +pass ", r.dump())
 
     def test_journal_entries(self):
         r = self.run_
-        self.assertEqual(len([e for e in r.entries if "NVD_CHECK" in e]), 6, r.dump())
+        self.assertEqual(len([e for e in r.entries if "NVD_CHECK" in e]), 7, r.dump())
         # A fresh state directory: both watched packages are reported as newly installed.
         self.assertEqual(sorted((c["NVD_PACKAGE"], c["NVD_CHANGE"]) for c in r.changes()),
                          [("nautobot", "installed"), ("nautobot-contract-models", "installed")], r.dump())
         run_ids = {e["NVD_RUN_ID"] for e in r.entries if "NVD_CHECK" in e}
         self.assertEqual(len(run_ids), 1)
-        for check in ("system", "migrations", "database", "jobs", "panels"):
+        for check in ("system", "migrations", "database", "running", "jobs", "panels"):
             e = r.check(check)
             self.assertEqual(e["NVD_RESULT"], "pass")
             self.assertEqual(e["MESSAGE_ID"], MSG["check-pass"])
@@ -48,7 +48,7 @@ class Healthy(nvdtest.TestCase):
         s = r.check("summary")
         self.assertEqual(s["MESSAGE_ID"], MSG["summary-pass"])
         self.assertEqual(s["NVD_RESULT"], "pass")
-        self.assertEqual((s["NVD_PASSED"], s["NVD_FAILED"], s["NVD_ERRORS"], s["NVD_SKIPPED"]), ("5", "0", "0", "0"))
+        self.assertEqual((s["NVD_PASSED"], s["NVD_FAILED"], s["NVD_ERRORS"], s["NVD_SKIPPED"]), ("6", "0", "0", "0"))
         self.assertEqual(s["PRIORITY"], "5")
 
     def test_evidence_is_specific(self):
@@ -73,13 +73,13 @@ class Healthy(nvdtest.TestCase):
         msgs = self.run_.messages
         ready = [i for i, m in enumerate(msgs) if m.startswith("READY=1")]
         self.assertEqual(len(ready), 1, msgs)
-        self.assertEqual(msgs[ready[0]], "READY=1\nSTATUS=Verifying nautobot-contract-models 2026.5.17 (first verification of 2026.5.17): running system, migrations, database, jobs, panels")
+        self.assertEqual(msgs[ready[0]], "READY=1\nSTATUS=Verifying nautobot-contract-models 2026.5.17 (first verification of 2026.5.17): running system, migrations, database, running, jobs, panels")
         self.assertTrue(all(not m.startswith("STATUS=") for m in msgs[:ready[0]]), msgs)
         self.assertTrue(msgs[0].startswith("EXTEND_TIMEOUT_USEC="), msgs)
         self.assertTrue(any(m.startswith("STATUS=Verifying") and "checks done" in m for m in msgs), msgs)
         verdict = [m for m in msgs if "verified, all checks passed" in m]
         self.assertEqual(len(verdict), 1, msgs)
-        self.assertIn("system pass, migrations pass, database pass, jobs pass, panels pass", verdict[0])
+        self.assertIn("system pass, migrations pass, database pass, running pass, jobs pass, panels pass", verdict[0])
         self.assertEqual(msgs[-1], "STOPPING=1")
 
     def test_no_secret_anywhere(self):

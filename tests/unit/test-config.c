@@ -46,6 +46,11 @@ static void test_defaults(void)
         ASSERT(c->command_timeout_usec == 300 * USEC_PER_SEC);
         ASSERT(config_finalize(c, NULL) == 0);
         ASSERT_STREQ(c->job_module, "nautobot_contract_models.jobs");
+        for (CheckId i = 0; i < _CHECK_ID_MAX; i++) {
+                ASSERT(check_id_to_string(i));
+                ASSERT(check_id_from_string(check_id_to_string(i)) == (int)i);
+        }
+        ASSERT(check_id_from_string("coffee") == -1);
 }
 
 static void test_errors(void)
