@@ -63,6 +63,7 @@ Manager *manager_free(Manager *m)
         verify_free(m->verify);
         pkgwatch_free(m->watch);
         sd_event_source_disable_unref(m->settle);
+        sd_event_source_disable_unref(m->run_pending);
         change_free(m->trigger);
         change_free(m->pending);
         config_free(m->config);
@@ -183,6 +184,16 @@ static void watching_status(Manager *m, const char *last)
                       strempty(pkgs), last ? "; last: " : "", strempty(last));
 }
 
+static int on_run_pending(sd_event_source *s, void *userdata)
+{
+        Manager *m = userdata;
+
+        (void)s;
+        if (m->pending && !m->stopping)
+                (void)start_verification(m, TAKE_PTR(m->pending));
+        return 0;
+}
+
 static void on_all_done(Verify *v, void *userdata)
 {
         Manager *m = userdata;
@@ -208,10 +219,19 @@ static void on_all_done(Verify *v, void *userdata)
                 if (apply_config(m, c) < 0)
                         config_free(c);
         }
-        if (m->pending)
-                (void)start_verification(m, TAKE_PTR(m->pending));
-        else
+        if (!m->pending) {
                 watching_status(m, last);
+                return;
+        }
+        /*
+         * Not from here: this runs inside the finished Verify's callbacks (curl's
+         * completion loop may be on the stack), and starting the next run frees it.
+         */
+        if (!m->run_pending &&
+            sd_event_add_defer(m->event, &m->run_pending, on_run_pending, m) >= 0)
+                (void)sd_event_source_set_description(m->run_pending, "run-pending");
+        else if (m->run_pending)
+                (void)sd_event_source_set_enabled(m->run_pending, SD_EVENT_ONESHOT);
 }
 
 static const VerifyCallbacks verify_callbacks = {

@@ -36,6 +36,7 @@ typedef struct Manager {
         ReportContext report;
         Change *trigger; /* what started the running verification */
         Change *pending; /* a change that arrived during it */
+        sd_event_source *run_pending; /* starts the pending run outside the last one's callbacks */
         bool ready_sent;
         bool stopping;
         bool journal_failed;

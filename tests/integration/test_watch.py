@@ -129,6 +129,18 @@ class Watch(nvdtest.TestCase):
         self.assertEqual(self.state(NEW)["verdict"], "pass")
         self.assertTrue(any(f"(upgrade {OLD} \u2192 {NEW})" in m for m in self.messages()), self.msgs)
 
+    def test_2b_change_during_a_run_is_verified_after_it(self):
+        before = len(summaries(self.proc.pid))
+        reinstall = ["--force-reinstall", "--no-deps", f"nautobot-contract-models=={NEW}"]
+        self.pip(reinstall)
+        wait_for(lambda: nvdtest.processes_with(self.marker), 60, "the reinstall's checks to start")
+        self.pip(reinstall)  # lands while the first run's checks are running
+        s = wait_for(lambda: summaries(self.proc.pid)[before + 1:], 180, "the queued verification")
+        time.sleep(3 * QUIET)
+        s = summaries(self.proc.pid)[before:]
+        self.assertEqual([e["NVD_CHANGE"] for e in s], ["reinstall", "reinstall"], "one run per settled change")
+        self.assertIsNone(self.proc.poll(), "the watcher died")
+
     def test_3_downgrade_is_a_rollback(self):
         before = len(summaries(self.proc.pid))
         self.pip([f"nautobot-contract-models=={OLD}"])
