@@ -34,8 +34,8 @@ typedef struct Manager {
         bool settle_waiting;
         Verify *verify;
         ReportContext report;
-        Change *trigger; /* what started the running verification */
-        Change *pending; /* a change that arrived during it */
+        Change *trigger;              /* what started the running verification */
+        Change *pending;              /* a change that arrived during it */
         sd_event_source *run_pending; /* starts the pending run outside the last one's callbacks */
         bool ready_sent;
         bool stopping;

@@ -230,34 +230,24 @@ static int fetch(Check *c, const char *url)
 
 int check_jobs_start(Check *c)
 {
-        const CheckEnv *env = c->env;
-        _cleanup_erase_free_ char *auth = NULL;
+        _cleanup_(http_session_freep) HttpSession *http = NULL;
         _cleanup_free_ char *url = NULL;
         JobsState *s;
         int r;
 
-        if (!check_require_secret(
-                    c, env->token, env->token_error,
-                    "no API token configured ([credentials] token-file= or credential 'api-token')"))
-                return 0;
+        r = check_api_session(c, &http);
+        if (r < 0 || !http)
+                return r; /* !http: no token, the check has completed */
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
         c->state = s;
         c->state_free = jobs_state_free;
-
-        r = check_http_session(c, &s->http);
-        if (r < 0)
-                return r;
-        auth = strjoin_printf("Authorization: Token %s", env->token);
+        s->http = TAKE_PTR(http);
         url = check_url(c, "/api/extras/jobs/?limit=1000");
-        if (!auth || !url)
+        if (!url)
                 return -ENOMEM;
-        r = http_session_add_header(s->http, auth);
-        if (r >= 0)
-                r = http_session_add_header(s->http, "Accept: application/json");
-        if (r >= 0)
-                r = fetch(c, url);
+        r = fetch(c, url);
         if (r < 0) {
                 check_result_set(c->result, CHECK_ERROR, "cannot request %s: %s", url,
                                  strerror(-r));

@@ -103,31 +103,23 @@ static void on_status(HttpSession *h, const HttpResponse *resp, void *userdata)
 
 int check_running_start(Check *c)
 {
-        const CheckEnv *env = c->env;
-        _cleanup_erase_free_ char *auth = NULL;
+        _cleanup_(http_session_freep) HttpSession *http = NULL;
         RunningState *s;
         int r;
 
-        if (!check_require_secret(
-                    c, env->token, env->token_error,
-                    "no API token configured ([credentials] token-file= or credential 'api-token')"))
-                return 0;
+        r = check_api_session(c, &http);
+        if (r < 0 || !http)
+                return r; /* !http: no token, the check has completed */
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
         c->state = s;
         c->state_free = running_state_free;
+        s->http = TAKE_PTR(http);
         s->url = check_url(c, "/api/status/");
-        auth = strjoin_printf("Authorization: Token %s", env->token);
-        if (!s->url || !auth)
+        if (!s->url)
                 return -ENOMEM;
-        r = check_http_session(c, &s->http);
-        if (r >= 0)
-                r = http_session_add_header(s->http, auth);
-        if (r >= 0)
-                r = http_session_add_header(s->http, "Accept: application/json");
-        if (r >= 0)
-                r = http_session_request(s->http, s->url, NULL, NULL, on_status, c);
+        r = http_session_request(s->http, s->url, NULL, NULL, on_status, c);
         if (r < 0) {
                 check_result_set(c->result, CHECK_ERROR, "cannot request %s: %s", s->url,
                                  strerror(-r));

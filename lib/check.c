@@ -49,6 +49,32 @@ int check_http_session(const Check *c, HttpSession **ret)
                                 });
 }
 
+int check_api_session(Check *c, HttpSession **ret)
+{
+        const CheckEnv *env = c->env;
+        _cleanup_(http_session_freep) HttpSession *h = NULL;
+        _cleanup_erase_free_ char *auth = NULL; /* holds the token */
+        int r;
+
+        *ret = NULL;
+        if (!check_require_secret(
+                    c, env->token, env->token_error,
+                    "no API token configured ([credentials] token-file= or credential 'api-token')"))
+                return 0;
+        auth = strjoin_printf("Authorization: Token %s", env->token);
+        if (!auth)
+                return -ENOMEM;
+        r = check_http_session(c, &h);
+        if (r >= 0)
+                r = http_session_add_header(h, auth);
+        if (r >= 0)
+                r = http_session_add_header(h, "Accept: application/json");
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(h);
+        return 0;
+}
+
 char *check_url(const Check *c, const char *path)
 {
         return strjoin_printf("%s%s", c->env->config->url, path);

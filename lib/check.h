@@ -66,6 +66,13 @@ bool check_require_secret(Check *c, const char *secret, const char *error, const
 /* An HTTP session with the configured timeout and TLS settings. */
 int check_http_session(const Check *c, HttpSession **ret);
 
+/*
+ * For the REST API checks: a session that sends the API token and asks for
+ * JSON. A missing or unreadable token completes the check (skipped or error)
+ * and returns 0 with *ret NULL.
+ */
+int check_api_session(Check *c, HttpSession **ret);
+
 /* "<base><path>" for the configured base URL. */
 char *check_url(const Check *c, const char *path);
 
