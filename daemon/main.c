@@ -17,9 +17,9 @@ static void help(void)
 {
         printf("Usage: nautobot-verifyd [OPTIONS] --once|--if-changed|--watch\n"
                "\n"
-               "Verifies a Nautobot server after an app upgrade: system check, migration check,\n"
-               "applied migrations, running-vs-installed versions, Job registry and dashboard\n"
-               "panels. Reports to the journal and sd_notify.\n"
+               "Verifies a Nautobot server after an app upgrade: version requirements, system\n"
+               "check, migration check, applied migrations, running-vs-installed versions, Job\n"
+               "registry and dashboard panels. Reports to the journal and sd_notify.\n"
                "\n"
                "  -c --config=PATH    configuration file (default " DEFAULT_CONFIG ")\n"
                "     --once           verify now, report, exit\n"

@@ -51,6 +51,8 @@ void check_complete(Check *c);
 /* Stops a running check (its result becomes an error with this reason). */
 void check_abort(Check *c, const char *reason);
 
+int check_versions_start(Check *c);
+int check_versions_start(Check *c);
 int check_command_start(Check *c); /* system and migrations */
 int check_database_start(Check *c);
 int check_running_start(Check *c);

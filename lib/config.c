@@ -14,13 +14,15 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "version.h"
 
 #define SECRET_MAX 4096
 
 static const char *const check_id_table[_CHECK_ID_MAX] = {
-        [CHECK_ID_SYSTEM] = "system",     [CHECK_ID_MIGRATIONS] = "migrations",
-        [CHECK_ID_DATABASE] = "database", [CHECK_ID_RUNNING] = "running",
-        [CHECK_ID_JOBS] = "jobs",         [CHECK_ID_PANELS] = "panels",
+        [CHECK_ID_VERSIONS] = "versions",     [CHECK_ID_SYSTEM] = "system",
+        [CHECK_ID_MIGRATIONS] = "migrations", [CHECK_ID_DATABASE] = "database",
+        [CHECK_ID_RUNNING] = "running",       [CHECK_ID_JOBS] = "jobs",
+        [CHECK_ID_PANELS] = "panels",
 };
 
 const char *check_id_to_string(CheckId id)
@@ -150,6 +152,32 @@ static int parse_list(Config *c _unused_, void *field, const char *value, char *
         return 0;
 }
 
+/* A list of "name OP version" requirements, each validated here so errors get file:line. */
+static int parse_expectations(Config *c, void *field, const char *value, char **ret_error)
+{
+        _cleanup_strv_free_ char **l = NULL;
+        int r;
+
+        r = parse_list(c, &l, value, ret_error);
+        if (r < 0)
+                return r;
+        STRV_FOREACH (e, l) {
+                VersionRequirement req = {};
+
+                r = version_requirement_parse(*e, &req);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        *ret_error = strjoin_printf(
+                                "'%s' is not a requirement like 'nautobot >= 3.1.0' (operators < <= == != >= >, PEP 440 versions)",
+                                *e);
+                        return -EINVAL;
+                }
+                version_requirement_done(&req);
+        }
+        return parse_list(c, field, value, ret_error);
+}
+
 static int parse_checks(Config *c, void *field _unused_, const char *value, char **ret_error)
 {
         _cleanup_strv_free_ char **l = NULL;
@@ -161,7 +189,7 @@ static int parse_checks(Config *c, void *field _unused_, const char *value, char
         STRV_FOREACH (s, l)
                 if (check_id_from_string(*s) < 0) {
                         *ret_error = strjoin_printf(
-                                "unknown check '%s' (known: system, migrations, database, running, jobs, panels)",
+                                "unknown check '%s' (known: versions, system, migrations, database, running, jobs, panels)",
                                 *s);
                         return -EINVAL;
                 }
@@ -222,6 +250,8 @@ static const ConfigKey config_table[] = {
         {"package", "panels", parse_list, F(panels), "expected home page panels"},
         {"watch", "packages", parse_list, F(watch_packages),
          "distributions whose changes trigger a verification"},
+        {"watch", "expect", parse_expectations, F(expectations),
+         "version requirements on watched packages"},
         {"watch", "quiet-period", parse_seconds, F(quiet_usec),
          "an install has settled after this long without events"},
         {"watch", "settle-timeout", parse_seconds, F(settle_max_usec),
@@ -271,6 +301,10 @@ int config_new(Config **ret)
         if ((r = strv_extend(&c->watch_packages, "nautobot-contract-models")) < 0 ||
             (r = strv_extend(&c->watch_packages, "nautobot")) < 0)
                 return r;
+        /* What nautobot-contract-models 2026.5.17 really needs (its migrations need 3.1). */
+        if ((r = strv_extend(&c->expectations, "nautobot >= 3.1.0")) < 0 ||
+            (r = strv_extend(&c->expectations, "nautobot < 4")) < 0)
+                return r;
         for (size_t i = 0; i < ELEMENTSOF(default_panels); i++) {
                 r = strv_extend(&c->panels, default_panels[i]);
                 if (r < 0)
@@ -303,6 +337,7 @@ Config *config_free(Config *c)
         strv_free(c->jobs);
         strv_free(c->panels);
         strv_free(c->watch_packages);
+        strv_free(c->expectations);
         free(c->state_directory);
         free(c);
         return NULL;
@@ -341,7 +376,7 @@ static int handler(void *userdata, const char *section, const char *key, const c
                 if (!streq(k->section, section) || !streq(k->key, key))
                         continue;
                 /* A list named in the file replaces the default; further lines append. */
-                if (k->parse == parse_list && !s->assigned[i])
+                if ((k->parse == parse_list || k->parse == parse_expectations) && !s->assigned[i])
                         *(char ***)((uint8_t *)s->config + k->offset) =
                                 strv_free(*(char ***)((uint8_t *)s->config + k->offset));
                 s->assigned[i] = true;
@@ -487,7 +522,7 @@ static void dump_value(const Config *c, const ConfigKey *k, FILE *f)
                 fprintf(f, "%s", *(const bool *)field ? "yes" : "no");
         else if (k->parse == parse_size)
                 fprintf(f, "%zu", *(const size_t *)field);
-        else if (k->parse == parse_list) {
+        else if (k->parse == parse_list || k->parse == parse_expectations) {
                 char *const *l = *(char **const *)field;
 
                 for (size_t i = 0; l && l[i]; i++)

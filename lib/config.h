@@ -13,6 +13,7 @@
 #include "util.h"
 
 typedef enum CheckId {
+        CHECK_ID_VERSIONS,
         CHECK_ID_SYSTEM,
         CHECK_ID_MIGRATIONS,
         CHECK_ID_DATABASE,
@@ -55,6 +56,7 @@ typedef struct Config {
 
         /* [watch] */
         char **watch_packages;    /* distributions whose version changes trigger a run */
+        char **expectations;      /* "name OP version" requirements on watched packages */
         uint64_t quiet_usec;      /* no event for this long: the install has settled */
         uint64_t settle_max_usec; /* give up waiting for a clean state after this */
         char *state_directory;

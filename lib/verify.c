@@ -229,6 +229,7 @@ static void on_check_done(Check *c, void *userdata)
 int verify_start(Verify *v, const VerifyCallbacks *cb, void *userdata)
 {
         static int (*const start[_CHECK_ID_MAX])(Check * c) = {
+                [CHECK_ID_VERSIONS] = check_versions_start,
                 [CHECK_ID_SYSTEM] = check_command_start,
                 [CHECK_ID_MIGRATIONS] = check_command_start,
                 [CHECK_ID_DATABASE] = check_database_start,

@@ -230,3 +230,88 @@ VersionChange version_change(const char *old, const char *new)
                 return streq(old, new) ? VERSION_REINSTALLED : VERSION_CHANGED;
         return r < 0 ? VERSION_UPGRADED : r > 0 ? VERSION_DOWNGRADED : VERSION_REINSTALLED;
 }
+
+static const char *const op_table[_VERSION_OP_MAX] = {
+        [VERSION_OP_LT] = "<",  [VERSION_OP_LE] = "<=", [VERSION_OP_EQ] = "==",
+        [VERSION_OP_NE] = "!=", [VERSION_OP_GE] = ">=", [VERSION_OP_GT] = ">",
+};
+
+const char *version_op_to_string(VersionOp op)
+{
+        return op >= 0 && op < _VERSION_OP_MAX ? op_table[op] : NULL;
+}
+
+void version_requirement_done(VersionRequirement *r)
+{
+        free(r->package);
+        free(r->version);
+        *r = (VersionRequirement){};
+}
+
+int version_requirement_parse(const char *s, VersionRequirement *ret)
+{
+        /* Two-character operators first, so "<=" is not read as "<". */
+        static const VersionOp order[] = {VERSION_OP_LE, VERSION_OP_GE, VERSION_OP_EQ,
+                                          VERSION_OP_NE, VERSION_OP_LT, VERSION_OP_GT};
+        const char *p = s, *name_end;
+        _cleanup_free_ char *name = NULL, *version = NULL;
+        int cmp;
+
+        while (isspace((unsigned char)*p))
+                p++;
+        name_end = p;
+        while (isalnum((unsigned char)*name_end) || (*name_end && strchr("-_.", *name_end)))
+                name_end++;
+        if (name_end == p)
+                return -EINVAL;
+        name = strndup(p, (size_t)(name_end - p));
+        if (!name)
+                return -ENOMEM;
+        p = name_end;
+        while (isspace((unsigned char)*p))
+                p++;
+        for (size_t i = 0; i < ELEMENTSOF(order); i++) {
+                const char *o = op_table[order[i]];
+
+                if (!startswith(p, o))
+                        continue;
+                p += strlen(o);
+                while (isspace((unsigned char)*p))
+                        p++;
+                version = strdup(p);
+                if (!version)
+                        return -ENOMEM;
+                strstrip(version);
+                /* The version must be one PEP 440 understands. */
+                if (isempty(version) || version_compare(version, version, &cmp) < 0)
+                        return -EINVAL;
+                *ret = (VersionRequirement){
+                        .package = TAKE_PTR(name), .op = order[i], .version = TAKE_PTR(version)};
+                return 0;
+        }
+        return -EINVAL;
+}
+
+int version_requirement_met(const VersionRequirement *r, const char *installed)
+{
+        int c;
+
+        if (version_compare(installed, r->version, &c) < 0)
+                return -EINVAL;
+        switch (r->op) {
+        case VERSION_OP_LT:
+                return c < 0;
+        case VERSION_OP_LE:
+                return c <= 0;
+        case VERSION_OP_EQ:
+                return c == 0;
+        case VERSION_OP_NE:
+                return c != 0;
+        case VERSION_OP_GE:
+                return c >= 0;
+        case VERSION_OP_GT:
+                return c > 0;
+        default:
+                return -EINVAL;
+        }
+}

@@ -26,3 +26,30 @@ typedef enum VersionChange {
 const char *version_change_to_string(VersionChange c);
 /* old or new may be NULL (not installed before / now). */
 VersionChange version_change(const char *old, const char *new);
+
+typedef enum VersionOp {
+        VERSION_OP_LT,
+        VERSION_OP_LE,
+        VERSION_OP_EQ,
+        VERSION_OP_NE,
+        VERSION_OP_GE,
+        VERSION_OP_GT,
+        _VERSION_OP_MAX,
+} VersionOp;
+
+/* A requirement on one package: "nautobot >= 3.1.0". */
+typedef struct VersionRequirement {
+        char *package;
+        VersionOp op;
+        char *version;
+} VersionRequirement;
+
+void version_requirement_done(VersionRequirement *r);
+
+/* Parses "name OP version" (OP one of < <= == != >= >); -EINVAL when malformed. */
+int version_requirement_parse(const char *s, VersionRequirement *ret);
+
+/* 1 when installed meets the requirement, 0 when not, -EINVAL when not comparable. */
+int version_requirement_met(const VersionRequirement *r, const char *installed);
+
+const char *version_op_to_string(VersionOp op);

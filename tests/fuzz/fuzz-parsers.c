@@ -102,9 +102,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 int r;
 
                 if (sep) {
+                        VersionRequirement req = {};
+
                         *sep = 0;
                         (void)version_compare(text, sep + 1, &r);
                         (void)version_change(text, sep + 1);
+                        if (version_requirement_parse(text, &req) == 0) {
+                                (void)version_requirement_met(&req, sep + 1);
+                                version_requirement_done(&req);
+                        }
                 }
                 break;
         }

@@ -188,7 +188,7 @@ def write_config(tb, path, extra=None, **overrides):
 class Run:
     """One nautobot-verifyd --once run: exit code, output, notify messages, journal."""
 
-    def __init__(self, config, expect_entries=7, env=None, notify=True, timeout=600, args=("--once",)):
+    def __init__(self, config, expect_entries=8, env=None, notify=True, timeout=600, args=("--once",)):
         self.notify = NotifySocket() if notify else None
         run_env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
         if self.notify:

@@ -92,6 +92,15 @@ class CommandFaults(nvdtest.TestCase):
         self.assertEqual(r.code, 1, r.dump())
         self.assertResult(r, "system", "fail", "nautobot-server failed before checking: redis.exceptions")
 
+    def test_version_requirement_not_met(self):
+        # Per-package expectations: Nautobot itself must be in the range the app supports.
+        conf = self.config(extra={("checks", "enable"): "versions",
+                                  ("watch", "expect"): "nautobot >= 3.2, nautobot-contract-models >= 2026.5.12, absent-package >= 1"})
+        r = nvdtest.Run(conf)
+        self.assertEqual(r.code, 1, r.dump())
+        e = self.assertResult(r, "versions", "fail", "2 of 3 version requirements are not met: nautobot >= 3.2: nautobot 3.1.6 does not meet it; absent-package >= 1: not installed")
+        self.assertIn("nautobot-contract-models >= 2026.5.12: nautobot-contract-models 2026.5.17", e["NVD_EVIDENCE"])
+
     def test_server_missing(self):
         conf = self.config(extra={**COMMANDS_ONLY, ("nautobot", "server"): "/nonexistent/bin/nautobot-server"})
         r = nvdtest.Run(conf)
@@ -137,7 +146,7 @@ class CommandFaults(nvdtest.TestCase):
         self.assertIn("interrupted by SIGTERM", out)
         self.assertEqual(msgs[-1], "STOPPING=1")
         self.assertEqual(nvdtest.processes_with(marker), [], "a check's process outlived SIGTERM")
-        entries = nvdtest.journal_entries(proc.pid, 7)
+        entries = nvdtest.journal_entries(proc.pid, 8)
         self.assertEqual({e["NVD_CHECK"]: e["NVD_RESULT"] for e in entries if e["NVD_CHECK"] in ("system", "migrations")},
                          {"system": "error", "migrations": "error"})
         self.assertIn("interrupted by SIGTERM", [e for e in entries if e["NVD_CHECK"] == "system"][0]["NVD_REASON"])

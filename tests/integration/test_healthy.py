@@ -24,18 +24,18 @@ class Healthy(nvdtest.TestCase):
         self.assertEqual(r.code, 0, r.dump())
         self.assertIn("nautobot-contract-models 2026.5.17", r.stdout)
         self.assertIn("verification passed", r.stdout)
-        for check in ("system", "migrations", "database", "running", "jobs", "panels"):
+        for check in ("versions", "system", "migrations", "database", "running", "jobs", "panels"):
             self.assertRegex(r.stdout, rf"\n  {check} +pass ", r.dump())
 
     def test_journal_entries(self):
         r = self.run_
-        self.assertEqual(len([e for e in r.entries if "NVD_CHECK" in e]), 7, r.dump())
+        self.assertEqual(len([e for e in r.entries if "NVD_CHECK" in e]), 8, r.dump())
         # A fresh state directory: both watched packages are reported as newly installed.
         self.assertEqual(sorted((c["NVD_PACKAGE"], c["NVD_CHANGE"]) for c in r.changes()),
                          [("nautobot", "installed"), ("nautobot-contract-models", "installed")], r.dump())
         run_ids = {e["NVD_RUN_ID"] for e in r.entries if "NVD_CHECK" in e}
         self.assertEqual(len(run_ids), 1)
-        for check in ("system", "migrations", "database", "running", "jobs", "panels"):
+        for check in ("versions", "system", "migrations", "database", "running", "jobs", "panels"):
             e = r.check(check)
             self.assertEqual(e["NVD_RESULT"], "pass")
             self.assertEqual(e["MESSAGE_ID"], MSG["check-pass"])
@@ -48,12 +48,13 @@ class Healthy(nvdtest.TestCase):
         s = r.check("summary")
         self.assertEqual(s["MESSAGE_ID"], MSG["summary-pass"])
         self.assertEqual(s["NVD_RESULT"], "pass")
-        self.assertEqual((s["NVD_PASSED"], s["NVD_FAILED"], s["NVD_ERRORS"], s["NVD_SKIPPED"]), ("6", "0", "0", "0"))
+        self.assertEqual((s["NVD_PASSED"], s["NVD_FAILED"], s["NVD_ERRORS"], s["NVD_SKIPPED"]), ("7", "0", "0", "0"))
         self.assertEqual(s["PRIORITY"], "5")
 
     def test_evidence_is_specific(self):
         r = self.run_
         self.assertIn("System check identified no issues", r.check("system")["NVD_EVIDENCE"])
+        self.assertIn("nautobot >= 3.1.0: nautobot 3.1.6", r.check("versions")["NVD_EVIDENCE"])
         self.assertIn("No changes detected in app 'nautobot_contract_models'", r.check("migrations")["NVD_EVIDENCE"])
         jobs = r.check("jobs")["NVD_EVIDENCE"]
         for cls in ("RenewalCheckJob", "CoverageGapJob", "CostReportJob", "CostHistoryJob",
@@ -79,7 +80,7 @@ class Healthy(nvdtest.TestCase):
         self.assertTrue(any(m.startswith("STATUS=Verifying") and "checks done" in m for m in msgs), msgs)
         verdict = [m for m in msgs if "verified, all checks passed" in m]
         self.assertEqual(len(verdict), 1, msgs)
-        self.assertIn("system pass, migrations pass, database pass, running pass, jobs pass, panels pass", verdict[0])
+        self.assertIn("versions pass, system pass, migrations pass, database pass, running pass, jobs pass, panels pass", verdict[0])
         self.assertEqual(msgs[-1], "STOPPING=1")
 
     def test_no_secret_anywhere(self):

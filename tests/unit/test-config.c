@@ -44,6 +44,8 @@ static void test_defaults(void)
         ASSERT(strv_length(c->panels) == 5);
         ASSERT(c->enabled[CHECK_ID_PANELS]);
         ASSERT(c->command_timeout_usec == 300 * USEC_PER_SEC);
+        ASSERT(strv_length(c->expectations) == 2 &&
+               strv_contains(c->expectations, "nautobot >= 3.1.0"));
         ASSERT(config_finalize(c, NULL) == 0);
         ASSERT_STREQ(c->job_module, "nautobot_contract_models.jobs");
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++) {
@@ -72,6 +74,8 @@ static void test_errors(void)
         e6 = load_error("[checks]\nenable = system, coffee\n");
         ASSERT(strstr(e6, "unknown check 'coffee'"));
         e7 = load_error("[nautobot]\nthis line has no equals sign\n");
+        _cleanup_free_ char *e8 = load_error("[watch]\nexpect = nautobot >= 3.1, nautobot ~= 3\n");
+        ASSERT(strstr(e8, ":2: [watch] expect=: 'nautobot ~= 3' is not a requirement"));
         ASSERT(strstr(e7, ":2: syntax error"));
 }
 

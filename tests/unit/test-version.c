@@ -71,11 +71,64 @@ static void test_change(void)
         ASSERT_STREQ(version_change_to_string(VERSION_DOWNGRADED), "downgrade");
 }
 
+static void test_requirements(void)
+{
+        static const struct {
+                const char *req, *installed;
+                int met;
+        } cases[] = {
+                {"nautobot >= 3.1.0", "3.1.6", 1},
+                {"nautobot >= 3.1.0", "3.0.11", 0},
+                {"nautobot<4", "3.2.7", 1},
+                {"nautobot < 4", "4.0.0rc1", 1}, /* PEP 440: rc sorts below 4 */
+                {"nautobot<=3.1.6", "3.1.6", 1},
+                {"nautobot==3.1.6", "3.1.6.0", 1},
+                {"nautobot != 3.1.6", "3.1.6", 0},
+                {"nautobot > 3.1.6", "3.1.6.post1", 1},
+                {"x >= 2026.5.12", "2026.5.9", 0},
+        };
+        static const char *const bad[] = {"",
+                                          "nautobot",
+                                          ">= 3.1",
+                                          "nautobot >=",
+                                          "nautobot ~= 3.1",
+                                          "nautobot >= banana",
+                                          "nautobot => 3"};
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                VersionRequirement r = {};
+
+                ASSERT(version_requirement_parse(cases[i].req, &r) == 0);
+                if (version_requirement_met(&r, cases[i].installed) != cases[i].met) {
+                        fprintf(stderr, "'%s' for %s should be %d\n", cases[i].req,
+                                cases[i].installed, cases[i].met);
+                        abort();
+                }
+                version_requirement_done(&r);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                VersionRequirement r = {};
+
+                if (version_requirement_parse(bad[i], &r) != -EINVAL) {
+                        fprintf(stderr, "'%s' should not parse\n", bad[i]);
+                        abort();
+                }
+        }
+        VersionRequirement r = {};
+        ASSERT(version_requirement_parse("  nautobot_core.x  >=  1.0 ", &r) == 0);
+        ASSERT_STREQ(r.package, "nautobot_core.x");
+        ASSERT(r.op == VERSION_OP_GE);
+        ASSERT_STREQ(r.version, "1.0");
+        ASSERT(version_requirement_met(&r, "not a version") == -EINVAL);
+        version_requirement_done(&r);
+}
+
 int main(void)
 {
         RUN(test_order);
         RUN(test_equal_spellings);
         RUN(test_invalid);
         RUN(test_change);
+        RUN(test_requirements);
         return 0;
 }
