@@ -162,7 +162,6 @@ static int send_query(Check *c, const char *sql, int n_params, const char *const
 static int on_result(Check *c, PGresult *res)
 {
         DbState *s = c->state;
-        const Config *cfg = c->env->config;
         int r;
 
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -185,7 +184,6 @@ static int on_result(Check *c, PGresult *res)
                         s->hazards[i] = atoll(PQgetvalue(res, 0, i));
                 s->have_hazards = true;
         }
-        (void)cfg;
         return 0;
 }
 

@@ -333,29 +333,3 @@ char *http_escape(HttpSession *s, const char *str)
         curl_free(e);
         return r;
 }
-
-char *http_session_cookie(HttpSession *s, const char *name)
-{
-        struct curl_slist *cookies = NULL;
-        char *r = NULL;
-
-        if (curl_easy_getinfo(s->easy, CURLINFO_COOKIELIST, &cookies) != CURLE_OK)
-                return NULL;
-        for (struct curl_slist *i = cookies; i && !r; i = i->next) {
-                /* Netscape format: domain, flag, path, secure, expiry, name, value. */
-                const char *p = i->data;
-
-                for (int field = 0; field < 5 && p; field++) {
-                        p = strchr(p, '\t');
-                        if (p)
-                                p++;
-                }
-                if (!p)
-                        continue;
-                size_t n = strcspn(p, "\t");
-                if (strlen(name) == n && strncmp(p, name, n) == 0 && p[n] == '\t')
-                        r = strdup(p + n + 1);
-        }
-        curl_slist_free_all(cookies);
-        return r;
-}

@@ -59,6 +59,3 @@ int http_session_request(HttpSession *s, const char *url, const char *form,
 
 /* URL-encodes s for a form body or a query. */
 char *http_escape(HttpSession *s, const char *str);
-
-/* Current value of a cookie in the session's store, or NULL. */
-char *http_session_cookie(HttpSession *s, const char *name);

@@ -173,7 +173,7 @@ int buf_printf(Buf *b, const char *fmt, ...)
         return buf_append(b, s, (size_t)r);
 }
 
-const char *str_tail_lines(const char *s, unsigned lines)
+static const char *str_tail_lines(const char *s, unsigned lines)
 {
         const char *p;
 

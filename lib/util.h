@@ -146,9 +146,6 @@ int buf_printf(Buf *b, const char *fmt, ...) _printf_(2, 3);
 /* Returns the last 'lines' lines of the buffer (a pointer into it). */
 const char *buf_tail_lines(const Buf *b, unsigned lines);
 
-/* Text helpers for evidence: the last 'lines' lines of s (pointer into s). */
-const char *str_tail_lines(const char *s, unsigned lines);
-
 /* Reads a whole regular file of at most 'max' bytes; -EFBIG when larger. */
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len);
 

@@ -236,11 +236,6 @@ static const char *const op_table[_VERSION_OP_MAX] = {
         [VERSION_OP_NE] = "!=", [VERSION_OP_GE] = ">=", [VERSION_OP_GT] = ">",
 };
 
-const char *version_op_to_string(VersionOp op)
-{
-        return op >= 0 && op < _VERSION_OP_MAX ? op_table[op] : NULL;
-}
-
 void version_requirement_done(VersionRequirement *r)
 {
         free(r->package);

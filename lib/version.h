@@ -51,5 +51,3 @@ int version_requirement_parse(const char *s, VersionRequirement *ret);
 
 /* 1 when installed meets the requirement, 0 when not, -EINVAL when not comparable. */
 int version_requirement_met(const VersionRequirement *r, const char *installed);
-
-const char *version_op_to_string(VersionOp op);
