@@ -7,6 +7,7 @@ systemd-journald with journalctl -o json, and receive sd_notify datagrams on a
 real NOTIFY_SOCKET. Only the standard library is used.
 """
 
+import contextlib
 import json
 import os
 import shlex
@@ -78,17 +79,75 @@ def ensure_journald():
         raise RuntimeError(f"cannot start systemd-journald: {p.stderr.strip()}")
 
 
+_started = {}  # pid -> CLOCK_REALTIME µs at start: PIDs get reused across runs
+
+
+def start_daemon(args, **popen_kw):
+    """Starts the built daemon; journal_entries() then reads only this process's entries."""
+    t0 = time.time_ns() // 1000
+    proc = subprocess.Popen([DAEMON, *args], **popen_kw)
+    _started[proc.pid] = t0
+    return proc
+
+
 def journal_entries(pid, want, timeout=10.0, field="NVD_CHECK"):
-    """The journal entries written by process pid, waiting until 'want' of them have 'field'."""
+    """The journal entries written by process pid (started by start_daemon), waiting
+    until 'want' of them have 'field'."""
+    since = _started[pid]
     deadline = time.monotonic() + timeout
     while True:
-        out = subprocess.run(["journalctl", "--no-pager", "-o", "json", f"_PID={pid}",
+        out = subprocess.run(["journalctl", "--no-pager", "-o", "json", f"--since=@{since // 1_000_000 - 1}", f"_PID={pid}",
                               "SYSLOG_IDENTIFIER=nautobot-verifyd"],
                              capture_output=True, text=True, timeout=30).stdout
-        entries = [json.loads(line) for line in out.splitlines() if line.strip()]
+        entries = [e for e in (json.loads(line) for line in out.splitlines() if line.strip())
+                   if int(e["__REALTIME_TIMESTAMP"]) >= since]
         if sum(1 for e in entries if field in e) >= want or time.monotonic() > deadline:
             return entries
         time.sleep(0.1)
+
+
+def free_port():
+    """A loopback port nothing listens on (bound, then released)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def silent_listener():
+    """A loopback socket that accepts connections into its backlog and never answers."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(64)
+    return s
+
+
+@contextlib.contextmanager
+def extra_instance(name, *up_args):
+    """A second real test-bed server for faults that need other settings; yields its URL."""
+    port = free_port()
+    up = subprocess.run([TESTBED, "up", "--name", name, "--port", str(port), *up_args],
+                        capture_output=True, text=True, timeout=300)
+    if up.returncode != 0:
+        raise RuntimeError(f"nvd-testbed up --name {name} failed: {up.stderr[-2000:]}")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        subprocess.run([TESTBED, "down", "--name", name], capture_output=True, timeout=120)
+
+
+def venv_with_app(dest, version):
+    """A private copy of the test bed's virtualenv holding another release of the app.
+
+    Returns (venv, site-packages)."""
+    subprocess.run([TESTBED, "venv-copy", dest], check=True, capture_output=True, timeout=300)
+    subprocess.run([os.path.join(dest, "bin", "pip"), "install", "-q", f"nautobot-contract-models=={version}"],
+                   check=True, capture_output=True, timeout=600)
+    site = subprocess.run([os.path.join(dest, "bin", "python"), "-c",
+                           "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    return dest, site
 
 
 def processes_with(marker):
@@ -194,7 +253,7 @@ class Run:
         if self.notify:
             run_env["NOTIFY_SOCKET"] = self.notify.path
         run_env.update(env or {})
-        self.proc = subprocess.Popen([DAEMON, *args, "--config", config],
+        self.proc = start_daemon([*args, "--config", config],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      env=run_env, text=True)
         self.pid = self.proc.pid

@@ -4,7 +4,6 @@
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -60,15 +59,9 @@ class CommandFaults(nvdtest.TestCase):
         self.assertResult(r, "migrations", "fail", "app 'nautobot_contract_models' is not loaded by Nautobot")
         self.assertIn("No installed app with label 'nautobot_contract_models'", r.check("migrations")["NVD_EVIDENCE"])
 
-    def _silent_redis(self):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        s.listen(64)
-        return s
-
     def test_hang_past_timeout_kills_the_group(self):
         # Redis that accepts and never answers: nautobot-server check waits on it.
-        redis = self._silent_redis()
+        redis = nvdtest.silent_listener()
         marker = f"NVD_TEST_MARKER={uuid.uuid4().hex}"
         try:
             env = self.env_file("hang.env", [f"NAUTOBOT_REDIS_PORT={redis.getsockname()[1]}", marker])
@@ -83,7 +76,7 @@ class CommandFaults(nvdtest.TestCase):
 
     def test_redis_not_answering_is_a_failure_when_time_allows(self):
         # Given time, the same wedged Redis makes nautobot-server crash: a failed check, with the cause.
-        redis = self._silent_redis()
+        redis = nvdtest.silent_listener()
         try:
             env = self.env_file("redis.env", [f"NAUTOBOT_REDIS_PORT={redis.getsockname()[1]}"])
             r = nvdtest.Run(self.config(extra={("checks", "enable"): "system", ("nautobot", "environment-file"): env}))
@@ -131,7 +124,7 @@ class CommandFaults(nvdtest.TestCase):
         marker = f"NVD_TEST_MARKER={uuid.uuid4().hex}"
         conf = self.config(extra={**COMMANDS_ONLY, ("nautobot", "environment-file"): self.env_file("term.env", [marker])})
         notify = nvdtest.NotifySocket()
-        proc = subprocess.Popen([nvdtest.DAEMON, "--once", "-c", conf], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        proc = nvdtest.start_daemon(["--once", "-c", conf], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env={"NOTIFY_SOCKET": notify.path, "PATH": "/usr/bin:/bin"}, text=True)
         deadline = time.monotonic() + 30
         while not nvdtest.processes_with(marker) and time.monotonic() < deadline:

@@ -2,7 +2,6 @@
 """Faults the web checks must tell apart, each produced on the real server."""
 
 import os
-import socket
 import subprocess
 import nvdtest
 
@@ -82,49 +81,23 @@ class WebFaults(nvdtest.TestCase):
     def test_session_cookie_not_sent_back(self):
         # A second real server whose session cookie names another domain (as after
         # a host rename): the login succeeds, the home page sends us back to /login/.
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        up = subprocess.run([nvdtest.TESTBED, "up", "--name", "nvdcookie", "--port", str(port), "--no-worker",
-                             "--env", "NVD_SESSION_COOKIE_DOMAIN=nautobot.example.invalid"],
-                            capture_output=True, text=True, timeout=300)
-        self.assertEqual(up.returncode, 0, up.stderr)
-        try:
-            r = nvdtest.Run(self.config(extra={("checks", "enable"): "panels",
-                                               ("nautobot", "url"): f"http://127.0.0.1:{port}"}))
-        finally:
-            subprocess.run([nvdtest.TESTBED, "down", "--name", "nvdcookie"], capture_output=True, timeout=120)
+        with nvdtest.extra_instance("nvdcookie", "--no-worker", "--env",
+                                    "NVD_SESSION_COOKIE_DOMAIN=nautobot.example.invalid") as url:
+            r = nvdtest.Run(self.config(extra={("checks", "enable"): "panels", ("nautobot", "url"): url}))
         self.assertEqual(r.code, 2, r.dump())
-        self.assertResult(r, "panels", "error", f"the home page redirected back to the login page (http://127.0.0.1:{port}/login/?next=/)")
+        self.assertResult(r, "panels", "error", f"the home page redirected back to the login page ({url}/login/?next=/)")
 
     def test_web_server_not_restarted_after_upgrade(self):
         # The installed code is older than what the running web server loaded (or,
         # after an upgrade without a restart, newer): the running check says so.
-        venv = os.path.join(self.tmp, "skew-venv")
-        subprocess.run([nvdtest.TESTBED, "venv-copy", venv], check=True, capture_output=True, timeout=300)
-        subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "nautobot-contract-models==2026.5.12"],
-                       check=True, capture_output=True, timeout=600)
-        site = subprocess.run([os.path.join(venv, "bin", "python"), "-c",
-                               "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                              check=True, capture_output=True, text=True).stdout.strip()
+        _, site = nvdtest.venv_with_app(os.path.join(self.tmp, "skew-venv"), "2026.5.12")
         r = nvdtest.Run(self.config(extra={("checks", "enable"): "running", ("nautobot", "site-packages"): site}))
         self.assertEqual(r.code, 1, r.dump())
         self.assertResult(r, "running", "fail", "the web server runs nautobot-contract-models 2026.5.17 but 2026.5.12 is installed: restart nautobot.service")
 
     def test_no_worker_running(self):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        up = subprocess.run([nvdtest.TESTBED, "up", "--name", "nvdnoworker", "--port", str(port), "--no-worker"],
-                            capture_output=True, text=True, timeout=300)
-        self.assertEqual(up.returncode, 0, up.stderr)
-        try:
-            r = nvdtest.Run(self.config(extra={("checks", "enable"): "running",
-                                               ("nautobot", "url"): f"http://127.0.0.1:{port}"}))
-        finally:
-            subprocess.run([nvdtest.TESTBED, "down", "--name", "nvdnoworker"], capture_output=True, timeout=120)
+        with nvdtest.extra_instance("nvdnoworker", "--no-worker") as url:
+            r = nvdtest.Run(self.config(extra={("checks", "enable"): "running", ("nautobot", "url"): url}))
         self.assertEqual(r.code, 1, r.dump())
         self.assertResult(r, "running", "fail", "no Celery worker answers: start nautobot-worker.service")
 
@@ -156,10 +129,7 @@ class WebFaults(nvdtest.TestCase):
         self.assertEqual(e["MESSAGE_ID"], nvdtest.MSG["check-skipped"])
 
     def test_web_server_down(self):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()  # nothing listens there any more
+        port = nvdtest.free_port()
         conf = self.config(extra={**WEB_ONLY, ("nautobot", "url"): f"http://127.0.0.1:{port}"})
         r = nvdtest.Run(conf)
         self.assertEqual(r.code, 2, r.dump())
@@ -169,9 +139,7 @@ class WebFaults(nvdtest.TestCase):
 
     def test_web_server_not_answering(self):
         # Accepts connections, never answers: the HTTP timeout must end the check.
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        s.listen(16)
+        s = nvdtest.silent_listener()
         port = s.getsockname()[1]
         try:
             conf = self.config(extra={**WEB_ONLY, ("nautobot", "url"): f"http://127.0.0.1:{port}",

@@ -41,12 +41,7 @@ class Watch(nvdtest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.venv = os.path.join(cls.tmp, "venv")
-        subprocess.run([nvdtest.TESTBED, "venv-copy", cls.venv], check=True, timeout=300, capture_output=True)
-        cls.pip([f"nautobot-contract-models=={OLD}"])
-        cls.site = subprocess.run([os.path.join(cls.venv, "bin", "python"), "-c",
-                                   "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                  check=True, capture_output=True, text=True).stdout.strip()
+        cls.venv, cls.site = nvdtest.venv_with_app(os.path.join(cls.tmp, "venv"), OLD)
         cls.marker = f"NVD_TEST_MARKER={uuid.uuid4().hex}"
         env_file = os.path.join(cls.tmp, "watch.env")
         with open(cls.tb["NVD_TB_ENV_FILE"]) as src, open(env_file, "w") as dst:
@@ -60,7 +55,7 @@ class Watch(nvdtest.TestCase):
         })
         cls.notify = nvdtest.NotifySocket()
         cls.msgs = []
-        cls.proc = subprocess.Popen([nvdtest.DAEMON, "--watch", "-c", cls.conf], stdout=subprocess.PIPE,
+        cls.proc = nvdtest.start_daemon(["--watch", "-c", cls.conf], stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True,
                                     env={"PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": cls.notify.path,
                                          "WATCHDOG_USEC": "1000000"})
