@@ -1,0 +1,434 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""nautobot-verifyd's units under a real systemd PID 1, next to a real Nautobot.
+
+One container (tests/systemd/nvdcontainer.py) boots the cached Debian 12 image;
+the daemon is installed into it with "meson install --destdir" as a package
+would lay it out; a test-bed Nautobot provisioned by "nvd-testbed up --no-start"
+at the OLD release of the app (what an admin has before upgrading), with a
+private venv, runs in it as nautobot.service (uWSGI, Type=notify),
+nautobot-worker.service and nautobot-scheduler.service, against the host's
+PostgreSQL and Redis. The tests then walk an admin's path: the watcher on the
+old release, the upgrade (an upgrade unit chained to the activated check), the
+.path activation, the watcher seeing a reinstall, reload, the watchdog, the
+sandbox and systemd-analyze security.
+
+The tests run in order (test_01 ... test_07) and share the container.
+Exits 77 with the reason when the harness cannot run here (not root, no
+systemd-nspawn); anything else that goes wrong is a failure.
+"""
+
+import json
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import nvdcontainer as nc  # noqa: E402
+
+SKIP = 77
+TESTBED = os.path.join(HERE, "..", "testbed", "nvd-testbed")
+BUILD_IMAGE = os.path.join(HERE, "build-image")
+BUILD_DIR = os.environ.get("NVD_BUILD_DIR", "")
+OLD, NEW = "2026.5.12", "2026.5.17"
+APP = "nautobot-contract-models"
+SUMMARY_PASS = "116f2dc905454e4a81122ce54029cac4"
+UNCHANGED = "94294bb44cd6480fa2f7fe3ab87cf14b"
+NAUTOBOT_UNITS = ["nautobot.service", "nautobot-worker.service", "nautobot-scheduler.service"]
+WATCHER = "nautobot-verifyd.service"
+CHECK = "nautobot-verifyd-check.service"
+PATH_UNIT = "nautobot-verifyd-check.path"
+TIMINGS = {}
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def host(argv, timeout, **kw):
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kw)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({r.returncode}):\n{r.stderr[-3000:]}")
+    return r.stdout
+
+
+def read_env(path):
+    env = {}
+    with open(path) as f:
+        for line in f:
+            if "=" in line and not line.startswith("#"):
+                key, _, value = line.strip().partition("=")
+                parts = shlex.split(value)
+                env[key] = parts[0] if parts else ""
+    return env
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def now_us():
+    return time.time_ns() // 1000
+
+
+class VerifydUnits(unittest.TestCase):
+    c = None
+    name = None
+
+    @classmethod
+    def setUpClass(cls):
+        t_all = time.monotonic()
+        daemon = os.path.join(BUILD_DIR, "daemon", "nautobot-verifyd")
+        if not os.access(daemon, os.X_OK):
+            raise RuntimeError(f"{daemon} is not built (NVD_BUILD_DIR={BUILD_DIR!r})")
+        cls.tmp = tempfile.mkdtemp(prefix="nvd-systemd-")
+        t = time.monotonic()
+        cls.image = host([BUILD_IMAGE], timeout=1800).strip().splitlines()[-1]
+        TIMINGS["image (cached or built)"] = time.monotonic() - t
+
+        destdir = os.path.join(cls.tmp, "destdir")
+        host(["meson", "install", "-C", BUILD_DIR, "--destdir", destdir, "--no-rebuild", "--quiet"], timeout=300)
+
+        cls.name = f"sd{os.getpid()}"
+        port = free_port()
+        t = time.monotonic()
+        env_path = host([TESTBED, "up", "--name", cls.name, "--port", str(port), "--app-version", OLD,
+                         "--private-venv", "--no-start"], timeout=1800).strip().splitlines()[-1]
+        TIMINGS["testbed up --no-start --private-venv (old release)"] = time.monotonic() - t
+        cls.tb = tb = read_env(env_path)
+        units_dir = os.path.join(cls.tmp, "units")
+        os.mkdir(units_dir)
+        host([TESTBED, "units", "--name", cls.name, units_dir], timeout=60)
+
+        cls.c = c = nc.Container(cls.image, binds_rw=[tb["NVD_TB_DIR"]], log_dir=cls.tmp)
+        try:
+            c.start()
+            TIMINGS["container boot"] = c.timings["boot"]
+            c.install_tree(destdir, reload=False)
+            for unit in os.listdir(units_dir):
+                with open(os.path.join(units_dir, unit)) as f:
+                    c.write_file(f"/etc/systemd/system/{unit}", f.read())
+            cls.install_verifyd_config()
+            c.daemon_reload()
+            t = time.monotonic()
+            c.systemctl("start", *NAUTOBOT_UNITS, timeout=300)
+            TIMINGS["systemctl start nautobot units (uWSGI READY)"] = time.monotonic() - t
+            cls.wait_nautobot_ready(t)
+            TIMINGS["nautobot units: web healthy and worker ready"] = time.monotonic() - t
+        except BaseException:
+            cls.tearDownClass()
+            raise
+        TIMINGS["setUpClass total"] = time.monotonic() - t_all
+
+    @classmethod
+    def install_verifyd_config(cls):
+        c, tb = cls.c, cls.tb
+        # The configuration as an admin writes it; the secrets only as
+        # LoadCredential= files (no password-file/token-file in the config).
+        c.write_file("/etc/nautobot-verifyd/nautobot-verifyd.conf", f"""\
+[nautobot]
+server = {tb["NVD_TB_SERVER"]}
+root = {tb["NVD_TB_ROOT"]}
+environment-file = {tb["NVD_TB_ENV_FILE"]}
+site-packages = {tb["NVD_TB_SITE_PACKAGES"]}
+command-timeout = 180
+url = {tb["NVD_TB_URL"]}
+http-timeout = 30
+
+[credentials]
+username = {tb["NVD_TB_USER"]}
+""")
+        for key, src in (("web-password", "NVD_TB_PASSWORD_FILE"), ("api-token", "NVD_TB_TOKEN_FILE")):
+            with open(tb[src]) as f:
+                c.write_file(f"/etc/nautobot-verifyd/{key}", f.read(), mode=0o600)
+        # Drop-ins, each needed only because of where the test bed lives:
+        # PrivateTmp=yes hides /var/tmp, where the instance (venv, root,
+        # nautobot.env) lies; the .path unit must name the real site-packages.
+        bind = f"[Service]\nBindReadOnlyPaths={tb['NVD_TB_DIR']}\n"
+        c.drop_in(WATCHER, "50-testbed", bind)
+        c.drop_in(CHECK, "50-testbed", bind)
+        c.drop_in(PATH_UNIT, "50-testbed", f"[Path]\nPathChanged=\nPathChanged={tb['NVD_TB_SITE_PACKAGES']}\n")
+        # Test speed only: the watchdog fires after 5 s, not 60 s, and a
+        # restart follows after 1 s, not 10 s.
+        c.drop_in(WATCHER, "60-test-speed", "[Service]\nWatchdogSec=5s\nRestartSec=1s\n")
+
+    @classmethod
+    def wait_nautobot_ready(cls, since_monotonic):
+        c = cls.c
+        since = now_us() - int((time.monotonic() - since_monotonic) * 1e6)
+
+        def healthy():
+            try:
+                with urllib.request.urlopen(cls.tb["NVD_TB_URL"] + "/health/?format=json", timeout=5) as r:
+                    return r.status == 200
+            except OSError:
+                return False
+        c.wait_until(healthy, 180, "Nautobot's /health/ to answer 200", interval=0.5)
+
+        def worker_ready():
+            for unit in NAUTOBOT_UNITS:
+                if c.show(unit, ["ActiveState"])["ActiveState"] != "active":
+                    raise AssertionError(f"{unit} is not active:\n{c.unit_log(unit)}")
+            return any(" ready." in e.get("MESSAGE", "") and int(e["__REALTIME_TIMESTAMP"]) >= since
+                       for e in c.journal("-u", "nautobot-worker.service", "-n", "200"))
+        c.wait_until(worker_ready, 180, "the Celery worker to report ready", interval=0.5)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.c is not None:
+            cls.c.power_off()
+            TIMINGS["container poweroff"] = cls.c.timings.get("poweroff", 0)
+            cls.c = None
+        if cls.name:
+            subprocess.run([TESTBED, "down", "--name", cls.name], capture_output=True, timeout=300)
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    # --- helpers --------------------------------------------------------------
+    def api(self, path):
+        with open(self.tb["NVD_TB_TOKEN_FILE"]) as f:
+            token = f.read().strip()
+        req = urllib.request.Request(self.tb["NVD_TB_URL"] + path,
+                                     headers={"Authorization": f"Token {token}", "Accept": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.load(r)
+
+    def entries(self, unit, since):
+        """nautobot-verifyd's journal entries written by UNIT since the µs timestamp."""
+        found = self.c.journal("-t", "nautobot-verifyd", f"_SYSTEMD_UNIT={unit}", f"--since=@{since // 1_000_000 - 1}")
+        return [e for e in found if int(e["__REALTIME_TIMESTAMP"]) >= since]
+
+    def wait_summary(self, unit, since, timeout=300):
+        def summary():
+            s = [e for e in self.entries(unit, since) if e.get("NVD_CHECK") == "summary"]
+            return s[-1] if s else None
+        return self.c.wait_until(summary, timeout, f"a verification summary from {unit}", interval=0.5)
+
+    def dump(self, unit, since):
+        return "\n".join(json.dumps({k: v for k, v in e.items() if k.startswith(("NVD_", "MESSAGE"))})
+                         for e in self.entries(unit, since)) + "\n" + self.c.unit_log(unit)
+
+    def main_pid(self, unit):
+        return int(self.c.show(unit, ["MainPID"])["MainPID"])
+
+    def pip(self, *args):
+        host([os.path.join(self.tb["NVD_TB_VENV"], "bin", "pip"), "--disable-pip-version-check", "-q", *args],
+             timeout=600)
+
+    # --- tests ----------------------------------------------------------------
+    def test_01_old_release_runs_as_units(self):
+        status = self.api("/api/status/")
+        self.assertEqual(status["nautobot-apps"].get("nautobot_contract_models"), OLD, status)
+        self.assertGreaterEqual(status["celery-workers-running"], 1, status)
+        web = self.c.show("nautobot.service", ["Type", "ActiveState", "StatusText", "MainPID"])
+        self.assertEqual((web["Type"], web["ActiveState"]), ("notify", "active"), web)
+        self.assertIn("ready", web["StatusText"], web)
+        for unit in NAUTOBOT_UNITS:
+            self.assertEqual(self.c.show(unit, ["SubState"])["SubState"], "running", unit)
+
+    def test_02_watcher_starts_on_old_release(self):
+        since = now_us()
+        t = time.monotonic()
+        self.c.systemctl("start", WATCHER)
+        TIMINGS["systemctl start nautobot-verifyd (READY)"] = time.monotonic() - t
+        s = self.c.show(WATCHER, ["Type", "ActiveState", "SubState", "StatusText", "NotifyAccess", "NRestarts"])
+        self.assertEqual((s["Type"], s["ActiveState"], s["SubState"]), ("notify", "active", "running"), s)
+        # First sight of the installed release: it is verified once.
+        t = time.monotonic()
+        summary = self.wait_summary(WATCHER, since)
+        TIMINGS["first verification (watcher, old release)"] = time.monotonic() - t
+        log(f"verdict on the old release {OLD}: {summary.get('NVD_RESULT')} {summary.get('MESSAGE', '')}")
+        self.assertIn(summary["NVD_RESULT"], ("pass", "fail"), self.dump(WATCHER, since))
+        versions = {e.get("NVD_VERSION") for e in self.entries(WATCHER, since) if e.get("NVD_PACKAGE") == APP}
+        self.assertIn(OLD, versions, self.dump(WATCHER, since))
+        self.c.wait_until(lambda: "Watching" in self.c.show(WATCHER, ["StatusText"])["StatusText"], 30,
+                          "StatusText Watching…")
+        # LoadCredential=: the secrets reached it only that way (the config names
+        # no files) and the web and API checks authenticated with them.
+        for name in ("jobs", "panels"):
+            entry = [e for e in self.entries(WATCHER, since) if e.get("NVD_CHECK") == name]
+            self.assertTrue(entry and entry[-1]["NVD_RESULT"] in ("pass", "fail"), self.dump(WATCHER, since))
+        environ = self.proc_file(self.main_pid(WATCHER), "environ")
+        self.assertIn("CREDENTIALS_DIRECTORY=/run/credentials/nautobot-verifyd.service", environ)
+        creds = self.c.run(["stat", "-c", "%a %U %n", "/run/credentials/nautobot-verifyd.service/web-password",
+                            "/run/credentials/nautobot-verifyd.service/api-token"]).stdout.split("\n")
+        for line in filter(None, creds):
+            self.assertTrue(line.startswith("400 nautobot "), creds)
+        # StateDirectory=: the state file, owned by the service's user.
+        st = self.c.run(["sh", "-c", "stat -c '%a %U %n' /var/lib/nautobot-verifyd /var/lib/nautobot-verifyd/*"]).stdout
+        self.assertIn("700 nautobot /var/lib/nautobot-verifyd\n", st)
+        self.assertRegex(st, r"nautobot /var/lib/nautobot-verifyd/\S*nautobot-contract-models\S*")
+        self.c.systemctl("stop", WATCHER)
+
+    def test_03_upgrade_unit_then_check_service_passes(self):
+        tb = self.tb
+        venv = tb["NVD_TB_VENV"]
+        # The upgrade unit of nautobot-verifyd-check.service's comment, for this
+        # test bed (root: the test bed's files are root's). pip runs on the
+        # host, whose pip configuration (proxy, CA) reaches the package index;
+        # the rest of the upgrade runs as the unit.
+        self.c.write_file("/etc/systemd/system/nautobot-upgrade.service", f"""\
+[Unit]
+Description=Upgrade Nautobot apps, then verify
+OnSuccess={CHECK}
+[Service]
+Type=oneshot
+EnvironmentFile={tb["NVD_TB_ENV_FILE"]}
+ExecStart={venv}/bin/nautobot-server migrate --no-input
+ExecStart={venv}/bin/nautobot-server collectstatic --no-input
+ExecStart=/bin/systemctl restart {" ".join(NAUTOBOT_UNITS)}
+ExecStart=/usr/bin/curl -fsS -o /dev/null --retry 60 --retry-delay 1 --retry-connrefused {tb["NVD_TB_URL"]}/health/
+# a worker answering (the "running" check asks for one)
+ExecStart=/bin/sh -c 'for i in $(seq 20); do {venv}/bin/nautobot-server celery inspect ping --timeout 3 >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1'
+TimeoutStartSec=15min
+""")
+        self.c.daemon_reload()
+        since = now_us()
+        t = time.monotonic()
+        self.pip("install", f"{APP}=={NEW}")
+        TIMINGS[f"pip install {APP}=={NEW} (host)"] = time.monotonic() - t
+        t = time.monotonic()
+        r = self.c.systemctl("start", "nautobot-upgrade.service", timeout=900, check=False)
+        TIMINGS["upgrade unit (migrate, collectstatic, restart, worker ping)"] = time.monotonic() - t
+        self.assertEqual(r.returncode, 0, r.stderr + self.c.unit_log("nautobot-upgrade.service", 60))
+        t = time.monotonic()
+        summary = self.wait_summary(CHECK, since, timeout=600)
+        TIMINGS["verification by the check service after the upgrade"] = time.monotonic() - t
+        dump = self.dump(CHECK, since)
+        changes = [e for e in self.entries(CHECK, since) if e.get("NVD_PACKAGE") == APP and "NVD_CHANGE" in e]
+        self.assertTrue(changes, dump)
+        self.assertEqual((changes[0]["NVD_CHANGE"], changes[0]["NVD_OLD_VERSION"], changes[0]["NVD_NEW_VERSION"]),
+                         ("upgrade", OLD, NEW), dump)
+        self.assertEqual(summary["NVD_RESULT"], "pass", dump)
+        self.assertEqual(summary["MESSAGE_ID"], SUMMARY_PASS, dump)
+        self.c.wait_until(lambda: self.c.show(CHECK, ["ActiveState"])["ActiveState"] in ("inactive", "failed"),
+                          120, "the check service to finish")
+        self.assertEqual(self.c.show(CHECK, ["Result"])["Result"], "success", dump)
+        self.assertEqual(self.api("/api/status/")["nautobot-apps"]["nautobot_contract_models"], NEW)
+
+    def test_04_path_unit_starts_check_on_site_packages_change(self):
+        self.c.systemctl("start", PATH_UNIT)
+        self.assertEqual(self.c.show(PATH_UNIT, ["ActiveState"])["ActiveState"], "active")
+        before = self.c.show(CHECK, ["ExecMainStartTimestampMonotonic"])["ExecMainStartTimestampMonotonic"]
+        since = now_us()
+        probe = os.path.join(self.tb["NVD_TB_SITE_PACKAGES"], f"nvd_probe_{os.getpid()}")
+        os.mkdir(probe)
+        t = time.monotonic()
+        try:
+            def ran():
+                s = self.c.show(CHECK, ["ExecMainStartTimestampMonotonic", "ActiveState", "Result"])
+                return s if s["ExecMainStartTimestampMonotonic"] != before and s["ActiveState"] == "inactive" else None
+            s = self.c.wait_until(ran, 120, f"{PATH_UNIT} to start {CHECK} and the run to end")
+            TIMINGS[".path: site-packages change -> check run ended"] = time.monotonic() - t
+        finally:
+            os.rmdir(probe)
+        self.assertEqual(s["Result"], "success", self.dump(CHECK, since))
+        ids = [e.get("MESSAGE_ID") for e in self.entries(CHECK, since)]
+        self.assertIn(UNCHANGED, ids, self.dump(CHECK, since))  # verified already: nothing changed
+        # The removal is a change too; let its run end before going on.
+        self.c.wait_until(lambda: self.c.show(CHECK, ["ActiveState"])["ActiveState"] == "inactive"
+                          and len([e for e in self.entries(CHECK, since) if e.get("MESSAGE_ID") == UNCHANGED]) >= 2,
+                          120, "the check run after the probe's removal")
+        self.c.systemctl("stop", PATH_UNIT)
+
+    def test_05_watcher_verifies_reinstall_reload_sandbox(self):
+        since = now_us()
+        self.c.systemctl("start", WATCHER)
+        pid = self.main_pid(WATCHER)
+        # Already verified: no run at start. A reinstall is a change.
+        t = time.monotonic()
+        self.pip("install", "--force-reinstall", "--no-deps", f"{APP}=={NEW}")
+        summary = self.wait_summary(WATCHER, since)
+        TIMINGS["watcher: reinstall -> verdict"] = time.monotonic() - t
+        dump = self.dump(WATCHER, since)
+        self.assertEqual(summary["NVD_RESULT"], "pass", dump)
+        self.assertTrue(any(e.get("NVD_CHANGE") == "reinstall" for e in self.entries(WATCHER, since)), dump)
+        self.assertIn("Watching", self.c.show(WATCHER, ["StatusText"])["StatusText"])
+
+        # The sandbox, as the kernel sees the running service.
+        status = dict(line.split(":", 1) for line in self.proc_file(pid, "status").splitlines() if ":" in line)
+        self.assertEqual(status["NoNewPrivs"].strip(), "1", status)
+        self.assertEqual(status["Seccomp"].strip(), "2", status)
+        self.assertEqual(int(status["CapEff"].strip(), 16), 0, status)
+        uid_map = [line.split() for line in self.proc_file(pid, "uid_map").splitlines()]
+        self.assertEqual(len(uid_map), 2, uid_map)  # PrivateUsers=: root and nautobot only
+        # ProtectSystem=strict: /usr and /etc are read-only in its mount namespace,
+        # its state directory is not.
+        for path in ("/usr/nvd-probe", "/etc/nvd-probe"):
+            r = self.c.run(["nsenter", "-t", str(pid), "-m", "touch", path], check=False)
+            self.assertNotEqual(r.returncode, 0, path)
+            self.assertIn("Read-only file system", r.stderr, path)
+        # PrivateTmp=: a file in the container's /var/tmp is not in the service's.
+        self.c.write_file("/var/tmp/nvd-private-probe", "x")
+        r = self.c.run(["nsenter", "-t", str(pid), "-m", "ls", "-A", "/var/tmp"], check=False)
+        self.assertNotIn("nvd-private-probe", r.stdout, "PrivateTmp=: /var/tmp is private")
+        self.assertIn("nvd-testbed", r.stdout, "BindReadOnlyPaths= brings the test bed back")
+
+        # Reload: same process, re-reads its configuration.
+        before = self.c.show(WATCHER, ["MainPID", "NRestarts"])
+        t = time.monotonic()
+        self.c.systemctl("reload", WATCHER)
+        TIMINGS["systemctl reload"] = time.monotonic() - t
+        after = self.c.show(WATCHER, ["MainPID", "NRestarts", "ActiveState", "SubState"])
+        self.assertEqual((after["MainPID"], after["NRestarts"]), (before["MainPID"], before["NRestarts"]), after)
+        self.assertEqual((after["ActiveState"], after["SubState"]), ("active", "running"), after)
+
+    def proc_file(self, pid, name):
+        """/proc/PID/NAME inside the container (PIDs systemd reports are the container's)."""
+        return self.c.run(["cat", f"/proc/{pid}/{name}"]).stdout.replace("\0", "\n")
+
+    def test_06_watchdog_restarts_hung_daemon(self):
+        if self.c.show(WATCHER, ["ActiveState"])["ActiveState"] != "active":
+            self.c.systemctl("start", WATCHER)
+        before = self.c.show(WATCHER, ["MainPID", "NRestarts", "WatchdogUSec"])
+        self.assertEqual(before["WatchdogUSec"], "5s", before)
+        pid = int(before["MainPID"])
+        t = time.monotonic()
+        self.c.run(["kill", "-STOP", str(pid)])  # hung: no more WATCHDOG=1
+
+        def restarted():
+            s = self.c.show(WATCHER, ["MainPID", "NRestarts", "ActiveState"])
+            return s if int(s["NRestarts"]) > int(before["NRestarts"]) and s["ActiveState"] == "active" \
+                and s["MainPID"] not in ("0", before["MainPID"]) else None
+        s = self.c.wait_until(restarted, 60, "systemd to kill and restart the hung watcher")
+        TIMINGS["watchdog: SIGSTOP -> restarted"] = time.monotonic() - t
+        killed = [e for e in self.c.journal("-u", WATCHER, "--since", "-2min")
+                  if "Watchdog timeout" in e.get("MESSAGE", "") or "watchdog" in e.get("MESSAGE", "")]
+        self.assertTrue(killed, self.c.unit_log(WATCHER))
+        self.assertEqual(int(s["NRestarts"]), int(before["NRestarts"]) + 1, s)
+
+    def test_07_systemd_analyze_security(self):
+        for unit in (WATCHER, CHECK):
+            r = self.c.run(["systemd-analyze", "security", "--no-pager", unit], timeout=60, check=False)
+            last = [line for line in r.stdout.splitlines() if "Overall exposure level" in line]
+            self.assertTrue(last, r.stdout + r.stderr)
+            score = float(last[-1].split("Overall exposure level for")[1].split(":")[1].split()[0])
+            log(f"systemd-analyze security {unit}: {score}")
+            self.assertLessEqual(score, 1.0, r.stdout)
+
+
+def main():
+    reason = nc.why_not_available()
+    if reason:
+        print(f"SKIP: {reason}")
+        sys.exit(SKIP)
+    t0 = time.monotonic()
+    prog = unittest.main(verbosity=2, exit=False)
+    TIMINGS["whole suite"] = time.monotonic() - t0
+    for key, value in TIMINGS.items():
+        print(f"timing: {key}: {value:.1f} s")
+    sys.exit(0 if prog.result.wasSuccessful() else 1)
+
+
+if __name__ == "__main__":
+    main()
