@@ -61,6 +61,10 @@ Manager *manager_free(Manager *m)
         if (!m)
                 return NULL;
         verify_free(m->verify);
+        upgrade_free(m->upgrade);
+        change_free(m->following);
+        free(m->unsettled);
+        sd_bus_flush_close_unref(m->bus);
         pkgwatch_free(m->watch);
         sd_event_source_disable_unref(m->settle);
         sd_event_source_disable_unref(m->run_pending);
@@ -122,23 +126,32 @@ static PackageState *load_state(Manager *m, const char *package)
         return s;
 }
 
+/*
+ * Records what the run verified: each watched package's version as the run
+ * found it at its start. A package that changed since (or was mid-install
+ * then) was not verified: it keeps its old state, and its change is verified
+ * next (watch mode) or found by the next activation.
+ */
 static void save_states(Manager *m)
 {
         json_object *report = verify_report_json(m->verify);
 
         STRV_FOREACH (p, m->config->watch_packages) {
-                _cleanup_free_ char *version = NULL, *problem = NULL;
+                _cleanup_free_ char *now = NULL, *problem = NULL;
+                const char *verified;
                 PackageState s;
                 bool editable;
                 int r;
 
-                r = pkg_probe(m->config->site_packages ?: "/nonexistent", *p, &version, &editable,
+                if (verify_package(m->verify, *p, &verified) < 0)
+                        continue;
+                r = pkg_probe(m->config->site_packages ?: "/nonexistent", *p, &now, &editable,
                               &problem);
-                if (r < 0 || problem)
-                        continue; /* mid-install: the watcher reports it once it settles */
+                if (r < 0 || problem || !streq_ptr(now, verified))
+                        continue;
                 s = (PackageState){
                         .package = *p,
-                        .version = version,
+                        .version = (char *)verified,
                         .verdict = (char *)verify_verdict(m->verify),
                         .verified_usec = realtime_usec(),
                         .report = report,
@@ -174,7 +187,17 @@ static void on_check_done(Verify *v, const CheckResult *r, void *userdata)
 }
 
 static int start_verification(Manager *m, Change *trigger);
+static int handle_change(Manager *m, Change *c);
 static int apply_config(Manager *m, Config *c);
+
+/* The loop cannot go on: stop with a non-zero exit, so Restart=on-failure acts. */
+static void fail(Manager *m, const char *what, int r)
+{
+        fprintf(stderr, "%s: %s\n", what, strerror(-r));
+        m->fatal = true;
+        m->exit_code = EX_OSERR;
+        (void)sd_event_exit(m->event, 0);
+}
 
 static void watching_status(Manager *m, const char *last)
 {
@@ -189,8 +212,12 @@ static int on_run_pending(sd_event_source *s, void *userdata)
         Manager *m = userdata;
 
         (void)s;
-        if (m->pending && !m->stopping)
-                (void)start_verification(m, TAKE_PTR(m->pending));
+        if (m->pending && !m->stopping) {
+                int r = handle_change(m, TAKE_PTR(m->pending));
+
+                if (r < 0)
+                        fail(m, "Failed to start the verification", r);
+        }
         return 0;
 }
 
@@ -203,7 +230,9 @@ static void on_all_done(Verify *v, void *userdata)
         report_notify_verdict(&m->report, v);
         if (m->print)
                 report_print(&m->report, v, stdout);
-        save_states(m);
+        /* An aborted run verified nothing: its state stays what it was. */
+        if (!m->stopping)
+                save_states(m);
         m->exit_code = verdict_exit_code(verify_overall(v));
 
         if (m->mode != MODE_WATCH || m->stopping) {
@@ -255,7 +284,9 @@ static int start_verification(Manager *m, Change *trigger)
         change_free(m->trigger);
         m->trigger = trigger;
 
-        r = verify_new(&m->verify, m->event, c);
+        r = verify_new(&m->verify, m->event, m->bus, c);
+        if (r >= 0 && m->trigger && m->trigger->kind != VERSION_RECHECK && m->trigger->old_version)
+                r = verify_set_previous(m->verify, m->trigger->old_version);
         if (r < 0) {
                 fprintf(stderr, "Failed to prepare the verification: %s\n", strerror(-r));
                 return r;
@@ -288,13 +319,61 @@ static int start_verification(Manager *m, Change *trigger)
         return 0;
 }
 
+static void on_upgrade_done(Upgrade *u, bool deadline_passed, void *userdata)
+{
+        Manager *m = userdata;
+        Change *c = TAKE_PTR(m->following);
+        int r;
+
+        (void)deadline_passed; /* the checks say which steps are unfinished */
+        m->upgrade = upgrade_free(u);
+        r = start_verification(m, c);
+        if (r < 0)
+                fail(m, "Failed to start the verification", r);
+}
+
+/* Waits for the upgrade guide's remaining steps; the verification follows them. */
+static int follow_upgrade(Manager *m, Change *c)
+{
+        int r;
+
+        m->upgrade = upgrade_free(m->upgrade);
+        change_free(m->following);
+        m->following = c;
+        if (!m->ready_sent) {
+                report_notify("READY=1");
+                m->ready_sent = true;
+        }
+        r = upgrade_new(&m->upgrade, m->event, m->bus, m->config, c, on_upgrade_done, m);
+        if (r < 0) {
+                fprintf(stderr, "Cannot follow the upgrade's steps (%s): verifying now\n",
+                        strerror(-r));
+                m->upgrade = upgrade_free(m->upgrade);
+                return start_verification(m, TAKE_PTR(m->following));
+        }
+        return 0;
+}
+
+/*
+ * A change to verify. A new release is verified once the upgrade is finished
+ * (migrate, collectstatic, restarts: upgrade.h); a verdict that was not a
+ * pass is checked again at once, as is everything in --once.
+ */
+static int handle_change(Manager *m, Change *c)
+{
+        if ((m->verify && verify_n_running(m->verify) > 0) || m->mode == MODE_ONCE ||
+            c->kind == VERSION_RECHECK)
+                return start_verification(m, c);
+        return follow_upgrade(m, c);
+}
+
 /*
  * Compares what is installed with the state files. Reports every change and
  * returns the first one that calls for a verification (NULL: none).
  */
 static int reconcile(Manager *m, Change **ret)
 {
-        Change *first = NULL;
+        Change *first = NULL, *recheck = NULL;
 
         STRV_FOREACH (p, m->config->watch_packages) {
                 _cleanup_(package_state_freep) PackageState *s = load_state(m, *p);
@@ -310,6 +389,26 @@ static int reconcile(Manager *m, Change **ret)
                                 "cannot tell the installed version: %s", problem ?: strerror(-r));
 
                         (void)report_journal_state_problem(*p, strempty(msg));
+                        if (!m->unsettled)
+                                m->unsettled = strjoin_printf("%s: %s", *p, strempty(msg));
+                        continue;
+                }
+                if (s && streq_ptr(s->version, version) && version && m->mode != MODE_ONCE &&
+                    !streq_ptr(s->verdict, "pass")) {
+                        /* Verified, but not to a pass: the fault may be mended by now. */
+                        _cleanup_free_ char *why = strjoin_printf("last verdict: %s", s->verdict);
+
+                        c = why ? change_new(*p, version, version, why) : NULL;
+                        if (!c) {
+                                change_free(first);
+                                return -ENOMEM;
+                        }
+                        c->kind = VERSION_RECHECK;
+                        journal_result(m, report_journal_change(c, m->config->site_packages));
+                        if (!recheck)
+                                recheck = c;
+                        else
+                                change_free(c);
                         continue;
                 }
                 if (s && streq_ptr(s->version, version)) {
@@ -328,8 +427,11 @@ static int reconcile(Manager *m, Change **ret)
                         editable
                                 ? "editable install: edits to its source are not seen until it is reinstalled"
                                 : NULL);
-                if (!c)
+                if (!c) {
+                        change_free(first);
+                        change_free(recheck);
                         return -ENOMEM;
+                }
                 journal_result(m, report_journal_change(c, m->config->site_packages));
                 if (c->kind == VERSION_REMOVED) {
                         PackageState gone = {.package = *p,
@@ -345,12 +447,16 @@ static int reconcile(Manager *m, Change **ret)
                 else
                         change_free(c);
         }
-        *ret = first;
+        /* A new release is followed through its upgrade; a recheck only when nothing changed. */
+        if (first)
+                change_free(recheck);
+        *ret = first ?: recheck;
         return 0;
 }
 
 static void on_settled(PkgWatch *w, const PkgEvent *ev, void *userdata)
 {
+        int r;
         Manager *m = userdata;
         _cleanup_(package_state_freep) PackageState *s = NULL;
         Change *c;
@@ -391,7 +497,9 @@ static void on_settled(PkgWatch *w, const PkgEvent *ev, void *userdata)
                 change_free(c);
                 return;
         }
-        (void)start_verification(m, c);
+        r = handle_change(m, c);
+        if (r < 0)
+                fail(m, "Failed to start the verification", r);
 }
 
 static int create_watch(Manager *m, const Config *c, PkgWatch **ret)
@@ -478,6 +586,11 @@ static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *
 
         (void)s;
         m->stopping = true;
+        if (m->upgrade) {
+                /* Nothing was verified: the next activation finds the change again. */
+                fprintf(stderr, "Received SIG%s while waiting for the upgrade's steps.\n", name);
+                m->exit_code = verdict_exit_code(CHECK_ERROR);
+        }
         if (m->verify && verify_n_running(m->verify) > 0) {
                 fprintf(stderr, "Received SIG%s, stopping the running checks.\n", name);
                 reason = strjoin_printf("interrupted by SIG%s before it finished", name);
@@ -529,23 +642,32 @@ static void begin(Manager *m)
 
         r = reconcile(m, &change);
         if (r < 0) {
-                fprintf(stderr, "Failed to compare with the state: %s\n", strerror(-r));
-                m->exit_code = EX_OSERR;
+                fail(m, "Failed to compare with the state", r);
+                return;
+        }
+        if (m->unsettled && m->mode == MODE_IF_CHANGED && !m->force) {
+                /* Not "nothing changed", and no verdict on a half-installed mix either. */
+                change_free(change);
+                fprintf(stderr, "Not verified: %s\n", m->unsettled);
+                report_notify("READY=1\nSTATUS=Not verified: %s", m->unsettled);
+                m->exit_code = verdict_exit_code(CHECK_ERROR);
                 (void)sd_event_exit(m->event, 0);
                 return;
         }
-        if (change || m->mode == MODE_ONCE || m->force) {
-                if (start_verification(m, change) < 0) {
-                        m->exit_code = EX_OSERR;
-                        (void)sd_event_exit(m->event, 0);
-                }
+        if (change)
+                r = handle_change(m, change);
+        else if (m->mode == MODE_ONCE || m->force)
+                r = start_verification(m, NULL);
+        else if (m->mode == MODE_WATCH)
+                return; /* up to date: wait for the next change */
+        else {
+                report_notify("READY=1\nSTATUS=Nothing changed since the last verification");
+                m->exit_code = 0;
+                (void)sd_event_exit(m->event, 0);
                 return;
         }
-        if (m->mode == MODE_WATCH)
-                return; /* up to date: wait for the next change */
-        report_notify("READY=1\nSTATUS=Nothing changed since the last verification");
-        m->exit_code = 0;
-        (void)sd_event_exit(m->event, 0);
+        if (r < 0)
+                fail(m, "Failed to start the verification", r);
 }
 
 /*
@@ -598,6 +720,28 @@ static int on_settle(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
+/*
+ * The system bus, where systemd answers for the units (the restarts check,
+ * and its signals while an upgrade is in progress). Without systemd here
+ * those do not apply; that is said in the check, not an error.
+ */
+static void open_bus(Manager *m)
+{
+        int r;
+
+        if (sd_booted() <= 0)
+                return;
+        r = sd_bus_open_system(&m->bus);
+        if (r >= 0)
+                r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0) {
+                fprintf(stderr,
+                        "Cannot connect to the system bus (%s): unit restarts are not checked\n",
+                        strerror(-r));
+                m->bus = sd_bus_flush_close_unref(m->bus);
+        }
+}
+
 int manager_run(Manager *m)
 {
         int r;
@@ -607,6 +751,7 @@ int manager_run(Manager *m)
                 fprintf(stderr, "Failed to set up the event loop: %s\n", strerror(-r));
                 return EX_OSERR;
         }
+        open_bus(m);
 
         if (m->mode == MODE_WATCH) {
                 r = create_watch(m, m->config, &m->watch);
@@ -638,5 +783,7 @@ int manager_run(Manager *m)
                 fprintf(stderr, "Event loop failed: %s\n", strerror(-r));
                 return EX_OSERR;
         }
+        if (m->fatal)
+                return EX_OSERR;
         return m->mode == MODE_WATCH ? 0 : m->exit_code;
 }

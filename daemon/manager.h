@@ -6,11 +6,13 @@
 #pragma once
 
 #include <stdbool.h>
+#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
 #include "pkgwatch.h"
 #include "report.h"
+#include "upgrade.h"
 #include "verify.h"
 
 typedef enum Mode {
@@ -28,6 +30,7 @@ typedef struct Manager {
         bool force;
         bool print;
 
+        sd_bus *bus; /* the system bus, when systemd runs here */
         PkgWatch *watch;
         sd_event_source *settle; /* activated mode: waiting for pip to finish */
         uint64_t settle_start_usec;
@@ -37,9 +40,13 @@ typedef struct Manager {
         Change *trigger;              /* what started the running verification */
         Change *pending;              /* a change that arrived during it */
         sd_event_source *run_pending; /* starts the pending run outside the last one's callbacks */
+        Upgrade *upgrade;             /* an upgrade whose remaining steps are followed */
+        Change *following;            /* ... and the change that started it */
+        char *unsettled;              /* an install that did not settle, found by reconcile() */
         bool ready_sent;
         bool stopping;
         bool journal_failed;
+        bool fatal; /* the loop ended on an error: exit non-zero, even in watch mode */
         int exit_code;
 } Manager;
 

@@ -226,3 +226,53 @@ int report_journal_reload_failed(const char *config_path, const char *error)
         fields_add(&f, "NVD_CONFIG=%s", config_path);
         return send_simple(NVD_MESSAGE_RELOAD_FAILED, LOG_ERR, strempty(msg), &f);
 }
+
+static void add_change(Fields *f, const Change *c)
+{
+        fields_add(f, "NVD_PACKAGE=%s", c->package);
+        /* Not NVD_CHANGE: that field marks the change entries themselves. */
+        fields_add(f, "NVD_UPGRADE=%s", version_change_to_string(c->kind));
+        if (c->old_version)
+                fields_add(f, "NVD_OLD_VERSION=%s", c->old_version);
+        if (c->new_version)
+                fields_add(f, "NVD_NEW_VERSION=%s", c->new_version);
+}
+
+int report_journal_upgrade_pending(const Change *c, const char *pending, uint64_t deadline_usec)
+{
+        _cleanup_free_ char *what = change_describe(c), *msg = NULL;
+        Fields f = {};
+
+        msg = strjoin_printf(
+                "%s: %s installed; waiting for: %s. The verification runs when these are done, or in %" PRIu64
+                " s at the latest",
+                c->package, strempty(what), pending, deadline_usec / USEC_PER_SEC);
+        add_change(&f, c);
+        fields_add(&f, "NVD_PENDING=%s", pending);
+        return send_simple(NVD_MESSAGE_UPGRADE_PENDING, LOG_NOTICE, strempty(msg), &f);
+}
+
+int report_journal_step_done(const Change *c, const char *step, const char *reason)
+{
+        _cleanup_free_ char *what = change_describe(c), *msg = NULL;
+        Fields f = {};
+
+        msg = strjoin_printf("%s: %s: step done: %s: %s", c->package, strempty(what), step, reason);
+        add_change(&f, c);
+        fields_add(&f, "NVD_STEP=%s", step);
+        fields_add(&f, "NVD_REASON=%s", reason);
+        return send_simple(NVD_MESSAGE_STEP_DONE, LOG_INFO, strempty(msg), &f);
+}
+
+int report_journal_upgrade_deadline(const Change *c, const char *pending, uint64_t deadline_usec)
+{
+        _cleanup_free_ char *what = change_describe(c), *msg = NULL;
+        Fields f = {};
+
+        msg = strjoin_printf("%s: %s: still waiting for %s after %" PRIu64
+                             " s (upgrade-deadline): verifying the unfinished upgrade now",
+                             c->package, strempty(what), pending, deadline_usec / USEC_PER_SEC);
+        add_change(&f, c);
+        fields_add(&f, "NVD_PENDING=%s", pending);
+        return send_simple(NVD_MESSAGE_UPGRADE_DEADLINE, LOG_WARNING, strempty(msg), &f);
+}

@@ -44,6 +44,8 @@ char *change_describe(const Change *c)
                 return strjoin_printf("uninstalled (was %s)", c->old_version ?: "unknown");
         case VERSION_REINSTALLED:
                 return strjoin_printf("reinstall of %s", strempty(c->new_version));
+        case VERSION_RECHECK:
+                return strjoin_printf("re-verification of %s", strempty(c->new_version));
         case VERSION_DOWNGRADED:
                 return strjoin_printf("downgrade %s \u2192 %s", strempty(c->old_version),
                                       strempty(c->new_version));
@@ -70,15 +72,25 @@ void report_print(const ReportContext *ctx, const Verify *v, FILE *f)
                 : overall == CHECK_FAIL ? "FAILED"
                                         : "incomplete",
                 (double)verify_duration_usec(v) / USEC_PER_SEC);
-        if (!ctx->version && ctx->version_error)
-                fprintf(f, "  version: %s\n", ctx->version_error);
+        if (!ctx->version && ctx->version_error) {
+                _cleanup_free_ char *e = str_escape_control(ctx->version_error);
+
+                fprintf(f, "  version: %s\n", e ?: "(out of memory)");
+        }
         for (size_t i = 0; i < verify_n_results(v); i++) {
                 const CheckResult *r = verify_result(v, i);
+                /* Reasons and findings quote the server (login errors, "detail", exception
+                 * lines): never let its bytes drive the terminal. */
+                _cleanup_free_ char *reason = str_escape_control(strempty(r->reason));
 
                 fprintf(f, "  %-11s %-8s %5.1f s  %s\n", r->check, check_state_to_string(r->state),
-                        (double)r->duration_usec / USEC_PER_SEC, strempty(r->reason));
-                STRV_FOREACH (x, r->findings)
-                        fprintf(f, "  %-11s %-8s %7s  note: %s\n", "", "", "", *x);
+                        (double)r->duration_usec / USEC_PER_SEC, reason ?: "(out of memory)");
+                STRV_FOREACH (x, r->findings) {
+                        _cleanup_free_ char *note = str_escape_control(*x);
+
+                        fprintf(f, "  %-11s %-8s %7s  note: %s\n", "", "", "",
+                                note ?: "(out of memory)");
+                }
         }
         fflush(f);
 }

@@ -42,6 +42,13 @@
         SD_ID128_MAKE(55, 70, 25, c7, 17, f2, 4b, 91, 9b, 6a, af, 24, 45, 38, bb, f7)
 #define NVD_MESSAGE_RELOAD_FAILED                                                                  \
         SD_ID128_MAKE(b9, e8, f8, 2e, 8c, ef, 48, 80, 8a, 64, 2a, 1f, b3, c0, e0, 38)
+/* An upgrade in progress: the guide's steps still to do, each one done, the deadline. */
+#define NVD_MESSAGE_UPGRADE_PENDING                                                                \
+        SD_ID128_MAKE(a5, 1c, 6c, 88, 8a, 33, 48, 65, 95, b0, 3e, 2d, fe, 2e, 37, ab)
+#define NVD_MESSAGE_STEP_DONE                                                                      \
+        SD_ID128_MAKE(63, 76, 32, 07, fc, 30, 47, 7f, 8b, 34, d5, 5f, b5, d1, 8b, e6)
+#define NVD_MESSAGE_UPGRADE_DEADLINE                                                               \
+        SD_ID128_MAKE(d3, 43, 89, b5, b5, b8, 4f, 76, b4, bb, 88, 5a, 33, a7, ad, 2d)
 
 /* A version change of a watched package, and what set it off. */
 typedef struct Change {
@@ -67,6 +74,15 @@ int report_journal_unchanged(const char *package, const char *version, const cha
 /* A state file was corrupt (and moved aside) or could not be written. */
 int report_journal_state_problem(const char *package, const char *problem);
 int report_journal_reload_failed(const char *config_path, const char *error);
+
+/*
+ * An upgrade in progress (see upgrade.h): it waits for the steps named in
+ * 'pending'; one step ('step', e.g. "migrate") is done, with the check's
+ * reason; the deadline passed with 'pending' still to do.
+ */
+int report_journal_upgrade_pending(const Change *c, const char *pending, uint64_t deadline_usec);
+int report_journal_step_done(const Change *c, const char *step, const char *reason);
+int report_journal_upgrade_deadline(const Change *c, const char *pending, uint64_t deadline_usec);
 
 char *change_describe(const Change *c); /* "upgrade 2026.5.12 → 2026.5.17" */
 

@@ -11,8 +11,23 @@
  * Connection parameters are nautobot-server's own: NAUTOBOT_DB_* from the
  * child environment (the environment file), so the check sees the database
  * the server uses.
+ *
+ * What does block: libpq resolves a host *name* with getaddrinfo() inside
+ * PQconnectStartParams()/PQconnectPoll() (libpq 15 has no asynchronous
+ * resolver). An IP address (NAUTOBOT_DB_HOST=127.0.0.1) or a socket directory
+ * resolves nothing; "localhost", the default, is answered from /etc/hosts. A
+ * name that needs DNS can hold the loop up to the resolver's own timeouts
+ * (resolv.conf "timeout"/"attempts"): configure an address where that matters.
+ *
+ * The server does not work on after we give up: on a timeout the running
+ * query is cancelled (PQcancel(), from a short-lived child because it blocks)
+ * before the connection is closed, and statement_timeout and lock_timeout,
+ * a second longer than database-timeout, end it should the cancel not arrive.
  */
 #include <libpq-fe.h>
+#include <signal.h>
+#include <sys/pidfd.h>
+#include <sys/wait.h>
 
 #include "check.h"
 #include "migrations.h"
@@ -27,7 +42,7 @@ typedef struct DbState {
         PGconn *conn;
         sd_event_source *io;
         sd_event_source *timer;
-        int fd;
+        sd_event_source *cancel; /* the child sending a cancel request after a timeout */
         DbStep step;
         bool flushing;
         char **on_disk;
@@ -54,6 +69,8 @@ static void db_state_free(void *p)
 
         sd_event_source_disable_unref(s->io);
         sd_event_source_disable_unref(s->timer);
+        /* Owns the process: a canceller still running is killed and reaped here. */
+        sd_event_source_disable_unref(s->cancel);
         if (s->conn)
                 PQfinish(s->conn);
         strv_free(s->on_disk);
@@ -94,7 +111,7 @@ static void fail_db(Check *c, const char *what)
         check_complete(c);
 }
 
-static int watch_fd(Check *c, uint32_t events);
+static int watch_fd(Check *c, uint32_t events, bool reregister);
 
 static void judge(Check *c)
 {
@@ -132,6 +149,11 @@ static void judge(Check *c)
         else
                 check_result_set(res, CHECK_PASS, "all %zu migrations of '%s' are applied", n_disk,
                                  app);
+        if (unapplied)
+                (void)check_result_set_pending(res, "migrate (%zu unapplied)",
+                                               strv_length(unapplied));
+        else if (unknown)
+                (void)check_result_set_pending(res, "migrate %s back", app);
 
         if (!s->have_hazards)
                 return;
@@ -155,7 +177,7 @@ static int send_query(Check *c, const char *sql, int n_params, const char *const
         if (!PQsendQueryParams(s->conn, sql, n_params, NULL, params, NULL, NULL, 0))
                 return -EIO;
         s->flushing = true;
-        return watch_fd(c, EPOLLIN | EPOLLOUT);
+        return watch_fd(c, EPOLLIN | EPOLLOUT, false);
 }
 
 /* A whole result has arrived: take it and go on. Returns <0 when the check completed. */
@@ -214,11 +236,16 @@ static int on_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 
         (void)src, (void)fd, (void)revents;
         if (s->step == STEP_CONNECT) {
+                /* When an address fails, libpq closes its socket and opens the next one, which
+                 * usually gets the same number: register the socket anew after every poll. */
                 switch (PQconnectPoll(s->conn)) {
                 case PGRES_POLLING_READING:
-                        return watch_fd(c, EPOLLIN) < 0 ? (fail_db(c, "cannot connect to"), 0) : 0;
+                        return watch_fd(c, EPOLLIN, true) < 0 ? (fail_db(c, "cannot connect to"), 0)
+                                                              : 0;
                 case PGRES_POLLING_WRITING:
-                        return watch_fd(c, EPOLLOUT) < 0 ? (fail_db(c, "cannot connect to"), 0) : 0;
+                        return watch_fd(c, EPOLLOUT, true) < 0
+                                       ? (fail_db(c, "cannot connect to"), 0)
+                                       : 0;
                 case PGRES_POLLING_OK: {
                         const char *params[] = {c->env->config->app_label};
 
@@ -244,7 +271,7 @@ static int on_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
                 }
                 if (r == 0) {
                         s->flushing = false;
-                        (void)watch_fd(c, EPOLLIN);
+                        (void)watch_fd(c, EPOLLIN, false);
                 }
         }
         if (!PQconsumeInput(s->conn)) {
@@ -271,22 +298,89 @@ static int on_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
         return 0;
 }
 
-/* (Re)points the io source at libpq's socket, which may change while connecting. */
-static int watch_fd(Check *c, uint32_t events)
+/*
+ * Points the io source at libpq's socket. While connecting, the socket may be
+ * a new one under the old number (the kernel dropped the closed one from
+ * epoll): 'reregister' adds it afresh instead of trusting the number.
+ */
+static int watch_fd(Check *c, uint32_t events, bool reregister)
 {
         DbState *s = c->state;
         int fd = PQsocket(s->conn), r;
 
         if (fd < 0)
                 return -EBADF;
-        if (s->io && fd == s->fd)
+        if (s->io && !reregister)
                 return sd_event_source_set_io_events(s->io, events);
         s->io = sd_event_source_disable_unref(s->io);
         r = sd_event_add_io(c->env->event, &s->io, fd, events, on_io, c);
         if (r < 0)
                 return r;
-        s->fd = fd;
         (void)sd_event_source_set_description(s->io, "check-database");
+        return 0;
+}
+
+static int on_cancel_done(sd_event_source *src, const siginfo_t *si, void *userdata)
+{
+        Check *c = userdata;
+
+        (void)src, (void)si;
+        check_complete(c); /* frees the state: reaps the child, PQfinish() */
+        return 0;
+}
+
+/*
+ * Asks the server to cancel the running query. PQcancel() connects and waits
+ * for the server's answer with no timeout of its own, so it runs in a child
+ * (it is async-signal-safe, so fine between fork() and _exit()) that an alarm
+ * ends after CANCEL_MAX_SEC. The check completes when the child has ended.
+ */
+#define CANCEL_MAX_SEC 2
+static int start_cancel(Check *c)
+{
+        DbState *s = c->state;
+        _cleanup_close_ int pidfd = -1;
+        PGcancel *cancel;
+        pid_t pid;
+        int r;
+
+        cancel = PQgetCancel(s->conn);
+        if (!cancel)
+                return -ENOMEM;
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                PQfreeCancel(cancel);
+                return r;
+        }
+        if (pid == 0) {
+                sigset_t all;
+                char error[256];
+
+                (void)signal(SIGALRM, SIG_DFL);
+                sigemptyset(&all);
+                (void)sigprocmask(SIG_SETMASK, &all, NULL);
+                alarm(CANCEL_MAX_SEC);
+                _exit(PQcancel(cancel, error, sizeof(error)) ? 0 : 1);
+        }
+        PQfreeCancel(cancel);
+        pidfd = pidfd_open(pid, 0);
+        if (pidfd >= 0) {
+                r = sd_event_add_child_pidfd(c->env->event, &s->cancel, pidfd, WEXITED,
+                                             on_cancel_done, c);
+                if (r >= 0) {
+                        (void)sd_event_source_set_child_pidfd_own(s->cancel, true);
+                        TAKE_FD(pidfd);
+                }
+        } else /* kernels before 5.3, and valgrind: sd-event watches the pid via SIGCHLD */
+                r = sd_event_add_child(c->env->event, &s->cancel, pid, WEXITED, on_cancel_done, c);
+        if (r < 0) {
+                (void)kill(pid, SIGKILL);
+                (void)waitpid(pid, NULL, 0);
+                return r;
+        }
+        (void)sd_event_source_set_child_process_own(s->cancel, true);
+        (void)sd_event_source_set_description(s->cancel, "check-database-cancel");
         return 0;
 }
 
@@ -294,11 +388,19 @@ static int on_timeout(sd_event_source *src, uint64_t usec, void *userdata)
 {
         Check *c = userdata;
         DbState *s = c->state;
+        uint64_t t = c->env->config->database_timeout_usec;
 
         (void)src, (void)usec;
         check_result_set(c->result, CHECK_ERROR,
-                         "the database %s did not answer within %" PRIu64 " s", strempty(s->where),
-                         c->env->config->http_timeout_usec / USEC_PER_SEC);
+                         "the database %s did not answer within %" PRIu64 "%s (database-timeout)",
+                         strempty(s->where),
+                         t % USEC_PER_SEC ? t / USEC_PER_MSEC : t / USEC_PER_SEC,
+                         t % USEC_PER_SEC ? " ms" : " s");
+        s->io = sd_event_source_disable_unref(s->io);
+        /* A query in flight keeps running on the server after we close: cancel it first. */
+        if (s->step != STEP_CONNECT && PQstatus(s->conn) == CONNECTION_OK &&
+            PQtransactionStatus(s->conn) == PQTRANS_ACTIVE && start_cancel(c) >= 0)
+                return 0;
         check_complete(c);
         return 0;
 }
@@ -307,7 +409,7 @@ int check_database_start(Check *c)
 {
         const Config *cfg = c->env->config;
         char *const *env = c->env->child_env;
-        _cleanup_free_ char *dir = NULL, *timeout = NULL;
+        _cleanup_free_ char *dir = NULL, *timeout = NULL, *options = NULL;
         const char *engine, *host, *port, *name, *user, *password;
         DbState *s;
         int r;
@@ -335,14 +437,19 @@ int check_database_start(Check *c)
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
-        s->fd = -1;
         c->state = s;
         c->state_free = db_state_free;
         s->where = strjoin_printf("%s@%s%s%s/%s", isempty(user) ? "(default user)" : user, host,
                                   isempty(port) ? "" : ":", port, name);
         dir = strjoin_printf("%s/%s/migrations", strempty(cfg->site_packages), cfg->app_label);
-        timeout = strjoin_printf("%" PRIu64, cfg->http_timeout_usec / USEC_PER_SEC ?: 1);
-        if (!s->where || !dir || !timeout)
+        /* libpq's connect_timeout is per address, in whole seconds (at least 2). */
+        timeout = strjoin_printf("%" PRIu64, cfg->database_timeout_usec / USEC_PER_SEC ?: 1);
+        /* The server's own limits, a second after ours: we give up first and cancel; they
+         * end the query should the cancel request not get through. */
+        options = strjoin_printf("-c statement_timeout=%" PRIu64 " -c lock_timeout=%" PRIu64,
+                                 (cfg->database_timeout_usec + USEC_PER_SEC) / USEC_PER_MSEC,
+                                 (cfg->database_timeout_usec + USEC_PER_SEC) / USEC_PER_MSEC);
+        if (!s->where || !dir || !timeout || !options)
                 return -ENOMEM;
 
         r = migrations_list_dir(dir, &s->on_disk);
@@ -353,11 +460,13 @@ int check_database_start(Check *c)
                 return 0;
         }
 
-        const char *keys[] = {
-                "host", "port", "dbname", "user", "password", "connect_timeout", "application_name",
-                NULL};
-        const char *values[] = {host, port, name, user, password, timeout, "nautobot-verifyd",
-                                NULL};
+        const char *keys[] = {"host",     "port",
+                              "dbname",   "user",
+                              "password", "connect_timeout",
+                              "options",  "application_name",
+                              NULL};
+        const char *values[] = {
+                host, port, name, user, password, timeout, options, "nautobot-verifyd", NULL};
         s->conn = PQconnectStartParams(keys, values, 0);
         if (!s->conn)
                 return -ENOMEM;
@@ -366,10 +475,11 @@ int check_database_start(Check *c)
                 return 0;
         }
         r = sd_event_add_time_relative(c->env->event, &s->timer, CLOCK_MONOTONIC,
-                                       cfg->http_timeout_usec, 0, on_timeout, c);
+                                       cfg->database_timeout_usec, 0, on_timeout, c);
         if (r < 0)
                 return r;
-        r = watch_fd(c, EPOLLOUT);
+        (void)sd_event_source_set_description(s->timer, "check-database-timeout");
+        r = watch_fd(c, EPOLLOUT, true);
         if (r < 0)
                 fail_db(c, "cannot connect to");
         return 0;

@@ -56,6 +56,7 @@ static void judge(Check *c)
         _cleanup_strv_free_ char **missing = NULL, **uninstalled = NULL, **groupings = NULL;
         Buf ev;
         size_t enabled = 0, found = 0;
+        bool oom = false; /* a Job dropped from a list could turn a fail into a pass */
 
         buf_init(&ev, RESULT_EVIDENCE_MAX);
         buf_printf(&ev, "%zu Job(s) on %u page(s) of %s/api/extras/jobs/\n", s->n_jobs, s->pages,
@@ -70,7 +71,8 @@ static void judge(Check *c)
                                            cfg->job_module, elsewhere->module_name);
                         else
                                 buf_printf(&ev, "%s: missing\n", *class);
-                        strv_extend(&missing, *class);
+                        if (strv_extend(&missing, *class) < 0)
+                                oom = true;
                         continue;
                 }
                 found++;
@@ -78,13 +80,19 @@ static void judge(Check *c)
                            j->installed ? "installed" : "NOT installed",
                            j->enabled ? "enabled" : "disabled", j->hidden ? ", hidden" : "",
                            strempty(j->grouping));
-                if (!j->installed)
-                        strv_extend(&uninstalled, *class);
+                if (!j->installed && strv_extend(&uninstalled, *class) < 0)
+                        oom = true;
                 if (j->enabled)
                         enabled++;
                 if (!streq_ptr(j->grouping, cfg->job_grouping) &&
-                    !strv_contains(groupings, strempty(j->grouping)))
-                        strv_extend(&groupings, strempty(j->grouping));
+                    !strv_contains(groupings, strempty(j->grouping)) &&
+                    strv_extend(&groupings, strempty(j->grouping)) < 0)
+                        oom = true;
+        }
+        if (oom) {
+                buf_done(&ev);
+                check_result_set(res, CHECK_ERROR, "out of memory while judging the Job list");
+                return;
         }
         /* Jobs of the module that nobody expected: new in this version, or left over. */
         for (size_t i = 0; i < s->n_jobs; i++)

@@ -70,7 +70,8 @@ static int post_login(Check *c, const HttpResponse *resp)
         if (!token || !user || !pass || !form || !referer)
                 return -ENOMEM;
         s->step = STEP_LOGIN_POST;
-        /* curl copies the form; ours is wiped on return. */
+        /* The session keeps its own copy until the transfer ends and wipes it; ours is wiped on
+         * return. */
         return http_session_request(s->http, s->login_url, form, (char *[]){referer, NULL},
                                     on_response, c);
 }
@@ -168,8 +169,12 @@ static void judge_home(Check *c, const HttpResponse *resp)
         buf_done(&ev);
 
         STRV_FOREACH (p, cfg->panels)
-                if (!home_page_find(home, *p))
-                        strv_extend(&missing, *p);
+                if (!home_page_find(home, *p) && strv_extend(&missing, *p) < 0) {
+                        /* A panel dropped from the list could turn a fail into a pass. */
+                        check_result_set(res, CHECK_ERROR,
+                                         "out of memory while judging the home page");
+                        return;
+                }
         if (missing) {
                 _cleanup_free_ char *m = strv_join(missing, ", ");
 
@@ -238,6 +243,11 @@ int check_panels_start(Check *c)
         r = check_http_session(c, &s->http);
         if (r < 0)
                 return r;
+        if (http_url_is_cleartext_remote(env->config->url))
+                (void)check_result_add_finding(
+                        c->result,
+                        "the web password is sent in clear text to %s (http:// to a host other than this one): use https://",
+                        env->config->url);
         s->step = STEP_LOGIN_FORM;
         r = http_session_request(s->http, s->login_url, NULL, NULL, on_response, c);
         if (r < 0) {

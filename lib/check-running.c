@@ -31,6 +31,7 @@ static void judge(Check *c, const StatusReport *st)
         CheckResult *res = c->result;
         const char *served = status_app_version(st, cfg->app_label);
         _cleanup_free_ char *apps = strv_join(st->apps, ", "), *ev = NULL;
+        bool web_stale;
 
         ev = strjoin_printf(
                 "running (%s): Nautobot %s; apps: %s; Celery workers answering: %lld\ninstalled (%s): %s %s; nautobot %s",
@@ -40,6 +41,9 @@ static void judge(Check *c, const StatusReport *st)
         if (ev)
                 check_result_set_evidence(res, ev);
 
+        web_stale = !served || (env->installed_version && !streq(served, env->installed_version)) ||
+                    (env->nautobot_installed_version &&
+                     !streq(st->nautobot_version, env->nautobot_installed_version));
         if (!served)
                 check_result_set(
                         res, CHECK_FAIL,
@@ -70,6 +74,12 @@ static void judge(Check *c, const StatusReport *st)
                         res,
                         "a worker that answers is not proof it was restarted after the upgrade; the guide's restart of nautobot-worker.service is still needed for new or changed Jobs");
         }
+        if (res->state != CHECK_PASS)
+                (void)check_result_set_pending(
+                        res, "%s",
+                        st->workers == 0 && !web_stale
+                                ? "a Celery worker to answer"
+                                : "the web server to serve the installed release");
         if (!env->installed_version)
                 check_result_add_finding(
                         res, "the installed version of %s is unknown, so it was not compared",

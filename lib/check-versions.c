@@ -40,7 +40,7 @@ int check_versions_start(Check *c)
                               &editable, &problem);
                 if (r < 0)
                         line = strjoin_printf("%s: cannot read its dist-info: %s", *e,
-                                              strerror(-r));
+                                              read_file_error_to_string(r));
                 else if (problem)
                         line = strjoin_printf("%s: %s", *e, problem);
                 else if (!version)

@@ -4,7 +4,57 @@
  */
 #include <json-c/json.h>
 
+#include <stdarg.h>
+
 #include "check.h"
+
+/* In CheckId order; a missing entry fails the build, a misplaced one test-config. */
+static const CheckType check_table[] = {
+        {CHECK_ID_VERSIONS, "versions", check_versions_start},
+        {CHECK_ID_SYSTEM, "system", check_command_start},
+        {CHECK_ID_MIGRATIONS, "migrations", check_command_start},
+        {CHECK_ID_DATABASE, "database", check_database_start, .step = "migrate"},
+        {CHECK_ID_STATIC, "static", check_static_start, .step = "collectstatic"},
+        {CHECK_ID_RESTARTS, "restarts", check_restarts_start, .step = "restart",
+         .bus_driven = true},
+        {CHECK_ID_RUNNING, "running", check_running_start, .step = "web"},
+        {CHECK_ID_JOBS, "jobs", check_jobs_start},
+        {CHECK_ID_PANELS, "panels", check_panels_start},
+};
+_Static_assert(ELEMENTSOF(check_table) == _CHECK_ID_MAX, "one check_table entry per CheckId");
+
+const CheckType *check_type(CheckId id)
+{
+        return id >= 0 && id < _CHECK_ID_MAX ? &check_table[id] : NULL;
+}
+
+const char *check_id_to_string(CheckId id)
+{
+        return id >= 0 && id < _CHECK_ID_MAX ? check_table[id].name : NULL;
+}
+
+int check_id_from_string(const char *s)
+{
+        for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
+                if (streq(check_table[i].name, s))
+                        return i;
+        return -1;
+}
+
+void check_not_applicable(Check *c, const char *fmt, ...)
+{
+        _cleanup_free_ char *s = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        (void)check_result_set(c->result, CHECK_SKIPPED, "not applicable here: %s",
+                               s ?: "out of memory");
+        c->result->disabled = true;
+        check_complete(c);
+}
 
 void check_complete(Check *c)
 {
@@ -65,6 +115,11 @@ int check_api_session(Check *c, HttpSession **ret)
         if (!auth)
                 return -ENOMEM;
         r = check_http_session(c, &h);
+        if (r >= 0 && http_url_is_cleartext_remote(env->config->url))
+                r = check_result_add_finding(
+                        c->result,
+                        "the API token is sent in clear text to %s (http:// to a host other than this one): use https://",
+                        env->config->url);
         if (r >= 0)
                 r = http_session_add_header(h, auth);
         if (r >= 0)

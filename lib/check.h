@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
@@ -28,6 +29,10 @@ typedef struct CheckEnv {
         const char *token_error;
         const char *installed_version;          /* of the app; NULL when unknown */
         const char *nautobot_installed_version; /* NULL when unknown */
+        sd_bus *bus;                            /* the system bus; NULL: no systemd here */
+        uint64_t install_usec;     /* CLOCK_REALTIME: newest dist-info of a watched package */
+        const char *install_what;  /* "nautobot-contract-models 2026.5.17", written then */
+        const char *previous_what; /* what ran before it, when known ("2026.5.12") */
 } CheckEnv;
 
 typedef struct Check Check;
@@ -51,13 +56,38 @@ void check_complete(Check *c);
 /* Stops a running check (its result becomes an error with this reason). */
 void check_abort(Check *c, const char *reason);
 
-int check_versions_start(Check *c);
+/*
+ * One entry per check, in the order they are reported (the upgrade guide's
+ * order for the steps). A check is its module's start function plus this
+ * entry; the rest of the code iterates over the table.
+ */
+typedef struct CheckType {
+        CheckId id;
+        const char *name;
+        int (*start)(Check *c);
+        /* The guide's step this check confirms after an upgrade ("migrate"), or NULL. */
+        const char *step;
+        /* Re-run on systemd's signals while an upgrade is in progress, not on a timer. */
+        bool bus_driven;
+} CheckType;
+
+const CheckType *check_type(CheckId id);
+
 int check_versions_start(Check *c);
 int check_command_start(Check *c); /* system and migrations */
 int check_database_start(Check *c);
+int check_static_start(Check *c);
+int check_restarts_start(Check *c);
 int check_running_start(Check *c);
 int check_jobs_start(Check *c);
 int check_panels_start(Check *c);
+
+/*
+ * For checks that do not apply on this host (no systemd, no such unit):
+ * skipped, and like a check disabled by the configuration, without bearing
+ * on the verdict. Completes the check.
+ */
+void check_not_applicable(Check *c, const char *fmt, ...) _printf_(2, 3);
 
 /*
  * For checks that need a secret: when it is missing (skipped) or unreadable

@@ -18,26 +18,6 @@
 
 #define SECRET_MAX 4096
 
-static const char *const check_id_table[_CHECK_ID_MAX] = {
-        [CHECK_ID_VERSIONS] = "versions",     [CHECK_ID_SYSTEM] = "system",
-        [CHECK_ID_MIGRATIONS] = "migrations", [CHECK_ID_DATABASE] = "database",
-        [CHECK_ID_RUNNING] = "running",       [CHECK_ID_JOBS] = "jobs",
-        [CHECK_ID_PANELS] = "panels",
-};
-
-const char *check_id_to_string(CheckId id)
-{
-        return id >= 0 && id < _CHECK_ID_MAX ? check_id_table[id] : NULL;
-}
-
-int check_id_from_string(const char *s)
-{
-        for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
-                if (streq(check_id_table[i], s))
-                        return i;
-        return -1;
-}
-
 /* Defaults describe the reference app, nautobot-contract-models 2026.5.17. */
 static const char *const default_jobs[] = {
         "RenewalCheckJob",     "CoverageGapJob", "CostReportJob",
@@ -188,9 +168,15 @@ static int parse_checks(Config *c, void *field _unused_, const char *value, char
                 return r;
         STRV_FOREACH (s, l)
                 if (check_id_from_string(*s) < 0) {
-                        *ret_error = strjoin_printf(
-                                "unknown check '%s' (known: versions, system, migrations, database, running, jobs, panels)",
-                                *s);
+                        Buf known;
+
+                        buf_init(&known, 1024);
+                        for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
+                                buf_printf(&known, "%s%s", i > 0 ? ", " : "",
+                                           check_id_to_string(i));
+                        *ret_error = strjoin_printf("unknown check '%s' (known: %s)", *s,
+                                                    strempty(known.data));
+                        buf_done(&known);
                         return -EINVAL;
                 }
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
@@ -229,9 +215,15 @@ static const ConfigKey config_table[] = {
         {"nautobot", "url", parse_url, F(url), "base URL of Nautobot's web UI"},
         {"nautobot", "http-timeout", parse_seconds, F(http_timeout_usec),
          "limit for one HTTP request"},
+        {"nautobot", "database-timeout", parse_seconds, F(database_timeout_usec),
+         "limit for the database check (connect and queries)"},
         {"nautobot", "tls-verify", parse_bool, F(tls_verify),
          "verify the server's TLS certificate"},
         {"nautobot", "ca-file", parse_path, F(ca_file), "CA bundle for TLS verification"},
+        {"nautobot", "static-root", parse_path, F(static_root),
+         "STATIC_ROOT that collectstatic fills (default <root>/static)"},
+        {"nautobot", "units", parse_list, F(units),
+         "systemd units that must be restarted after an upgrade"},
         {"nautobot", "output-max", parse_size, F(output_max), "bytes kept per child output stream"},
         {"credentials", "username", parse_string, F(username), "web UI service account"},
         {"credentials", "password-file", parse_path, F(password_file),
@@ -258,11 +250,15 @@ static const ConfigKey config_table[] = {
          "report an unsettled install after this long"},
         {"watch", "state-directory", parse_path, F(state_directory),
          "where the last verified versions are kept"},
+        {"watch", "upgrade-deadline", parse_seconds, F(upgrade_deadline_usec),
+         "verify an upgrade whose steps are still pending after this long"},
+        {"watch", "step-interval", parse_seconds, F(step_interval_usec),
+         "re-check the pending steps of an upgrade this often"},
         {"checks", "enable", parse_checks, 0, "checks to run"},
 };
 #undef F
 
-_Static_assert(ELEMENTSOF(config_table) <= 64, "ParseState.assigned is too small");
+_Static_assert(ELEMENTSOF(config_table) <= CONFIG_KEYS_MAX, "Config.key_line is too small");
 
 /* Keys people reach for that would put a secret into the file. */
 static const char *const refused_secret_keys[] = {"password", "token", "api-token", "secret"};
@@ -277,10 +273,13 @@ int config_new(Config **ret)
                 return -ENOMEM;
         c->command_timeout_usec = 300 * USEC_PER_SEC;
         c->http_timeout_usec = 30 * USEC_PER_SEC;
+        c->database_timeout_usec = 10 * USEC_PER_SEC;
         c->tls_verify = true;
         c->output_max = 256 * 1024;
         c->quiet_usec = 2 * USEC_PER_SEC;
         c->settle_max_usec = 120 * USEC_PER_SEC;
+        c->upgrade_deadline_usec = 30 * 60 * USEC_PER_SEC;
+        c->step_interval_usec = 5 * USEC_PER_SEC;
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
                 c->enabled[i] = true;
 
@@ -298,6 +297,11 @@ int config_new(Config **ret)
                 if (r < 0)
                         return r;
         }
+        /* Nautobot's documented units (docs: installation/services.md). */
+        if ((r = strv_extend(&c->units, "nautobot.service")) < 0 ||
+            (r = strv_extend(&c->units, "nautobot-worker.service")) < 0 ||
+            (r = strv_extend(&c->units, "nautobot-scheduler.service")) < 0)
+                return r;
         if ((r = strv_extend(&c->watch_packages, "nautobot-contract-models")) < 0 ||
             (r = strv_extend(&c->watch_packages, "nautobot")) < 0)
                 return r;
@@ -325,6 +329,8 @@ Config *config_free(Config *c)
         free(c->site_packages);
         free(c->url);
         free(c->ca_file);
+        free(c->static_root);
+        strv_free(c->units);
         free(c->username);
         free(c->password_file);
         free(c->token_file);
@@ -339,14 +345,18 @@ Config *config_free(Config *c)
         strv_free(c->watch_packages);
         strv_free(c->expectations);
         free(c->state_directory);
+        free(c->source);
         free(c);
         return NULL;
 }
 
 typedef struct ParseState {
         Config *config;
-        bool assigned[64]; /* per config_table entry: set in this file already */
-        char *error;       /* first error, without file:line */
+        bool assigned[CONFIG_KEYS_MAX]; /* per config_table entry: set in this file already */
+        FILE *file;
+        unsigned line;      /* of what the reader returned last */
+        bool line_complete; /* ... and it ended with a newline */
+        char *error;        /* first error, without file:line */
         int r;
 } ParseState;
 
@@ -380,6 +390,7 @@ static int handler(void *userdata, const char *section, const char *key, const c
                         *(char ***)((uint8_t *)s->config + k->offset) =
                                 strv_free(*(char ***)((uint8_t *)s->config + k->offset));
                 s->assigned[i] = true;
+                s->config->key_line[i] = s->line;
                 r = k->parse(s->config, (uint8_t *)s->config + k->offset, value, &error);
                 if (r < 0) {
                         s->error =
@@ -402,6 +413,20 @@ static int handler(void *userdata, const char *section, const char *key, const c
         return 0;
 }
 
+/* fgets() for inih that counts lines, so the handler knows where a key was set. */
+static char *read_line(char *str, int num, void *userdata)
+{
+        ParseState *s = userdata;
+        char *r = fgets(str, num, s->file);
+
+        if (r) {
+                if (s->line_complete || s->line == 0)
+                        s->line++;
+                s->line_complete = strchr(r, '\n') != NULL;
+        }
+        return r;
+}
+
 int config_load(Config *c, const char *path, char **ret_error)
 {
         ParseState s = {.config = c};
@@ -416,7 +441,14 @@ int config_load(Config *c, const char *path, char **ret_error)
                         *ret_error = strjoin_printf("%s: cannot open: %s", path, strerror(-r));
                 return r;
         }
-        line = ini_parse_file(f, handler, &s);
+        for (size_t i = 0; i < ELEMENTSOF(config_table); i++)
+                c->key_line[i] = 0;
+        if (free_and_strdup(&c->source, path) < 0) {
+                fclose(f);
+                return -ENOMEM;
+        }
+        s.file = f;
+        line = ini_parse_stream(read_line, &s, handler, &s);
         fclose(f);
 
         if (line == 0)
@@ -463,6 +495,85 @@ static int derive_site_packages(const char *server, char **ret)
         return *ret ? 0 : -ENOMEM;
 }
 
+#define CHECK_BIT(id) (UINT64_C(1) << (id))
+#define ALWAYS        UINT64_MAX
+
+/* Keys whose value a check cannot do without: refused empty while such a check is enabled. */
+static const struct {
+        const char *section;
+        const char *key;
+        uint64_t checks; /* bits of the CheckIds that need it; ALWAYS: the run itself */
+} required_keys[] = {
+        {"nautobot", "server", ALWAYS}, /* the child's PATH, site-packages */
+        {"nautobot", "url", ALWAYS},
+        {"credentials", "username", CHECK_BIT(CHECK_ID_PANELS)},
+        {"package", "name", ALWAYS},
+        {"package", "app-label", ALWAYS},
+        {"package", "jobs", CHECK_BIT(CHECK_ID_JOBS)},
+        {"package", "panels", CHECK_BIT(CHECK_ID_PANELS)},
+        {"watch", "packages", ALWAYS},
+};
+
+static bool key_is_empty(const Config *c, const ConfigKey *k)
+{
+        const void *field = (const uint8_t *)c + k->offset;
+
+        if (k->parse == parse_list || k->parse == parse_expectations)
+                return strv_length(*(char **const *)field) == 0;
+        if (k->parse == parse_string || k->parse == parse_path || k->parse == parse_url)
+                return isempty(*(char *const *)field);
+        return false;
+}
+
+/* "file:line: [section] key= is empty, but the X check needs it ..." for the first such key. */
+static int check_required_keys(const Config *c, char **ret_error)
+{
+        for (size_t i = 0; i < ELEMENTSOF(required_keys); i++) {
+                _cleanup_free_ char *where = NULL, *needed = NULL;
+                const ConfigKey *k = NULL;
+                size_t index = 0;
+
+                for (size_t j = 0; j < ELEMENTSOF(config_table); j++)
+                        if (streq(config_table[j].section, required_keys[i].section) &&
+                            streq(config_table[j].key, required_keys[i].key)) {
+                                k = &config_table[j];
+                                index = j;
+                        }
+                if (!k || !key_is_empty(c, k))
+                        continue;
+                if (required_keys[i].checks != ALWAYS) {
+                        Buf b;
+
+                        buf_init(&b, 256);
+                        for (CheckId id = 0; id < _CHECK_ID_MAX; id++)
+                                if (c->enabled[id] && (required_keys[i].checks & CHECK_BIT(id)))
+                                        (void)buf_printf(&b, "%s%s", b.len > 0 ? ", " : "",
+                                                         check_id_to_string(id));
+                        if (b.len == 0) { /* only disabled checks need it */
+                                buf_done(&b);
+                                continue;
+                        }
+                        needed = b.data; /* takes it */
+                }
+                if (!ret_error)
+                        return -EINVAL;
+                where = c->source && c->key_line[index] > 0
+                                ? strjoin_printf("%s:%u: ", c->source, c->key_line[index])
+                                : strdup("");
+                if (!where)
+                        return -ENOMEM;
+                if (needed)
+                        *ret_error = strjoin_printf(
+                                "%s[%s] %s= is empty, but the enabled check(s) %s need it: set it, or leave them out of [checks] enable=",
+                                where, k->section, k->key, needed);
+                else
+                        *ret_error = strjoin_printf("%s[%s] %s= must not be empty", where,
+                                                    k->section, k->key);
+                return *ret_error ? -EINVAL : -ENOMEM;
+        }
+        return 0;
+}
+
 int config_finalize(Config *c, char **ret_error)
 {
         int r;
@@ -482,21 +593,19 @@ int config_finalize(Config *c, char **ret_error)
                 if (!c->state_directory)
                         return -ENOMEM;
         }
+        if (!c->static_root && c->root) {
+                c->static_root = strjoin_printf("%s/static", c->root);
+                if (!c->static_root)
+                        return -ENOMEM;
+        }
         if (!c->job_module && c->app_label) {
                 c->job_module = strjoin_printf("%s.jobs", c->app_label);
                 if (!c->job_module)
                         return -ENOMEM;
         }
-        if (!c->watch_packages) {
-                if (ret_error)
-                        *ret_error = strdup("[watch] packages= must name at least one package");
-                return -EINVAL;
-        }
-        if (!c->package || !c->app_label) {
-                if (ret_error)
-                        *ret_error = strdup("[package] name= and app-label= must not be empty");
-                return -EINVAL;
-        }
+        r = check_required_keys(c, ret_error);
+        if (r < 0)
+                return r;
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
                 if (c->enabled[i])
                         return 0;
@@ -561,7 +670,7 @@ int config_read_secret(const char *path, const char *credential, char **ret, cha
 {
         _cleanup_free_ char *cpath = NULL, *data = NULL;
         const char *dir = getenv("CREDENTIALS_DIRECTORY"), *source = NULL;
-        size_t len;
+        size_t len, read_len;
         int r;
 
         if (!isempty(dir) && !isempty(credential) && !strchr(credential, '/')) {
@@ -584,15 +693,21 @@ int config_read_secret(const char *path, const char *credential, char **ret, cha
         r = read_file_bounded(source, SECRET_MAX, &data, &len);
         if (r < 0)
                 return r;
+        read_len = len;
         if (len > 0 && data[len - 1] == '\n')
                 data[--len] = 0;
         if (len > 0 && data[len - 1] == '\r')
                 data[--len] = 0;
         if (len == 0)
-                return -ENODATA;
-        for (size_t i = 0; i < len; i++)
+                r = -ENODATA;
+        for (size_t i = 0; r >= 0 && i < len; i++)
                 if ((unsigned char)data[i] < 0x20 || data[i] == 0x7f)
-                        return -EBADMSG;
+                        r = -EBADMSG;
+        if (r < 0) {
+                /* A refused secret is still a secret: wiped, every byte (a NUL may be in it). */
+                explicit_bzero(data, read_len);
+                return r;
+        }
         *ret = TAKE_PTR(data);
         return 0;
 }

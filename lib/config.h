@@ -17,6 +17,8 @@ typedef enum CheckId {
         CHECK_ID_SYSTEM,
         CHECK_ID_MIGRATIONS,
         CHECK_ID_DATABASE,
+        CHECK_ID_STATIC,
+        CHECK_ID_RESTARTS,
         CHECK_ID_RUNNING,
         CHECK_ID_JOBS,
         CHECK_ID_PANELS,
@@ -25,6 +27,8 @@ typedef enum CheckId {
 
 const char *check_id_to_string(CheckId id);
 int check_id_from_string(const char *s); /* a CheckId, or -1 when unknown */
+
+#define CONFIG_KEYS_MAX 64 /* entries of the key table in config.c */
 
 typedef struct Config {
         /* [nautobot] */
@@ -36,8 +40,11 @@ typedef struct Config {
         uint64_t command_timeout_usec;
         char *url; /* base URL of the web UI, without trailing slash */
         uint64_t http_timeout_usec;
+        uint64_t database_timeout_usec; /* connect and queries of the database check */
         bool tls_verify;
         char *ca_file;
+        char *static_root; /* STATIC_ROOT; default <root>/static */
+        char **units;      /* systemd units that must run the installed release */
 
         /* [credentials] */
         char *username;
@@ -60,10 +67,17 @@ typedef struct Config {
         uint64_t quiet_usec;      /* no event for this long: the install has settled */
         uint64_t settle_max_usec; /* give up waiting for a clean state after this */
         char *state_directory;
+        uint64_t upgrade_deadline_usec; /* verify an unfinished upgrade after this long */
+        uint64_t step_interval_usec;    /* re-check pending upgrade steps this often */
 
         /* [checks] */
         bool enabled[_CHECK_ID_MAX];
         size_t output_max; /* bytes captured per child stream */
+
+        /* Where the keys were set, so config_finalize() names file:line: the file loaded
+         * last and, per config table entry, the line that set it last (0: not in it). */
+        char *source;
+        unsigned key_line[CONFIG_KEYS_MAX];
 } Config;
 
 /* Returns a configuration holding the defaults. */
@@ -77,7 +91,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Config *, config_free);
  */
 int config_load(Config *c, const char *path, char **ret_error);
 
-/* Fills in what can be derived (site-packages from the server path, job module). */
+/*
+ * Fills in what can be derived (site-packages from the server path, job
+ * module) and refuses a configuration an enabled check cannot run with (an
+ * empty server=, username=, ...): -EINVAL and "path:line: reason" when the
+ * file set it.
+ */
 int config_finalize(Config *c, char **ret_error);
 
 /* Writes the effective configuration as INI text. Secrets are never printed. */

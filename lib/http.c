@@ -4,7 +4,10 @@
  * watch and when to wake it; we turn those into io and timer sources and hand
  * readiness back with curl_multi_socket_action(). See http.h.
  */
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <malloc.h>
+#include <strings.h>
 
 #include "http.h"
 
@@ -21,6 +24,8 @@ struct HttpSession {
         CURL *easy;
         struct curl_slist *headers;     /* for every request */
         struct curl_slist *req_headers; /* this request: headers + extras */
+        char *form;                     /* this request's body; curl reads it until the end */
+        size_t form_len;
         HttpOptions options;
         Buf body;
         char errbuf[CURL_ERROR_SIZE];
@@ -126,11 +131,70 @@ static int on_timer_change(CURLM *multi, long timeout_ms, void *userp)
         return 0;
 }
 
+/*
+ * curl copies what we hand it (headers into its request buffer, cookies, the
+ * form for small POSTs) and frees those copies itself: its allocator wipes
+ * every block before releasing it, so a token or password never lingers in
+ * freed heap. The cost is a memset per free, nothing next to the I/O.
+ */
+static void wiping_free(void *p)
+{
+        if (p)
+                explicit_bzero(p, malloc_usable_size(p));
+        free(p);
+}
+
+static void *wiping_realloc(void *p, size_t n)
+{
+        size_t old;
+        void *q;
+
+        if (!p)
+                return malloc(n);
+        if (n == 0) {
+                wiping_free(p);
+                return NULL;
+        }
+        /* Never let realloc move a block and leave the old copy behind. */
+        old = malloc_usable_size(p);
+        if (n <= old)
+                return p;
+        q = malloc(n);
+        if (!q)
+                return NULL;
+        memcpy(q, p, old);
+        wiping_free(p);
+        return q;
+}
+
+static char *wiping_strdup(const char *s)
+{
+        return strdup(s);
+}
+
+/* Frees a header list with its entries wiped first (one of them holds the API token). */
+static void slist_free_erase(struct curl_slist *l)
+{
+        for (struct curl_slist *i = l; i; i = i->next)
+                explicit_bzero(i->data, strlen(i->data));
+        curl_slist_free_all(l);
+}
+
+static void session_form_erase(HttpSession *s)
+{
+        if (s->form)
+                explicit_bzero(s->form, s->form_len);
+        s->form = mfree(s->form);
+        s->form_len = 0;
+}
+
 int http_client_new(HttpClient **ret, sd_event *e)
 {
         HttpClient *c;
 
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        /* The first call in the process decides the allocator; later ones only count. */
+        if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wiping_free, wiping_realloc,
+                                 wiping_strdup, calloc) != CURLE_OK)
                 return -EIO;
         c = calloc(1, sizeof(*c));
         if (!c)
@@ -224,8 +288,9 @@ HttpSession *http_session_free(HttpSession *s)
                 curl_multi_remove_handle(s->client->multi, s->easy);
         if (s->easy)
                 curl_easy_cleanup(s->easy);
-        curl_slist_free_all(s->headers);
-        curl_slist_free_all(s->req_headers);
+        slist_free_erase(s->headers);
+        slist_free_erase(s->req_headers);
+        session_form_erase(s);
         buf_done(&s->body);
         free(s);
         return NULL;
@@ -254,9 +319,10 @@ int http_session_request(HttpSession *s, const char *url, const char *form,
         STRV_FOREACH (x, (char **)extra_headers)
                 if (!(h = curl_slist_append(h, *x)))
                         goto oom;
-        curl_slist_free_all(s->req_headers);
+        slist_free_erase(s->req_headers);
         s->req_headers = h;
         h = NULL;
+        session_form_erase(s);
 
         buf_done(&s->body);
         s->errbuf[0] = 0;
@@ -264,8 +330,15 @@ int http_session_request(HttpSession *s, const char *url, const char *form,
             curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->req_headers) != CURLE_OK)
                 return -EINVAL;
         if (form) {
-                if (curl_easy_setopt(s->easy, CURLOPT_COPYPOSTFIELDS, form) != CURLE_OK)
+                /* Our copy, not curl's (COPYPOSTFIELDS): we wipe it when the transfer is over. */
+                s->form_len = strlen(form);
+                s->form = strdup(form);
+                if (!s->form)
                         return -ENOMEM;
+                if (curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                                     (curl_off_t)s->form_len) != CURLE_OK ||
+                    curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->form) != CURLE_OK)
+                        return -EINVAL;
         } else if (curl_easy_setopt(s->easy, CURLOPT_HTTPGET, 1L) != CURLE_OK)
                 return -EINVAL;
 
@@ -277,7 +350,7 @@ int http_session_request(HttpSession *s, const char *url, const char *form,
         s->busy = true;
         return 0;
 oom:
-        curl_slist_free_all(h);
+        slist_free_erase(h);
         return -ENOMEM;
 }
 
@@ -319,6 +392,9 @@ static void client_check_finished(HttpClient *c)
                 CURLcode code = m->data.result;
                 curl_multi_remove_handle(c->multi, s->easy);
                 s->busy = false;
+                /* The transfer is over: the form (a password) is not needed any more. */
+                (void)curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, NULL);
+                session_form_erase(s);
                 session_complete(s, code);
         }
 }
@@ -332,4 +408,31 @@ char *http_escape(HttpSession *s, const char *str)
         r = strdup(e);
         curl_free(e);
         return r;
+}
+
+bool http_url_is_cleartext_remote(const char *url)
+{
+        _cleanup_free_ char *host = NULL;
+        const char *h = startswith(url, "http://"), *end;
+        unsigned char addr[sizeof(struct in6_addr)];
+
+        if (!h)
+                return false; /* https://, or not a URL we send anything to */
+        if (*h == '[') {      /* an IPv6 literal */
+                end = strchr(h, ']');
+                if (!end)
+                        return true;
+                host = strndup(h + 1, (size_t)(end - h - 1));
+                if (!host)
+                        return true;
+                return !(inet_pton(AF_INET6, host, addr) == 1 &&
+                         memcmp(addr, &in6addr_loopback, sizeof(in6addr_loopback)) == 0);
+        }
+        host = strndup(h, strcspn(h, ":/"));
+        if (!host)
+                return true;
+        if (strcasecmp(host, "localhost") == 0 || endswith(host, ".localhost"))
+                return false;
+        /* 127.0.0.0/8 */
+        return !(inet_pton(AF_INET, host, addr) == 1 && addr[0] == 127);
 }

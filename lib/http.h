@@ -59,3 +59,9 @@ int http_session_request(HttpSession *s, const char *url, const char *form,
 
 /* URL-encodes s for a form body or a query. */
 char *http_escape(HttpSession *s, const char *str);
+
+/*
+ * True for an http:// URL whose host is not loopback (localhost, 127.0.0.0/8,
+ * [::1]): what is sent there (a token, a password) crosses a network in clear.
+ */
+bool http_url_is_cleartext_remote(const char *url);

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 
 #include "metadata.h"
 
@@ -157,4 +158,50 @@ int dist_info_find(const char *site_packages, const char *name, DistInfo **ret,
         d->path = TAKE_PTR(found[0]);
         *ret = TAKE_PTR(d);
         return 0;
+}
+
+int direct_url_parse_editable(const char *text, size_t len)
+{
+        json_tokener *tok;
+        json_object *root, *dir_info, *editable;
+        size_t end;
+        int r;
+
+        if (len > DIRECT_URL_SIZE_MAX)
+                return -EFBIG;
+        tok = json_tokener_new();
+        if (!tok)
+                return -ENOMEM;
+        root = json_tokener_parse_ex(tok, text, (int)len);
+        end = json_tokener_get_parse_end(tok);
+        json_tokener_free(tok);
+        /* One JSON object, nothing but white space after it. */
+        while (root && end < len && strchr(" \t\r\n", text[end]) && text[end])
+                end++;
+        if (!root || end != len || !json_object_is_type(root, json_type_object)) {
+                json_object_put(root);
+                return -EBADMSG;
+        }
+        /* PEP 610: a local directory install has dir_info; "editable": true marks pip -e. */
+        r = json_object_object_get_ex(root, "dir_info", &dir_info) &&
+            json_object_is_type(dir_info, json_type_object) &&
+            json_object_object_get_ex(dir_info, "editable", &editable) &&
+            json_object_is_type(editable, json_type_boolean) && json_object_get_boolean(editable);
+        json_object_put(root);
+        return r;
+}
+
+int dist_info_is_editable(const char *dist_info_path)
+{
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        size_t len;
+        int r;
+
+        path = strjoin_printf("%s/direct_url.json", dist_info_path);
+        if (!path)
+                return -ENOMEM;
+        r = read_file_bounded(path, DIRECT_URL_SIZE_MAX, &text, &len);
+        if (r < 0)
+                return r;
+        return direct_url_parse_editable(text, len);
 }

@@ -7,7 +7,8 @@
 
 #include "util.h"
 
-#define METADATA_SIZE_MAX (4 * 1024 * 1024) /* the body carries the README */
+#define METADATA_SIZE_MAX   (4 * 1024 * 1024) /* the body carries the README */
+#define DIRECT_URL_SIZE_MAX (64 * 1024)
 
 typedef struct DistInfo {
         char *name;    /* as METADATA spells it */
@@ -34,3 +35,13 @@ int metadata_parse(const char *text, char **ret_name, char **ret_version);
  */
 int dist_info_find(const char *site_packages, const char *name, DistInfo **ret,
                    char ***ret_conflicts);
+
+/*
+ * PEP 610 direct_url.json text: 1 when it records an editable install
+ * ("dir_info": {"editable": true}), 0 when not, -EBADMSG when it is not one
+ * JSON object.
+ */
+int direct_url_parse_editable(const char *text, size_t len);
+
+/* Reads <dist_info_path>/direct_url.json: as above; -ENOENT when there is none. */
+int dist_info_is_editable(const char *dist_info_path);

@@ -51,7 +51,7 @@ int pkg_probe(const char *site_packages, const char *package, char **ret_version
 {
         _cleanup_(dist_info_freep) DistInfo *d = NULL;
         _cleanup_strv_free_ char **conflicts = NULL;
-        _cleanup_free_ char *record = NULL, *direct = NULL, *text = NULL, *list = NULL;
+        _cleanup_free_ char *record = NULL, *list = NULL;
         int r;
 
         *ret_editable = false;
@@ -70,21 +70,26 @@ int pkg_probe(const char *site_packages, const char *package, char **ret_version
                         strdup("METADATA without a valid Name/Version (install in progress?)");
                 return *ret_problem ? 0 : -ENOMEM;
         }
+        if (r == -EBADFD || r == -EISDIR) {
+                *ret_problem = strjoin_printf("the METADATA of %s in %s is %s", package,
+                                              site_packages, read_file_error_to_string(r));
+                return *ret_problem ? 0 : -ENOMEM;
+        }
         if (r < 0)
                 return r;
         record = strjoin_printf("%s/RECORD", d->path);
-        direct = strjoin_printf("%s/direct_url.json", d->path);
-        if (!record || !direct)
+        if (!record)
                 return -ENOMEM;
         if (access(record, F_OK) < 0) {
                 *ret_problem =
                         strjoin_printf("%s has no RECORD yet (install in progress?)", d->path);
                 return *ret_problem ? 0 : -ENOMEM;
         }
-        /* PEP 610: an editable install says so in direct_url.json. */
-        if (read_file_bounded(direct, 65536, &text, NULL) >= 0 && strstr(text, "\"editable\"") &&
-            strstr(text, "true"))
-                *ret_editable = true;
+        /* PEP 610: an editable install says so in direct_url.json (none, or unreadable: not). */
+        r = dist_info_is_editable(d->path);
+        if (r == -ENOMEM)
+                return r;
+        *ret_editable = r > 0;
         *ret_version = TAKE_PTR(d->version);
         return 0;
 }

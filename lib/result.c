@@ -43,6 +43,7 @@ CheckResult *check_result_free(CheckResult *r)
         free(r->reason);
         free(r->evidence);
         strv_free(r->findings);
+        free(r->pending);
         free(r);
         return NULL;
 }
@@ -97,4 +98,19 @@ int check_result_add_finding(CheckResult *r, const char *fmt, ...)
         if (!s)
                 return -ENOMEM;
         return strv_push(&r->findings, s);
+}
+
+int check_result_set_pending(CheckResult *r, const char *fmt, ...)
+{
+        va_list ap;
+        char *s;
+
+        va_start(ap, fmt);
+        s = vformat_bounded(fmt, ap);
+        va_end(ap);
+        if (!s)
+                return -ENOMEM;
+        free(r->pending);
+        r->pending = s;
+        return 0;
 }

@@ -30,6 +30,7 @@ typedef struct CheckResult {
         char *reason;
         char *evidence;
         char **findings;
+        char *pending; /* an upgrade step still to do, short: "migrate (1 unapplied)" */
         uint64_t duration_usec;
 } CheckResult;
 
@@ -44,3 +45,5 @@ int check_result_set(CheckResult *r, CheckState state, const char *fmt, ...) _pr
 /* Replaces the evidence text, cut to its last RESULT_EVIDENCE_MAX bytes. */
 int check_result_set_evidence(CheckResult *r, const char *text);
 int check_result_add_finding(CheckResult *r, const char *fmt, ...) _printf_(2, 3);
+/* Names the upgrade step this result waits for (for STATUS= while an upgrade is in progress). */
+int check_result_set_pending(CheckResult *r, const char *fmt, ...) _printf_(2, 3);

@@ -196,14 +196,28 @@ const char *buf_tail_lines(const Buf *b, unsigned lines)
         return str_tail_lines(b->data, lines);
 }
 
+/* What was read so far may be a secret (config_read_secret()): wiped on every path. */
+typedef struct ReadBuf {
+        char *data;
+        size_t len;
+} ReadBuf;
+
+static void read_buf_erase(ReadBuf *b)
+{
+        if (b->data) {
+                explicit_bzero(b->data, b->len);
+                free(b->data);
+        }
+}
+
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len)
 {
         _cleanup_close_ int fd = -1;
-        _cleanup_free_ char *data = NULL;
+        _cleanup_(read_buf_erase) ReadBuf b = {};
         struct stat st;
-        size_t len = 0;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: opening a FIFO or a device must not wait; it is refused below. */
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
         if (fstat(fd, &st) < 0)
@@ -215,11 +229,11 @@ int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len)
         if ((uint64_t)st.st_size > max)
                 return -EFBIG;
 
-        data = malloc(max + 1);
-        if (!data)
+        b.data = malloc(max + 1);
+        if (!b.data)
                 return -ENOMEM;
         for (;;) {
-                ssize_t n = read(fd, data + len, max + 1 - len);
+                ssize_t n = read(fd, b.data + b.len, max + 1 - b.len);
 
                 if (n < 0) {
                         if (errno == EINTR)
@@ -228,15 +242,82 @@ int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len)
                 }
                 if (n == 0)
                         break;
-                len += (size_t)n;
-                if (len > max)
+                b.len += (size_t)n;
+                if (b.len > max)
                         return -EFBIG; /* grew while we read it */
         }
-        data[len] = 0;
-        *ret = TAKE_PTR(data);
+        b.data[b.len] = 0;
         if (ret_len)
-                *ret_len = len;
+                *ret_len = b.len;
+        *ret = TAKE_PTR(b.data);
         return 0;
+}
+
+const char *read_file_error_to_string(int r)
+{
+        if (r == -EBADFD)
+                return "not a regular file";
+        if (r == -EISDIR)
+                return "not a regular file (a directory)";
+        return strerror(-r);
+}
+
+/* Length of the valid UTF-8 sequence at s (1-4), 0 when it is not one or is a C1 control. */
+static size_t utf8_printable_len(const unsigned char *s)
+{
+        size_t n;
+        uint32_t cp;
+
+        if (s[0] >= 0xc2 && s[0] <= 0xdf)
+                n = 2, cp = s[0] & 0x1f;
+        else if (s[0] >= 0xe0 && s[0] <= 0xef)
+                n = 3, cp = s[0] & 0x0f;
+        else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+                n = 4, cp = s[0] & 0x07;
+        else
+                return 0;
+        for (size_t i = 1; i < n; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0; /* also stops at the terminating NUL */
+                cp = cp << 6 | (s[i] & 0x3f);
+        }
+        /* Overlong forms, surrogates, beyond Unicode, and the C1 controls U+0080..U+009F. */
+        if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) ||
+            cp > 0x10ffff || cp <= 0x9f)
+                return 0;
+        return n;
+}
+
+char *str_escape_control(const char *s)
+{
+        const unsigned char *p = (const unsigned char *)s;
+        char *r, *o;
+
+        /* Each byte becomes at most 4 (\xNN). */
+        r = o = malloc(strlen(s) * 4 + 1);
+        if (!r)
+                return NULL;
+        while (*p) {
+                size_t n;
+
+                if (*p == '\n' || *p == '\t' || *p == '\r') {
+                        *o++ = '\\';
+                        *o++ = *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r';
+                        p++;
+                } else if (*p >= 0x20 && *p < 0x7f)
+                        *o++ = (char)*p++;
+                else if (*p >= 0x80 && (n = utf8_printable_len(p)) > 0) {
+                        memcpy(o, p, n);
+                        o += n;
+                        p += n;
+                } else {
+                        /* C0 (ESC included), DEL, C1 and bytes that are not UTF-8. */
+                        o += sprintf(o, "\\x%02x", *p);
+                        p++;
+                }
+        }
+        *o = 0;
+        return r;
 }
 
 int parse_duration(const char *s, uint64_t *ret)
@@ -291,4 +372,18 @@ uint64_t now_usec(void)
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+void format_clock(uint64_t realtime_usec, char *buf, size_t size)
+{
+        time_t t = (time_t)(realtime_usec / USEC_PER_SEC), now = time(NULL);
+        struct tm tm, today;
+
+        if (!localtime_r(&t, &tm) || !localtime_r(&now, &today) ||
+            strftime(buf, size,
+                     tm.tm_year == today.tm_year && tm.tm_yday == today.tm_yday
+                             ? "%H:%M:%S"
+                             : "%Y-%m-%d %H:%M:%S",
+                     &tm) == 0)
+                snprintf(buf, size, "@%llu", (unsigned long long)(realtime_usec / USEC_PER_SEC));
 }

@@ -146,11 +146,29 @@ int buf_printf(Buf *b, const char *fmt, ...) _printf_(2, 3);
 /* Returns the last 'lines' lines of the buffer (a pointer into it). */
 const char *buf_tail_lines(const Buf *b, unsigned lines);
 
-/* Reads a whole regular file of at most 'max' bytes; -EFBIG when larger. */
+/*
+ * Reads a whole regular file of at most 'max' bytes; -EFBIG when larger. Opens
+ * without blocking and refuses anything but a regular file: -EISDIR for a
+ * directory, -EBADFD for a FIFO, socket or device.
+ */
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len);
+
+/* Words for read_file_bounded()'s errors: "not a regular file" for -EBADFD, else strerror. */
+const char *read_file_error_to_string(int r);
+
+/*
+ * Returns a copy of s that is safe to print on a terminal: C0 controls (ESC,
+ * so escape sequences, included), DEL, C1 controls and bytes that are not
+ * UTF-8 become \xNN; newline, tab and CR become \n, \t, \r. Valid UTF-8 text
+ * is kept.
+ */
+char *str_escape_control(const char *s);
 
 /* Parses "30", "30s", "500ms", "2min" into microseconds. */
 int parse_duration(const char *s, uint64_t *ret);
 int parse_boolean(const char *s); /* 1, 0 or -EINVAL */
 
 uint64_t now_usec(void); /* CLOCK_MONOTONIC */
+
+/* A CLOCK_REALTIME time as journalctl shows it: "13:40:02" today, else with the date. */
+void format_clock(uint64_t realtime_usec, char *buf, size_t size);

@@ -6,14 +6,25 @@
  */
 #include <json-c/json.h>
 #include <libgen.h>
+#include <sys/stat.h>
 
 #include "check.h"
 #include "envfile.h"
 #include "metadata.h"
+#include "pkgwatch.h"
 #include "verify.h"
+
+/* What a watched package was when the run started: what the run verifies. */
+typedef struct PackageSnapshot {
+        char *package;
+        char *version;         /* NULL: not installed */
+        bool unsettled;        /* two dist-infos, no RECORD: not a version that can be recorded */
+        uint64_t written_usec; /* CLOCK_REALTIME, its dist-info's RECORD; 0: unknown */
+} PackageSnapshot;
 
 struct Verify {
         sd_event *event;
+        sd_bus *bus;
         const Config *config;
         HttpClient *http;
         CheckEnv env;
@@ -25,6 +36,12 @@ struct Verify {
         char *version;
         char *version_error;
         char *nautobot_version;
+        PackageSnapshot *packages;
+        size_t n_packages;
+        char *install_what;
+        char *previous_what;
+        bool only[_CHECK_ID_MAX]; /* all false: every enabled check */
+        bool limited;
         Check checks[_CHECK_ID_MAX];
         size_t n_running;
         uint64_t start_usec;
@@ -54,6 +71,14 @@ Verify *verify_free(Verify *v)
         free(v->version);
         free(v->version_error);
         free(v->nautobot_version);
+        for (size_t i = 0; i < v->n_packages; i++) {
+                free(v->packages[i].package);
+                free(v->packages[i].version);
+        }
+        free(v->packages);
+        free(v->install_what);
+        free(v->previous_what);
+        sd_bus_unref(v->bus);
         sd_event_unref(v->event);
         free(v);
         return NULL;
@@ -85,11 +110,12 @@ static int build_child_env(Verify *v)
                         return r;
                 if (r < 0) {
                         v->child_env_error =
-                                line > 0 ? strjoin_printf(
-                                                   "environment file %s:%u: not a KEY=VALUE line",
-                                                   c->environment_file, line)
+                                line > 0 ? strjoin_printf("environment file %s:%u: %s",
+                                                          c->environment_file, line,
+                                                          envfile_error_to_string(r))
                                          : strjoin_printf("cannot read environment file '%s': %s",
-                                                          c->environment_file, strerror(-r));
+                                                          c->environment_file,
+                                                          read_file_error_to_string(r));
                         return v->child_env_error ? 0 : -ENOMEM;
                 }
         }
@@ -117,7 +143,7 @@ static int load_secret(const char *path, const char *credential, const char *wha
                         r == -ENODATA   ? "the file is empty"
                         : r == -EBADMSG ? "it holds control characters or more than one line"
                         : r == -EFBIG   ? "the file is larger than 4 KiB"
-                                        : strerror(-r));
+                                        : read_file_error_to_string(r));
                 return *ret_error ? 0 : -ENOMEM;
         }
         return 0;
@@ -153,8 +179,9 @@ static int read_version(Verify *v)
                         strjoin_printf("the METADATA of %s in %s has no valid Name/Version",
                                        c->package, c->site_packages);
         else if (r < 0)
-                v->version_error = strjoin_printf("cannot read the dist-info of %s in %s: %s",
-                                                  c->package, c->site_packages, strerror(-r));
+                v->version_error =
+                        strjoin_printf("cannot read the dist-info of %s in %s: %s", c->package,
+                                       c->site_packages, read_file_error_to_string(r));
         else {
                 _cleanup_(dist_info_freep) DistInfo *core = NULL;
 
@@ -167,7 +194,86 @@ static int read_version(Verify *v)
         return v->version_error ? 0 : -ENOMEM;
 }
 
-int verify_new(Verify **ret, sd_event *e, const Config *config)
+/* The RECORD pip writes last, or the dist-info itself: when the release was installed. */
+static uint64_t dist_info_written(const char *site_packages, const char *package)
+{
+        _cleanup_(dist_info_freep) DistInfo *d = NULL;
+        _cleanup_free_ char *record = NULL;
+        struct stat st;
+
+        if (dist_info_find(site_packages, package, &d, NULL) < 0)
+                return 0;
+        record = strjoin_printf("%s/RECORD", d->path);
+        if (!record || (stat(record, &st) < 0 && stat(d->path, &st) < 0))
+                return 0;
+        return (uint64_t)st.st_mtim.tv_sec * USEC_PER_SEC + (uint64_t)st.st_mtim.tv_nsec / 1000;
+}
+
+static int snapshot_packages(Verify *v)
+{
+        const Config *c = v->config;
+        const PackageSnapshot *newest = NULL;
+
+        v->packages = calloc(strv_length(c->watch_packages) + 1, sizeof(PackageSnapshot));
+        if (!v->packages)
+                return -ENOMEM;
+        STRV_FOREACH (p, c->watch_packages) {
+                PackageSnapshot *s = &v->packages[v->n_packages++];
+                _cleanup_free_ char *problem = NULL;
+                bool editable;
+                int r;
+
+                s->package = strdup(*p);
+                if (!s->package)
+                        return -ENOMEM;
+                r = pkg_probe(c->site_packages ?: "/nonexistent", *p, &s->version, &editable,
+                              &problem);
+                if (r == -ENOMEM)
+                        return r;
+                s->unsettled = r < 0 || problem;
+                if (s->version && !s->unsettled)
+                        s->written_usec = dist_info_written(c->site_packages, *p);
+                if (s->written_usec && (!newest || s->written_usec > newest->written_usec))
+                        newest = s;
+        }
+        if (newest) {
+                v->env.install_usec = newest->written_usec;
+                v->install_what = strjoin_printf("%s %s", newest->package, newest->version);
+                if (!v->install_what)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int verify_set_previous(Verify *v, const char *what)
+{
+        return free_and_strdup(&v->previous_what, what);
+}
+
+void verify_set_only(Verify *v, const bool only[_CHECK_ID_MAX])
+{
+        memcpy(v->only, only, sizeof(v->only));
+        v->limited = true;
+}
+
+int verify_package(const Verify *v, const char *package, const char **ret_version)
+{
+        for (size_t i = 0; i < v->n_packages; i++)
+                if (streq(v->packages[i].package, package)) {
+                        if (v->packages[i].unsettled)
+                                return -EBUSY;
+                        *ret_version = v->packages[i].version;
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+uint64_t verify_install_usec(const Verify *v)
+{
+        return v->env.install_usec;
+}
+
+int verify_new(Verify **ret, sd_event *e, sd_bus *bus, const Config *config)
 {
         _cleanup_(verify_freep) Verify *v = NULL;
         int r;
@@ -176,11 +282,13 @@ int verify_new(Verify **ret, sd_event *e, const Config *config)
         if (!v)
                 return -ENOMEM;
         v->event = sd_event_ref(e);
+        v->bus = sd_bus_ref(bus);
         v->config = config;
         r = http_client_new(&v->http, e);
         if (r < 0)
                 return r;
-        if ((r = build_child_env(v)) < 0 || (r = read_version(v)) < 0)
+        if ((r = build_child_env(v)) < 0 || (r = read_version(v)) < 0 ||
+            (r = snapshot_packages(v)) < 0)
                 return r;
         r = load_secret(config->password_file, config->password_credential, "web password",
                         &v->password, &v->password_error);
@@ -203,6 +311,9 @@ int verify_new(Verify **ret, sd_event *e, const Config *config)
                 .token_error = v->token_error,
                 .installed_version = v->version,
                 .nautobot_installed_version = v->nautobot_version,
+                .bus = bus,
+                .install_usec = v->env.install_usec,
+                .install_what = v->install_what,
         };
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++) {
                 r = check_result_new(&v->checks[i].result, check_id_to_string(i));
@@ -228,20 +339,12 @@ static void on_check_done(Check *c, void *userdata)
 
 int verify_start(Verify *v, const VerifyCallbacks *cb, void *userdata)
 {
-        static int (*const start[_CHECK_ID_MAX])(Check * c) = {
-                [CHECK_ID_VERSIONS] = check_versions_start,
-                [CHECK_ID_SYSTEM] = check_command_start,
-                [CHECK_ID_MIGRATIONS] = check_command_start,
-                [CHECK_ID_DATABASE] = check_database_start,
-                [CHECK_ID_RUNNING] = check_running_start,
-                [CHECK_ID_JOBS] = check_jobs_start,
-                [CHECK_ID_PANELS] = check_panels_start,
-        };
         int r;
 
         v->cb = cb;
         v->userdata = userdata;
         v->start_usec = now_usec();
+        v->env.previous_what = v->previous_what;
         /* Count them all first: a check may complete inside its start function. */
         v->n_running = _CHECK_ID_MAX;
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++) {
@@ -252,13 +355,15 @@ int verify_start(Verify *v, const VerifyCallbacks *cb, void *userdata)
                 c->done = on_check_done;
                 c->userdata = v;
                 c->start_usec = now_usec();
-                if (!v->config->enabled[i]) {
-                        check_result_set(c->result, CHECK_SKIPPED, "disabled by [checks] enable=");
+                if (!v->config->enabled[i] || (v->limited && !v->only[i])) {
+                        check_result_set(c->result, CHECK_SKIPPED, "%s",
+                                         v->config->enabled[i] ? "not part of this run"
+                                                               : "disabled by [checks] enable=");
                         c->result->disabled = true;
                         check_complete(c);
                         continue;
                 }
-                r = start[i](c);
+                r = check_type(i)->start(c);
                 if (r < 0 && !c->completed) {
                         check_result_set(c->result, CHECK_ERROR, "cannot start: %s", strerror(-r));
                         check_complete(c);

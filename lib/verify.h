@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
@@ -20,10 +21,27 @@ typedef struct VerifyCallbacks {
         void (*all_done)(Verify *v, void *userdata);
 } VerifyCallbacks;
 
-/* 'config' must outlive the run. */
-int verify_new(Verify **ret, sd_event *e, const Config *config);
+/*
+ * 'config' must outlive the run. 'bus' is the system bus (NULL: no systemd
+ * here; the checks that ask it do not apply). The versions of the watched
+ * packages are read now: they are what this run verifies.
+ */
+int verify_new(Verify **ret, sd_event *e, sd_bus *bus, const Config *config);
 Verify *verify_free(Verify *v); /* kills and reaps running children */
 DEFINE_TRIVIAL_CLEANUP_FUNC(Verify *, verify_free);
+
+/* What ran before the installed release ("2026.5.12"), for the restart advice. */
+int verify_set_previous(Verify *v, const char *what);
+/* Runs only these checks (of those enabled); the others are skipped, without bearing. */
+void verify_set_only(Verify *v, const bool only[_CHECK_ID_MAX]);
+
+/*
+ * The version of a watched package as the run found it at its start (NULL:
+ * not installed). -EBUSY: it was mid-install then; -ENOENT: not watched.
+ */
+int verify_package(const Verify *v, const char *package, const char **ret_version);
+/* CLOCK_REALTIME when the newest watched release was written (0: unknown). */
+uint64_t verify_install_usec(const Verify *v);
 
 /* 'cb' must outlive the run (a static table). */
 int verify_start(Verify *v, const VerifyCallbacks *cb, void *userdata);

@@ -211,6 +211,7 @@ static const char *const change_table[_VERSION_CHANGE_MAX] = {
         [VERSION_INSTALLED] = "installed",  [VERSION_UPGRADED] = "upgrade",
         [VERSION_DOWNGRADED] = "downgrade", [VERSION_REINSTALLED] = "reinstall",
         [VERSION_CHANGED] = "change",       [VERSION_REMOVED] = "removed",
+        [VERSION_RECHECK] = "recheck",
 };
 
 const char *version_change_to_string(VersionChange c)

@@ -20,6 +20,7 @@ typedef enum VersionChange {
         VERSION_REINSTALLED, /* the same version again */
         VERSION_CHANGED,     /* different, but not comparable */
         VERSION_REMOVED,
+        VERSION_RECHECK, /* unchanged, but its last verdict was not a pass: verified again */
         _VERSION_CHANGE_MAX,
 } VersionChange;
 

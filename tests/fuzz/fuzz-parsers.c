@@ -1,19 +1,59 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libFuzzer entry for every parser that reads what a server, a package or an
- * admin wrote: the first byte picks the parser, the rest is its input. Run by
- * tests/run for a bounded time on a clang build (-Dfuzz=true), seeded with
- * the fixtures saved from the live server.
+ * admin wrote: the low four bits of the first byte pick the parser (the high
+ * four are a parameter, e.g. an exit status), the rest is its input. Built
+ * whenever the compiler is clang with libFuzzer (CC=clang; see
+ * tests/fuzz/meson.build); tests/run drives it for a bounded time, seeded with
+ * the fixtures saved from the live server. The configuration and the state
+ * files are read from disk: their input is written to a scratch directory.
  */
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "config.h"
 #include "envfile.h"
 #include "metadata.h"
 #include "parse-html.h"
 #include "parse-jobs.h"
 #include "parse-output.h"
 #include "parse-status.h"
+#include "state.h"
 #include "version.h"
+
+static char scratch[] = "/tmp/nvd-fuzz-XXXXXX";
+static char *scratch_config, *scratch_state;
+
+static void scratch_remove(void)
+{
+        unlink(scratch_config);
+        unlink(scratch_state);
+        rmdir(scratch);
+}
+
+/* Writes the input to the scratch file 'path' (truncating); false when that is impossible. */
+static bool write_input(char **path, const uint8_t *data, size_t size)
+{
+        int fd;
+        bool ok;
+
+        if (!scratch_config) {
+                if (!mkdtemp(scratch))
+                        abort();
+                scratch_config = strjoin_printf("%s/nautobot-verifyd.conf", scratch);
+                scratch_state = strjoin_printf("%s/nautobot-contract-models.json", scratch);
+                if (!scratch_config || !scratch_state)
+                        abort();
+                atexit(scratch_remove);
+        }
+        fd = open(*path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return false;
+        ok = write(fd, data, size) == (ssize_t)size;
+        close(fd);
+        return ok;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!text)
                 return 0;
 
-        switch (which % 9) {
+        switch (which & 0x0f) {
         case 0: {
                 JobPage *p = NULL;
                 char *error = NULL;
@@ -112,6 +152,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 version_requirement_done(&req);
                         }
                 }
+                break;
+        }
+        case 9: {
+                Config *c = NULL;
+                char *error = NULL;
+
+                if (config_new(&c) < 0)
+                        break;
+                if (write_input(&scratch_config, data + 1, size - 1) &&
+                    config_load(c, scratch_config, &error) == 0) {
+                        free(error);
+                        error = NULL;
+                        /* Not derived: that globs the file system with the input's path. */
+                        if (!c->site_packages)
+                                (void)free_and_strdup(&c->site_packages, "/nonexistent");
+                        if (config_finalize(c, &error) == 0) {
+                                FILE *f = fopen("/dev/null", "we");
+
+                                if (f) {
+                                        (void)config_dump(c, f);
+                                        fclose(f);
+                                }
+                        }
+                }
+                free(error);
+                config_free(c);
+                break;
+        }
+        case 10: {
+                PackageState *st = NULL;
+                char *error = NULL;
+
+                if (write_input(&scratch_state, data + 1, size - 1) &&
+                    state_load(scratch, "nautobot-contract-models", &st, &error) == 0)
+                        package_state_free(st);
+                free(error);
                 break;
         }
         }

@@ -21,6 +21,12 @@ import unittest
 
 SKIP = 77
 
+# Every check, in report order (lib/check.c's table); a run writes one entry each plus a summary.
+CHECKS = ("versions", "system", "migrations", "database", "static", "restarts", "running", "jobs", "panels")
+# On the host there is no systemd PID 1: "restarts" does not apply there (tests/systemd runs it).
+HOST_CHECKS = tuple(c for c in CHECKS if c != "restarts")
+RUN_ENTRIES = len(CHECKS) + 1
+
 BUILD_DIR = os.environ.get("NVD_BUILD_DIR", "")
 DAEMON = os.path.join(BUILD_DIR, "daemon", "nautobot-verifyd")
 TESTBED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed", "nvd-testbed")
@@ -40,6 +46,9 @@ MSG = {
     "unchanged": "94294bb44cd6480fa2f7fe3ab87cf14b",
     "state-problem": "557025c717f24b919b6aaf244538bbf7",
     "reload-failed": "b9e8f82e8cef48808a642a1fb3c0e038",
+    "upgrade-pending": "a51c6c888a33486595b03e2dfe2e37ab",
+    "step-done": "63763207fc30477f8b34d55fb5d18be6",
+    "upgrade-deadline": "d34389b5b5b84f76b4bb885a33a7ad2d",
 }
 
 
@@ -247,7 +256,7 @@ def write_config(tb, path, extra=None, **overrides):
 class Run:
     """One nautobot-verifyd --once run: exit code, output, notify messages, journal."""
 
-    def __init__(self, config, expect_entries=8, env=None, notify=True, timeout=600, args=("--once",)):
+    def __init__(self, config, expect_entries=RUN_ENTRIES, env=None, notify=True, timeout=600, args=("--once",)):
         self.notify = NotifySocket() if notify else None
         run_env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
         if self.notify:

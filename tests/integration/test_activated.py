@@ -12,7 +12,7 @@ WEB_ONLY = {("checks", "enable"): "jobs, panels"}
 
 
 class Activated(nvdtest.TestCase):
-    def run_if_changed(self, conf, *extra, expect=8):
+    def run_if_changed(self, conf, *extra, expect=nvdtest.RUN_ENTRIES):
         return nvdtest.Run(conf, expect_entries=expect, args=["--if-changed", *extra])
 
     def test_two_runs_verify_once(self):
@@ -24,7 +24,7 @@ class Activated(nvdtest.TestCase):
         with open(state) as f:
             saved = json.load(f)
         self.assertEqual((saved["version"], saved["verdict"]), ("2026.5.17", "pass"))
-        self.assertEqual([c["check"] for c in saved["report"]["checks"]], ["versions", "system", "migrations", "database", "running", "jobs", "panels"])
+        self.assertEqual([c["check"] for c in saved["report"]["checks"]], list(nvdtest.CHECKS))
 
         second = self.run_if_changed(conf, expect=0)
         self.assertEqual(second.code, 0, second.dump())

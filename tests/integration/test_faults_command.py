@@ -139,7 +139,7 @@ class CommandFaults(nvdtest.TestCase):
         self.assertIn("interrupted by SIGTERM", out)
         self.assertEqual(msgs[-1], "STOPPING=1")
         self.assertEqual(nvdtest.processes_with(marker), [], "a check's process outlived SIGTERM")
-        entries = nvdtest.journal_entries(proc.pid, 8)
+        entries = nvdtest.journal_entries(proc.pid, nvdtest.RUN_ENTRIES)
         self.assertEqual({e["NVD_CHECK"]: e["NVD_RESULT"] for e in entries if e["NVD_CHECK"] in ("system", "migrations")},
                          {"system": "error", "migrations": "error"})
         self.assertIn("interrupted by SIGTERM", [e for e in entries if e["NVD_CHECK"] == "system"][0]["NVD_REASON"])

@@ -24,18 +24,19 @@ class Healthy(nvdtest.TestCase):
         self.assertEqual(r.code, 0, r.dump())
         self.assertIn("nautobot-contract-models 2026.5.17", r.stdout)
         self.assertIn("verification passed", r.stdout)
-        for check in ("versions", "system", "migrations", "database", "running", "jobs", "panels"):
+        for check in nvdtest.HOST_CHECKS:
             self.assertRegex(r.stdout, rf"\n  {check} +pass ", r.dump())
+        self.assertRegex(r.stdout, r"\n  restarts +skipped .*not applicable here: no systemd", r.dump())
 
     def test_journal_entries(self):
         r = self.run_
-        self.assertEqual(len([e for e in r.entries if "NVD_CHECK" in e]), 8, r.dump())
+        self.assertEqual(len([e for e in r.entries if "NVD_CHECK" in e]), nvdtest.RUN_ENTRIES, r.dump())
         # A fresh state directory: both watched packages are reported as newly installed.
         self.assertEqual(sorted((c["NVD_PACKAGE"], c["NVD_CHANGE"]) for c in r.changes()),
                          [("nautobot", "installed"), ("nautobot-contract-models", "installed")], r.dump())
         run_ids = {e["NVD_RUN_ID"] for e in r.entries if "NVD_CHECK" in e}
         self.assertEqual(len(run_ids), 1)
-        for check in ("versions", "system", "migrations", "database", "running", "jobs", "panels"):
+        for check in nvdtest.HOST_CHECKS:
             e = r.check(check)
             self.assertEqual(e["NVD_RESULT"], "pass")
             self.assertEqual(e["MESSAGE_ID"], MSG["check-pass"])
@@ -48,7 +49,10 @@ class Healthy(nvdtest.TestCase):
         s = r.check("summary")
         self.assertEqual(s["MESSAGE_ID"], MSG["summary-pass"])
         self.assertEqual(s["NVD_RESULT"], "pass")
-        self.assertEqual((s["NVD_PASSED"], s["NVD_FAILED"], s["NVD_ERRORS"], s["NVD_SKIPPED"]), ("7", "0", "0", "0"))
+        self.assertEqual((s["NVD_PASSED"], s["NVD_FAILED"], s["NVD_ERRORS"], s["NVD_SKIPPED"]), ("8", "0", "0", "1"))
+        # No systemd PID 1 on the host: the unit restarts are not asked, and say so.
+        self.assertEqual(r.check("restarts")["NVD_RESULT"], "skipped")
+        self.assertIn("not applicable here: no systemd", r.check("restarts")["NVD_REASON"])
         self.assertEqual(s["PRIORITY"], "5")
 
     def test_evidence_is_specific(self):
@@ -56,6 +60,7 @@ class Healthy(nvdtest.TestCase):
         self.assertIn("System check identified no issues", r.check("system")["NVD_EVIDENCE"])
         self.assertIn("nautobot >= 3.1.0: nautobot 3.1.6", r.check("versions")["NVD_EVIDENCE"])
         self.assertIn("No changes detected in app 'nautobot_contract_models'", r.check("migrations")["NVD_EVIDENCE"])
+        self.assertRegex(r.check("static")["NVD_EVIDENCE"], r"files shipped: \d{3,}; missing or of another size: 0")
         jobs = r.check("jobs")["NVD_EVIDENCE"]
         for cls in ("RenewalCheckJob", "CoverageGapJob", "CostReportJob", "CostHistoryJob",
                     "CostAnomalyJob", "MigrateContractLCMToContract", "CoverageSnapshotJob"):
@@ -80,7 +85,7 @@ class Healthy(nvdtest.TestCase):
         self.assertTrue(any(m.startswith("STATUS=Verifying") and "checks done" in m for m in msgs), msgs)
         verdict = [m for m in msgs if "verified, all checks passed" in m]
         self.assertEqual(len(verdict), 1, msgs)
-        self.assertIn("versions pass, system pass, migrations pass, database pass, running pass, jobs pass, panels pass", verdict[0])
+        self.assertIn("versions pass, system pass, migrations pass, database pass, static pass, restarts skipped, running pass, jobs pass, panels pass", verdict[0])
         self.assertEqual(msgs[-1], "STOPPING=1")
 
     def test_no_secret_anywhere(self):

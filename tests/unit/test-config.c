@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "check.h"
 #include "config.h"
 #include "test.h"
 
@@ -51,7 +52,11 @@ static void test_defaults(void)
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++) {
                 ASSERT(check_id_to_string(i));
                 ASSERT(check_id_from_string(check_id_to_string(i)) == (int)i);
+                /* The check table is in CheckId order, each entry with its start function. */
+                ASSERT(check_type(i)->id == i && check_type(i)->start);
         }
+        ASSERT_STREQ(c->static_root, "/opt/nautobot/static");
+        ASSERT(strv_contains(c->units, "nautobot-worker.service"));
         ASSERT(check_id_from_string("coffee") == -1);
 }
 
@@ -189,6 +194,51 @@ static void test_secrets(void)
         unlink(cred), rmdir(dir), unlink(p1), unlink(p2), unlink(p3);
 }
 
+/* Loads text, expects config_finalize() to refuse it with "path:line: ..." naming the key. */
+static void finalize_refuses(const char *text, unsigned line, const char *key)
+{
+        _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_free_ char *path = write_temp(text), *error = NULL, *where = NULL;
+
+        ASSERT(config_new(&c) == 0);
+        ASSERT(config_load(c, path, &error) == 0);
+        if (config_finalize(c, &error) != -EINVAL) {
+                fprintf(stderr, "config_finalize accepted an empty %s:\n%s\n", key, text);
+                abort();
+        }
+        where = strjoin_printf("%s:%u: ", path, line);
+        ASSERT(error && where);
+        if (strstr(error, where) != error || !strstr(error, key)) {
+                fprintf(stderr, "error \"%s\" does not start with \"%s\" or name %s\n", error,
+                        where, key);
+                abort();
+        }
+        unlink(path);
+}
+
+/* An empty value of a key a check needs is stored as NULL: it must not reach the checks. */
+static void test_empty_required(void)
+{
+        finalize_refuses("[nautobot]\nserver =\n", 2, "server=");
+        finalize_refuses("# c\n[credentials]\n\nusername =   \n", 4, "username=");
+        finalize_refuses("[package]\nname = x\napp-label =\n", 3, "app-label=");
+        finalize_refuses("[package]\npanels =\n", 2, "panels=");
+        finalize_refuses("[package]\njobs = A\njobs =\n", 3, "jobs=");
+        finalize_refuses("[watch]\npackages =\n", 2, "packages=");
+        /* Needed only by a disabled check: accepted. */
+        {
+                _cleanup_(config_freep) Config *c = NULL;
+                _cleanup_free_ char *path = write_temp(
+                        "[credentials]\nusername =\n[checks]\nenable = versions, jobs\n");
+                char *error = NULL;
+
+                ASSERT(config_new(&c) == 0);
+                ASSERT(config_load(c, path, &error) == 0);
+                ASSERT(config_finalize(c, &error) == 0);
+                unlink(path);
+        }
+}
+
 int main(void)
 {
         RUN(test_defaults);
@@ -197,5 +247,6 @@ int main(void)
         RUN(test_lists_and_values);
         RUN(test_golden);
         RUN(test_secrets);
+        RUN(test_empty_required);
         return 0;
 }

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "metadata.h"
+#include "pkgwatch.h"
 #include "test.h"
 
 static void test_normalize(void)
@@ -76,11 +77,88 @@ static void test_find(void)
         ASSERT(system(rm) == 0);
 }
 
+static char *read_fixture(const char *name, size_t *ret_len)
+{
+        _cleanup_free_ char *path = fixture(name);
+        char *text = NULL;
+
+        ASSERT(read_file_bounded(path, DIRECT_URL_SIZE_MAX, &text, ret_len) == 0);
+        return text;
+}
+
+/* PEP 610 direct_url.json, as pip writes it, through what the watcher and the reports use. */
+static void test_editable_probe(void)
+{
+        static const struct {
+                const char *fixture;
+                bool editable;
+        } cases[] = {
+                {"direct_url-editable.json", true},
+                /* "editable" and true appear in it, but it is not an editable install. */
+                {"direct_url-archive.json", false},
+                {"direct_url-dir-not-editable.json", false},
+                {"direct_url-vcs.json", false},
+        };
+        char root[] = "/tmp/nvd-test-sp-XXXXXX";
+
+        ASSERT(mkdtemp(root));
+        mkdist(root, "nautobot_contract_models-2026.5.17.dist-info", "2026.5.17");
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *text = NULL, *path = NULL, *version = NULL, *problem = NULL,
+                                    *cmd = NULL;
+                size_t len;
+                bool editable = !cases[i].editable;
+                FILE *f;
+
+                text = read_fixture(cases[i].fixture, &len);
+                path = strjoin_printf("%s/nautobot_contract_models-2026.5.17.dist-info/"
+                                      "direct_url.json",
+                                      root);
+                cmd = strjoin_printf(
+                        "touch '%s/nautobot_contract_models-2026.5.17.dist-info/RECORD'", root);
+                ASSERT(path && cmd && system(cmd) == 0);
+                f = fopen(path, "we");
+                ASSERT(f);
+                ASSERT(fwrite(text, 1, len, f) == len);
+                fclose(f);
+                ASSERT(pkg_probe(root, "nautobot-contract-models", &version, &editable, &problem) ==
+                       0);
+                ASSERT(!problem);
+                ASSERT_STREQ(version, "2026.5.17");
+                if (editable != cases[i].editable) {
+                        fprintf(stderr, "%s: editable=%d, expected %d\n", cases[i].fixture,
+                                editable, cases[i].editable);
+                        abort();
+                }
+        }
+        _cleanup_free_ char *rm = strjoin_printf("rm -rf '%s'", root);
+        ASSERT(system(rm) == 0);
+}
+
+static void test_direct_url_parse(void)
+{
+        _cleanup_free_ char *e = NULL, *a = NULL;
+        size_t le, la;
+
+        e = read_fixture("direct_url-editable.json", &le);
+        a = read_fixture("direct_url-archive.json", &la);
+        ASSERT(direct_url_parse_editable(e, le) == 1);
+        ASSERT(direct_url_parse_editable(a, la) == 0);
+        ASSERT(direct_url_parse_editable("", 0) == -EBADMSG);
+        ASSERT(direct_url_parse_editable("[true]", 6) == -EBADMSG);
+        ASSERT(direct_url_parse_editable("{\"dir_info\": {\"editable\": \"true\"}}", 34) == 0);
+        ASSERT(direct_url_parse_editable("{\"dir_info\": {\"editable\": true}} x", 34) == -EBADMSG);
+        ASSERT(direct_url_parse_editable("{\"dir_info\": {\"editable\": true}}\n", 33) == 1);
+        ASSERT(dist_info_is_editable("/nonexistent") == -ENOENT);
+}
+
 int main(void)
 {
         RUN(test_normalize);
         RUN(test_real_metadata);
         RUN(test_bad_metadata);
         RUN(test_find);
+        RUN(test_editable_probe);
+        RUN(test_direct_url_parse);
         return 0;
 }

@@ -4,6 +4,7 @@
  * operations pip performs for an upgrade, a reinstall and an uninstall,
  * in pip's order, with one settled report per burst.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -132,7 +133,68 @@ int main(void)
         ASSERT(!seen.version && !seen.problem);
         printf("ok - uninstall reported\n");
 
-        /* The directory itself vanishing is survived. */
+        /* An event queue overflow (IN_Q_OVERFLOW): events were lost, so every package is looked
+         * at again and reported as it is now. The loop does not read while the queue fills. */
+        install(sp, "2026.5.17", true);
+        run_for(e, 4 * QUIET);
+        ASSERT(seen.n == 5);
+        ASSERT_STREQ(seen.version, "2026.5.17");
+        {
+                unsigned long max = 16384;
+                FILE *f = fopen("/proc/sys/fs/inotify/max_queued_events", "re");
+
+                if (f) {
+                        ASSERT(fscanf(f, "%lu", &max) == 1);
+                        fclose(f);
+                }
+                /* Each file makes IN_CREATE and IN_CLOSE_WRITE; a few more than the queue holds. */
+                for (unsigned long i = 0; i < max / 2 + 64; i++) {
+                        _cleanup_free_ char *junk = strjoin_printf("%s/junk-%lu.txt", sp, i);
+                        int fd;
+
+                        ASSERT(junk);
+                        fd = open(junk, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+                        ASSERT(fd >= 0);
+                        close(fd);
+                }
+        }
+        run_for(e, 4 * QUIET);
+        ASSERT(seen.n == 6);
+        ASSERT_STREQ(seen.version, "2026.5.17");
+        ASSERT(!seen.problem);
+        printf("ok - queue overflow: the package is looked at again\n");
+        sh("find '%s' -maxdepth 1 -name 'junk-*' -delete", sp);
+        run_for(e, 4 * QUIET); /* deleting them may overflow the queue once more */
+        ASSERT(seen.n == 6 || seen.n == 7);
+        ASSERT_STREQ(seen.version, "2026.5.17");
+        seen.n = 6;
+
+        /* The watched directory vanishes (a virtualenv rebuilt): reported as not installed;
+         * it comes back with another version: watched again and reported. */
+        sh("rm -rf '%s'", sp);
+        run_for(e, 4 * QUIET);
+        ASSERT(seen.n == 7);
+        ASSERT(!seen.version);
+        printf("ok - watched directory vanishing reported\n");
+        sh("mkdir '%s'", sp);
+        install(sp, "2026.5.18", true);
+        {
+                uint64_t end = now_usec() + 15 * USEC_PER_SEC;
+
+                while (seen.n == 7 && now_usec() < end)
+                        ASSERT(sd_event_run(e, 100 * USEC_PER_MSEC) >= 0);
+        }
+        ASSERT(seen.n == 8);
+        ASSERT_STREQ(seen.version, "2026.5.18");
+        /* ... and the new directory is really watched: an upgrade in it is seen. */
+        sh("rm -r '%s/nautobot_contract_models-2026.5.18.dist-info'", sp);
+        install(sp, "2026.5.19", true);
+        run_for(e, 4 * QUIET);
+        ASSERT(seen.n == 9);
+        ASSERT_STREQ(seen.version, "2026.5.19");
+        printf("ok - watched directory coming back is watched again\n");
+
+        /* A directory missing from the start is an error. */
         w = pkgwatch_free(w);
         ASSERT(pkgwatch_new(&w, e,
                             &(PkgWatchOptions){.site_packages = "/nonexistent/site-packages",

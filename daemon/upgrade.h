@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * An upgrade in progress. "pip install --upgrade" is the first of the guide's
+ * five steps; a verdict taken then is a verdict on a half-done upgrade. After
+ * a version change the steps still to do (migrate, collectstatic, restarts,
+ * the web server serving the new release) are re-checked with the cheap
+ * checks that confirm them: on a timer for those that read files, the
+ * database or the web server, on systemd's JobRemoved signal for the unit
+ * restarts. When all are done, or when the deadline passes first, the owner
+ * is told and runs the full verification. Nothing is recorded here and no
+ * check result is reported: only the steps (STATUS=, one journal entry each).
+ */
+#pragma once
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "report.h"
+
+typedef struct Upgrade Upgrade;
+
+/* All steps done (deadline_passed false), or the deadline passed (true). */
+typedef void (*UpgradeDone)(Upgrade *u, bool deadline_passed, void *userdata);
+
+/* 'config' and 'change' must outlive it; 'bus' may be NULL (no systemd here). */
+int upgrade_new(Upgrade **ret, sd_event *e, sd_bus *bus, const Config *config, const Change *change,
+                UpgradeDone done, void *userdata);
+Upgrade *upgrade_free(Upgrade *u);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Upgrade *, upgrade_free);
+
+/* The steps still to do, for STATUS= ("migrate (1 unapplied), restart of …"); NULL: none known. */
+char *upgrade_pending(const Upgrade *u);
