@@ -6,6 +6,7 @@
  * SIGHUP (reload), SIGTERM/SIGINT (stop, killing running checks) and the
  * watchdog. Only this file decides when to verify.
  */
+#include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -64,10 +65,12 @@ Manager *manager_free(Manager *m)
         upgrade_free(m->upgrade);
         change_free(m->following);
         free(m->unsettled);
+        db_settings_free(m->db);
         sd_bus_flush_close_unref(m->bus);
         pkgwatch_free(m->watch);
         sd_event_source_disable_unref(m->settle);
         sd_event_source_disable_unref(m->run_pending);
+        sd_event_source_disable_unref(m->run_release);
         change_free(m->trigger);
         change_free(m->pending);
         config_free(m->config);
@@ -169,6 +172,17 @@ static void save_states(Manager *m)
         json_object_put(report);
 }
 
+/* Django's database settings, for the checks of runs without a probe of their own. */
+static void keep_database(Manager *m, const DbSettings *d)
+{
+        DbSettings *copy = NULL;
+
+        if (d && db_settings_copy(d, &copy) >= 0) {
+                db_settings_free(m->db);
+                m->db = copy;
+        }
+}
+
 static void journal_result(Manager *m, int r)
 {
         if (r < 0 && !m->journal_failed) {
@@ -221,6 +235,25 @@ static int on_run_pending(sd_event_source *s, void *userdata)
         return 0;
 }
 
+/*
+ * Idle watch mode keeps nothing a run needed: the finished Verify goes with
+ * its HTTP client (curl's multi handle, connection cache, TLS sessions) and
+ * results, and malloc hands the freed pages back to the kernel.
+ */
+static int on_run_release(sd_event_source *s, void *userdata)
+{
+        Manager *m = userdata;
+
+        (void)s;
+        if (m->verify && verify_n_running(m->verify) == 0) {
+                m->verify = verify_free(m->verify);
+                /* They pointed into it. */
+                m->report.version = m->report.version_error = NULL;
+        }
+        (void)malloc_trim(0);
+        return 0;
+}
+
 static void on_all_done(Verify *v, void *userdata)
 {
         Manager *m = userdata;
@@ -233,6 +266,7 @@ static void on_all_done(Verify *v, void *userdata)
         /* An aborted run verified nothing: its state stays what it was. */
         if (!m->stopping)
                 save_states(m);
+        keep_database(m, verify_database_seen(v));
         m->exit_code = verdict_exit_code(verify_overall(v));
 
         if (m->mode != MODE_WATCH || m->stopping) {
@@ -250,6 +284,12 @@ static void on_all_done(Verify *v, void *userdata)
         }
         if (!m->pending) {
                 watching_status(m, last);
+                /* Not from here either: we are inside the Verify's callbacks. */
+                if (!m->run_release &&
+                    sd_event_add_defer(m->event, &m->run_release, on_run_release, m) >= 0)
+                        (void)sd_event_source_set_description(m->run_release, "run-release");
+                else if (m->run_release)
+                        (void)sd_event_source_set_enabled(m->run_release, SD_EVENT_ONESHOT);
                 return;
         }
         /*
@@ -285,6 +325,8 @@ static int start_verification(Manager *m, Change *trigger)
         m->trigger = trigger;
 
         r = verify_new(&m->verify, m->event, m->bus, c);
+        if (r >= 0)
+                r = verify_set_database(m->verify, m->db);
         if (r >= 0 && m->trigger && m->trigger->kind != VERSION_RECHECK && m->trigger->old_version)
                 r = verify_set_previous(m->verify, m->trigger->old_version);
         if (r < 0) {
@@ -326,6 +368,7 @@ static void on_upgrade_done(Upgrade *u, bool deadline_passed, void *userdata)
         int r;
 
         (void)deadline_passed; /* the checks say which steps are unfinished */
+        keep_database(m, upgrade_database(u));
         m->upgrade = upgrade_free(u);
         r = start_verification(m, c);
         if (r < 0)
@@ -344,7 +387,7 @@ static int follow_upgrade(Manager *m, Change *c)
                 report_notify("READY=1");
                 m->ready_sent = true;
         }
-        r = upgrade_new(&m->upgrade, m->event, m->bus, m->config, c, on_upgrade_done, m);
+        r = upgrade_new(&m->upgrade, m->event, m->bus, m->config, c, m->db, on_upgrade_done, m);
         if (r < 0) {
                 fprintf(stderr, "Cannot follow the upgrade's steps (%s): verifying now\n",
                         strerror(-r));
@@ -356,13 +399,13 @@ static int follow_upgrade(Manager *m, Change *c)
 
 /*
  * A change to verify. A new release is verified once the upgrade is finished
- * (migrate, collectstatic, restarts: upgrade.h); a verdict that was not a
- * pass is checked again at once, as is everything in --once.
+ * (migrate, collectstatic, restarts: upgrade.h). So is a verdict that was not
+ * a pass: the fix is often a restart, and a restarted worker answers only
+ * seconds later. --once verifies at once.
  */
 static int handle_change(Manager *m, Change *c)
 {
-        if ((m->verify && verify_n_running(m->verify) > 0) || m->mode == MODE_ONCE ||
-            c->kind == VERSION_RECHECK)
+        if ((m->verify && verify_n_running(m->verify) > 0) || m->mode == MODE_ONCE)
                 return start_verification(m, c);
         return follow_upgrade(m, c);
 }

@@ -40,9 +40,11 @@ typedef struct Manager {
         Change *trigger;              /* what started the running verification */
         Change *pending;              /* a change that arrived during it */
         sd_event_source *run_pending; /* starts the pending run outside the last one's callbacks */
+        sd_event_source *run_release; /* frees the finished run, outside its callbacks */
         Upgrade *upgrade;             /* an upgrade whose remaining steps are followed */
         Change *following;            /* ... and the change that started it */
         char *unsettled;              /* an install that did not settle, found by reconcile() */
+        DbSettings *db;               /* Django's database, as the last probe said */
         bool ready_sent;
         bool stopping;
         bool journal_failed;

@@ -91,6 +91,10 @@ int report_journal_check(const ReportContext *ctx, const CheckResult *r)
         /* A pass that carries findings deserves a look: notice, not info. */
         if (r->state == CHECK_PASS && r->findings)
                 priority = LOG_NOTICE;
+        /* Turned off by the configuration (or not part of this run): that is no news each run.
+         * Not applicable on this host stays a notice: it says something about the host. */
+        if (r->disabled && !r->not_applicable)
+                priority = LOG_DEBUG;
         fields_add(&f, "MESSAGE_ID=" SD_ID128_FORMAT_STR,
                    SD_ID128_FORMAT_VAL(outcome[r->state].id));
         fields_add(&f, "PRIORITY=%d", priority);

@@ -7,21 +7,13 @@
 
 #include "report.h"
 
-const char *verdict_to_string(CheckState s)
-{
-        switch (s) {
-        case CHECK_PASS:
-                return "passed";
-        case CHECK_FAIL:
-                return "FAILED";
-        case CHECK_ERROR:
-                return "could not run";
-        case CHECK_SKIPPED:
-                return "skipped";
-        default:
-                return "?";
-        }
-}
+static const char *const verdict_table[_CHECK_STATE_MAX] = {
+        [CHECK_PASS] = "passed",
+        [CHECK_FAIL] = "FAILED",
+        [CHECK_ERROR] = "could not run",
+        [CHECK_SKIPPED] = "skipped",
+};
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(verdict, CheckState);
 
 int verdict_exit_code(CheckState s)
 {

@@ -34,6 +34,7 @@ struct Upgrade {
         char *pending[_CHECK_ID_MAX];
 
         uint64_t install_usec;
+        DbSettings *db;
         bool announced;
         char *last_status;
         bool finished;
@@ -58,6 +59,7 @@ Upgrade *upgrade_free(Upgrade *u)
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
                 free(u->pending[i]);
         free(u->last_status);
+        db_settings_free(u->db);
         sd_bus_unref(u->bus);
         sd_event_unref(u->event);
         free(u);
@@ -128,6 +130,8 @@ static int start_round(Upgrade *u, bool timer_steps, bool bus_steps)
                         u->is_step[i] &&
                         (check_type(i)->bus_driven && !u->poll_bus_steps ? bus_steps : timer_steps);
         r = verify_new(&u->round, u->event, u->bus, u->config);
+        if (r >= 0)
+                r = verify_set_database(u->round, u->db);
         if (r >= 0 && u->change->old_version)
                 r = verify_set_previous(u->round, u->change->old_version);
         if (r < 0) {
@@ -186,6 +190,14 @@ static void take_results(Upgrade *u)
         }
         if (!u->install_usec)
                 u->install_usec = verify_install_usec(u->round);
+        if (verify_database_seen(u->round)) {
+                DbSettings *d = NULL;
+
+                if (db_settings_copy(verify_database_seen(u->round), &d) >= 0) {
+                        db_settings_free(u->db);
+                        u->db = d;
+                }
+        }
 }
 
 static bool all_done(const Upgrade *u)
@@ -250,6 +262,17 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         return 0;
 }
 
+static int on_subscribed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+        Upgrade *u = userdata;
+
+        (void)ret_error;
+        /* Refused (an old or locked-down systemd): no JobRemoved, so ask on the timer too. */
+        if (sd_bus_message_is_method_error(m, NULL))
+                u->poll_bus_steps = true;
+        return 0;
+}
+
 static int subscribe(Upgrade *u)
 {
         int r;
@@ -262,11 +285,16 @@ static int subscribe(Upgrade *u)
         /* systemd sends its signals only while some client is subscribed. */
         return sd_bus_call_method_async(
                 u->bus, &u->subscribe, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                "org.freedesktop.systemd1.Manager", "Subscribe", NULL, NULL, "");
+                "org.freedesktop.systemd1.Manager", "Subscribe", on_subscribed, u, "");
+}
+
+const DbSettings *upgrade_database(const Upgrade *u)
+{
+        return u->db;
 }
 
 int upgrade_new(Upgrade **ret, sd_event *e, sd_bus *bus, const Config *config, const Change *change,
-                UpgradeDone done, void *userdata)
+                const DbSettings *db, UpgradeDone done, void *userdata)
 {
         _cleanup_(upgrade_freep) Upgrade *u = NULL;
         bool any = false;
@@ -281,6 +309,8 @@ int upgrade_new(Upgrade **ret, sd_event *e, sd_bus *bus, const Config *config, c
         u->change = change;
         u->done = done;
         u->userdata = userdata;
+        if (db && db_settings_copy(db, &u->db) < 0)
+                return -ENOMEM;
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++) {
                 u->is_step[i] = check_type(i)->step && config->enabled[i];
                 any |= u->is_step[i];

@@ -15,6 +15,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "check.h"
 #include "config.h"
 #include "report.h"
 
@@ -23,9 +24,14 @@ typedef struct Upgrade Upgrade;
 /* All steps done (deadline_passed false), or the deadline passed (true). */
 typedef void (*UpgradeDone)(Upgrade *u, bool deadline_passed, void *userdata);
 
-/* 'config' and 'change' must outlive it; 'bus' may be NULL (no systemd here). */
+/*
+ * 'config' and 'change' must outlive it; 'bus' may be NULL (no systemd here);
+ * 'db' is Django's database as known so far (copied; NULL: not known yet).
+ */
 int upgrade_new(Upgrade **ret, sd_event *e, sd_bus *bus, const Config *config, const Change *change,
-                UpgradeDone done, void *userdata);
+                const DbSettings *db, UpgradeDone done, void *userdata);
+/* Django's database as the rounds learned it (NULL: not known). */
+const DbSettings *upgrade_database(const Upgrade *u);
 Upgrade *upgrade_free(Upgrade *u);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Upgrade *, upgrade_free);
 

@@ -18,6 +18,7 @@
 #include "parse-html.h"
 #include "parse-jobs.h"
 #include "parse-output.h"
+#include "parse-probe.h"
 #include "parse-status.h"
 #include "state.h"
 #include "version.h"
@@ -187,6 +188,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (write_input(&scratch_state, data + 1, size - 1) &&
                     state_load(scratch, "nautobot-contract-models", &st, &error) == 0)
                         package_state_free(st);
+                free(error);
+                break;
+        }
+        case 11: {
+                ProbeReport *p = NULL;
+                char *error = NULL;
+
+                if (probe_report_parse(text, strlen(text), &p, &error) == 0) {
+                        (void)probe_report_has_job(p, "nautobot_contract_models.jobs",
+                                                   "RenewalCheckJob");
+                        probe_report_free(p);
+                }
                 free(error);
                 break;
         }

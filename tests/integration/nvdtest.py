@@ -21,7 +21,7 @@ import unittest
 
 SKIP = 77
 
-# Every check, in report order (lib/check.c's table); a run writes one entry each plus a summary.
+# Every check, in report order (lib/checks/check.c's table); a run writes one entry each plus a summary.
 CHECKS = ("versions", "system", "migrations", "database", "static", "restarts", "running", "jobs", "panels")
 # On the host there is no systemd PID 1: "restarts" does not apply there (tests/systemd runs it).
 HOST_CHECKS = tuple(c for c in CHECKS if c != "restarts")
@@ -30,6 +30,9 @@ RUN_ENTRIES = len(CHECKS) + 1
 BUILD_DIR = os.environ.get("NVD_BUILD_DIR", "")
 DAEMON = os.path.join(BUILD_DIR, "daemon", "nautobot-verifyd")
 TESTBED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed", "nvd-testbed")
+# The Django probe from the source tree (an installed daemon finds its own).
+PROBE = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib", "checks", "probe",
+                                      "nautobot-verifyd-probe.py"))
 
 # The MESSAGE_IDs documented in README.md (daemon/report.h).
 MSG = {
@@ -64,6 +67,14 @@ def load_testbed():
         skip("NVD_TB_ENV is not set: run the suite through tests/run, which brings the test bed up")
     if not os.path.exists(path):
         raise RuntimeError(f"NVD_TB_ENV={path} does not exist: the test bed is not up")
+    env = read_instance_env(path)
+    if not os.access(DAEMON, os.X_OK):
+        raise RuntimeError(f"{DAEMON} is not built (NVD_BUILD_DIR={BUILD_DIR!r})")
+    return env
+
+
+def read_instance_env(path):
+    """A test-bed instance.env (shell-quoted KEY=VALUE lines) as a dict."""
     env = {}
     with open(path) as f:
         for line in f:
@@ -73,8 +84,6 @@ def load_testbed():
             key, _, value = line.partition("=")
             parts = shlex.split(value)
             env[key] = parts[0] if parts else ""
-    if not os.access(DAEMON, os.X_OK):
-        raise RuntimeError(f"{DAEMON} is not built (NVD_BUILD_DIR={BUILD_DIR!r})")
     return env
 
 
@@ -233,6 +242,7 @@ def write_config(tb, path, extra=None, **overrides):
             "command-timeout": "180",
             "url": tb["NVD_TB_URL"],
             "http-timeout": "30",
+            "probe": PROBE,
         },
         "credentials": {
             "username": tb["NVD_TB_USER"],
@@ -243,6 +253,10 @@ def write_config(tb, path, extra=None, **overrides):
         "watch": {"state-directory": state_dir_for(path)},
         "checks": {},
     }
+    # The test bed's venv belongs to root: as root the daemon runs nautobot-server as root
+    # only when told so (tests/integration/test_run_as_root.py covers the other account).
+    if os.geteuid() == 0 and os.stat(tb["NVD_TB_SERVER"]).st_uid == 0:
+        sections["nautobot"]["user"] = "root"
     for (section, key), value in (extra or {}).items():
         sections[section][key] = value
     with open(path, "w") as f:

@@ -121,12 +121,20 @@ class WebFaults(nvdtest.TestCase):
 
     def test_unreadable_and_absent_secrets(self):
         conf = self.config(extra={**WEB_ONLY, ("credentials", "token-file"): "/nonexistent/api-token",
-                                  ("credentials", "password-file"): ""})
+                                  ("credentials", "password-file"): "",
+                                  ("credentials", "password-credential"): "nautobot-web-pw"})
         r = nvdtest.Run(conf)
         self.assertEqual(r.code, 2, r.dump())
         self.assertResult(r, "jobs", "error", "cannot read the API token from '/nonexistent/api-token': No such file or directory")
-        e = self.assertResult(r, "panels", "skipped", "no web password configured")
+        # The reason names the credential the configuration names, not the default.
+        e = self.assertResult(r, "panels", "skipped", "no web password configured ([credentials] password-file=, "
+                              "or credential 'nautobot-web-pw' as password-credential= names it)")
         self.assertEqual(e["MESSAGE_ID"], nvdtest.MSG["check-skipped"])
+        self.assertEqual(e["PRIORITY"], "5")  # a skipped check that was wanted: a notice
+        # Checks the configuration turned off are no news every run: debug, same MESSAGE_ID.
+        for check in ("versions", "system", "database"):
+            off = self.assertResult(r, check, "skipped", "disabled by [checks] enable=")
+            self.assertEqual((off["PRIORITY"], off["MESSAGE_ID"]), ("7", nvdtest.MSG["check-skipped"]))
 
     def test_web_server_down(self):
         port = nvdtest.free_port()

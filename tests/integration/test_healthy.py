@@ -53,6 +53,7 @@ class Healthy(nvdtest.TestCase):
         # No systemd PID 1 on the host: the unit restarts are not asked, and say so.
         self.assertEqual(r.check("restarts")["NVD_RESULT"], "skipped")
         self.assertIn("not applicable here: no systemd", r.check("restarts")["NVD_REASON"])
+        self.assertEqual(r.check("restarts")["PRIORITY"], "5")  # about the host: stays a notice
         self.assertEqual(s["PRIORITY"], "5")
 
     def test_evidence_is_specific(self):

@@ -17,213 +17,55 @@ Exits 77 with the reason when the harness cannot run here (not root, no
 systemd-nspawn); anything else that goes wrong is a failure.
 """
 
-import json
 import os
-import shlex
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 import unittest
-import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import nvdcontainer as nc  # noqa: E402
+import nvdscenario as ns
+from nvdscenario import APP, CHECK, NEW, OLD, PATH_UNIT, WATCHER, log, now_us
 
 SKIP = 77
-TESTBED = os.path.join(HERE, "..", "testbed", "nvd-testbed")
-BUILD_IMAGE = os.path.join(HERE, "build-image")
-BUILD_DIR = os.environ.get("NVD_BUILD_DIR", "")
-OLD, NEW = "2026.5.12", "2026.5.17"
-APP = "nautobot-contract-models"
-SUMMARY_PASS = "116f2dc905454e4a81122ce54029cac4"
-UNCHANGED = "94294bb44cd6480fa2f7fe3ab87cf14b"
-NAUTOBOT_UNITS = ["nautobot.service", "nautobot-worker.service", "nautobot-scheduler.service"]
-WATCHER = "nautobot-verifyd.service"
-CHECK = "nautobot-verifyd-check.service"
-PATH_UNIT = "nautobot-verifyd-check.path"
+SUMMARY_PASS = ns.MSG["summary-pass"]
+UNCHANGED = ns.MSG["unchanged"]
+NAUTOBOT_UNITS = list(ns.ALL_NAUTOBOT_UNITS)
 TIMINGS = {}
 
 
-def log(msg):
-    print(msg, flush=True)
-
-
-def host(argv, timeout, **kw):
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kw)
-    if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed ({r.returncode}):\n{r.stderr[-3000:]}")
-    return r.stdout
-
-
-def read_env(path):
-    env = {}
-    with open(path) as f:
-        for line in f:
-            if "=" in line and not line.startswith("#"):
-                key, _, value = line.strip().partition("=")
-                parts = shlex.split(value)
-                env[key] = parts[0] if parts else ""
-    return env
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def now_us():
-    return time.time_ns() // 1000
-
-
 class VerifydUnits(unittest.TestCase):
-    c = None
-    name = None
+    s = None
 
     @classmethod
     def setUpClass(cls):
-        t_all = time.monotonic()
-        daemon = os.path.join(BUILD_DIR, "daemon", "nautobot-verifyd")
-        if not os.access(daemon, os.X_OK):
-            raise RuntimeError(f"{daemon} is not built (NVD_BUILD_DIR={BUILD_DIR!r})")
-        cls.tmp = tempfile.mkdtemp(prefix="nvd-systemd-")
         t = time.monotonic()
-        cls.image = host([BUILD_IMAGE], timeout=1800).strip().splitlines()[-1]
-        TIMINGS["image (cached or built)"] = time.monotonic() - t
-
-        destdir = os.path.join(cls.tmp, "destdir")
-        host(["meson", "install", "-C", BUILD_DIR, "--destdir", destdir, "--no-rebuild", "--quiet"], timeout=300)
-
-        cls.name = f"sd{os.getpid()}"
-        port = free_port()
-        t = time.monotonic()
-        env_path = host([TESTBED, "up", "--name", cls.name, "--port", str(port), "--app-version", OLD,
-                         "--private-venv", "--no-start"], timeout=1800).strip().splitlines()[-1]
-        TIMINGS["testbed up --no-start --private-venv (old release)"] = time.monotonic() - t
-        cls.tb = tb = read_env(env_path)
-        units_dir = os.path.join(cls.tmp, "units")
-        os.mkdir(units_dir)
-        host([TESTBED, "units", "--name", cls.name, units_dir], timeout=60)
-
-        cls.c = c = nc.Container(cls.image, binds_rw=[tb["NVD_TB_DIR"]], log_dir=cls.tmp)
-        try:
-            c.start()
-            TIMINGS["container boot"] = c.timings["boot"]
-            c.install_tree(destdir, reload=False)
-            for unit in os.listdir(units_dir):
-                with open(os.path.join(units_dir, unit)) as f:
-                    c.write_file(f"/etc/systemd/system/{unit}", f.read())
-            cls.install_verifyd_config()
-            c.daemon_reload()
-            t = time.monotonic()
-            c.systemctl("start", *NAUTOBOT_UNITS, timeout=300)
-            TIMINGS["systemctl start nautobot units (uWSGI READY)"] = time.monotonic() - t
-            cls.wait_nautobot_ready(t)
-            TIMINGS["nautobot units: web healthy and worker ready"] = time.monotonic() - t
-        except BaseException:
-            cls.tearDownClass()
-            raise
-        TIMINGS["setUpClass total"] = time.monotonic() - t_all
-
-    @classmethod
-    def install_verifyd_config(cls):
-        c, tb = cls.c, cls.tb
-        # The configuration as an admin writes it; the secrets only as
-        # LoadCredential= files (no password-file/token-file in the config).
-        c.write_file("/etc/nautobot-verifyd/nautobot-verifyd.conf", f"""\
-[nautobot]
-server = {tb["NVD_TB_SERVER"]}
-root = {tb["NVD_TB_ROOT"]}
-environment-file = {tb["NVD_TB_ENV_FILE"]}
-site-packages = {tb["NVD_TB_SITE_PACKAGES"]}
-command-timeout = 180
-url = {tb["NVD_TB_URL"]}
-http-timeout = 30
-
-[credentials]
-username = {tb["NVD_TB_USER"]}
-""")
-        for key, src in (("web-password", "NVD_TB_PASSWORD_FILE"), ("api-token", "NVD_TB_TOKEN_FILE")):
-            with open(tb[src]) as f:
-                c.write_file(f"/etc/nautobot-verifyd/{key}", f.read(), mode=0o600)
-        # Drop-ins, each needed only because of where the test bed lives:
-        # PrivateTmp=yes hides /var/tmp, where the instance (venv, root,
-        # nautobot.env) lies; the .path unit must name the real site-packages.
-        bind = f"[Service]\nBindReadOnlyPaths={tb['NVD_TB_DIR']}\n"
-        c.drop_in(WATCHER, "50-testbed", bind)
-        c.drop_in(CHECK, "50-testbed", bind)
-        c.drop_in(PATH_UNIT, "50-testbed", f"[Path]\nPathChanged=\nPathChanged={tb['NVD_TB_SITE_PACKAGES']}\n")
-        # Test speed only: the watchdog fires after 5 s, not 60 s, and a
-        # restart follows after 1 s, not 10 s.
-        c.drop_in(WATCHER, "60-test-speed", "[Service]\nWatchdogSec=5s\nRestartSec=1s\n")
-
-    @classmethod
-    def wait_nautobot_ready(cls, since_monotonic):
-        c = cls.c
-        since = now_us() - int((time.monotonic() - since_monotonic) * 1e6)
-
-        def healthy():
-            try:
-                with urllib.request.urlopen(cls.tb["NVD_TB_URL"] + "/health/?format=json", timeout=5) as r:
-                    return r.status == 200
-            except OSError:
-                return False
-        c.wait_until(healthy, 180, "Nautobot's /health/ to answer 200", interval=0.5)
-
-        def worker_ready():
-            for unit in NAUTOBOT_UNITS:
-                if c.show(unit, ["ActiveState"])["ActiveState"] != "active":
-                    raise AssertionError(f"{unit} is not active:\n{c.unit_log(unit)}")
-            return any(" ready." in e.get("MESSAGE", "") and int(e["__REALTIME_TIMESTAMP"]) >= since
-                       for e in c.journal("-u", "nautobot-worker.service", "-n", "200"))
-        c.wait_until(worker_ready, 180, "the Celery worker to report ready", interval=0.5)
+        cls.s = ns.Scenario("sd", units=NAUTOBOT_UNITS, timings=TIMINGS).__enter__()
+        cls.c, cls.tb = cls.s.c, cls.s.tb
+        TIMINGS["setUpClass total"] = time.monotonic() - t
 
     @classmethod
     def tearDownClass(cls):
-        if cls.c is not None:
-            cls.c.power_off()
-            TIMINGS["container poweroff"] = cls.c.timings.get("poweroff", 0)
-            cls.c = None
-        if cls.name:
-            subprocess.run([TESTBED, "down", "--name", cls.name], capture_output=True, timeout=300)
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        if cls.s is not None:
+            cls.s.stop()
+            cls.s = None
 
     # --- helpers --------------------------------------------------------------
     def api(self, path):
-        with open(self.tb["NVD_TB_TOKEN_FILE"]) as f:
-            token = f.read().strip()
-        req = urllib.request.Request(self.tb["NVD_TB_URL"] + path,
-                                     headers={"Authorization": f"Token {token}", "Accept": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.load(r)
+        return self.s.api(path)
 
     def entries(self, unit, since):
-        """nautobot-verifyd's journal entries written by UNIT since the µs timestamp."""
-        found = self.c.journal("-t", "nautobot-verifyd", f"_SYSTEMD_UNIT={unit}", f"--since=@{since // 1_000_000 - 1}")
-        return [e for e in found if int(e["__REALTIME_TIMESTAMP"]) >= since]
+        return self.s.entries(unit, since)
 
     def wait_summary(self, unit, since, timeout=300):
-        def summary():
-            s = [e for e in self.entries(unit, since) if e.get("NVD_CHECK") == "summary"]
-            return s[-1] if s else None
-        return self.c.wait_until(summary, timeout, f"a verification summary from {unit}", interval=0.5)
+        return self.s.wait_summary(unit, since, timeout)
 
     def dump(self, unit, since):
-        return "\n".join(json.dumps({k: v for k, v in e.items() if k.startswith(("NVD_", "MESSAGE"))})
-                         for e in self.entries(unit, since)) + "\n" + self.c.unit_log(unit)
+        return self.s.dump(unit, since)
 
     def main_pid(self, unit):
         return int(self.c.show(unit, ["MainPID"])["MainPID"])
 
     def pip(self, *args):
-        host([os.path.join(self.tb["NVD_TB_VENV"], "bin", "pip"), "--disable-pip-version-check", "-q", *args],
-             timeout=600)
+        self.s.pip(*args)
 
     # --- tests ----------------------------------------------------------------
     def test_01_old_release_runs_as_units(self):
@@ -348,6 +190,11 @@ TimeoutStartSec=15min
         # Already verified: no run at start. A reinstall is a change.
         t = time.monotonic()
         self.pip("install", "--force-reinstall", "--no-deps", f"{APP}=={NEW}")
+        # A reinstall replaces the code the units loaded: the verdict waits for their restart.
+        self.c.wait_until(lambda: "waiting for: restart of nautobot.service, nautobot-worker.service, "
+                          "nautobot-scheduler.service" in self.s.status_text(WATCHER), 120,
+                          "the watcher to wait for the restarts")
+        self.c.systemctl("restart", *NAUTOBOT_UNITS, timeout=300)
         summary = self.wait_summary(WATCHER, since)
         TIMINGS["watcher: reinstall -> verdict"] = time.monotonic() - t
         dump = self.dump(WATCHER, since)
@@ -418,7 +265,7 @@ TimeoutStartSec=15min
 
 
 def main():
-    reason = nc.why_not_available()
+    reason = ns.nc.why_not_available()
     if reason:
         print(f"SKIP: {reason}")
         sys.exit(SKIP)

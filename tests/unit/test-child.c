@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Child processes on sd-event, with real programs: capture, limits, timeouts. */
+/*
+ * Child processes on sd-event, with real programs: capture, limits, timeouts,
+ * and (as root) another account: id -u / id -G as the child sees itself.
+ */
 #include <signal.h>
 #include <sys/stat.h>
 
 #include "child.h"
+#include "runas.h"
 #include "test.h"
 
 typedef struct Result {
@@ -32,7 +36,8 @@ static void on_done(Child *c, const ChildOutcome *o, void *userdata)
         r->duration_usec = o->duration_usec;
 }
 
-static int run(char *const *argv, char *const *envp, uint64_t timeout, size_t max, Result *res)
+static int run_full(char *const *argv, char *const *envp, uint64_t timeout, size_t max,
+                    const ChildUser *user, const char *cwd, Result *res)
 {
         _cleanup_(child_freep) Child *c = NULL;
         sd_event *e = NULL;
@@ -45,7 +50,9 @@ static int run(char *const *argv, char *const *envp, uint64_t timeout, size_t ma
                                         .envp = envp,
                                         .timeout_usec = timeout,
                                         .output_max = max,
-                                        .description = "test"},
+                                        .description = "test",
+                                        .user = user,
+                                        .cwd = cwd},
                         on_done, res, &c);
         if (r < 0) {
                 sd_event_unref(e);
@@ -56,6 +63,11 @@ static int run(char *const *argv, char *const *envp, uint64_t timeout, size_t ma
         c = child_free(c);
         sd_event_unref(e);
         return 0;
+}
+
+static int run(char *const *argv, char *const *envp, uint64_t timeout, size_t max, Result *res)
+{
+        return run_full(argv, envp, timeout, max, NULL, NULL, res);
 }
 
 static void result_done(Result *r)
@@ -189,6 +201,104 @@ static void test_free_while_running(void)
         sd_event_unref(e);
 }
 
+static char *id_of(const char *flag, const ChildUser *user)
+{
+        Result r;
+        char *out;
+
+        ASSERT(run_full((char *[]){"/usr/bin/id", (char *)flag, NULL}, (char *[]){NULL},
+                        5 * USEC_PER_SEC, 1024, user, NULL, &r) == 0);
+        ASSERT(r.exit_status == 0);
+        out = strdup(strstrip(r.out));
+        result_done(&r);
+        return out;
+}
+
+static void test_runs_as_user(void)
+{
+        _cleanup_(run_as_freep) RunAs *ra = NULL;
+        _cleanup_free_ char *uid = NULL, *groups = NULL, *error = NULL;
+        gid_t extra[] = {65534, 100};
+        char closed[] = "/tmp/nvd-test-closed-XXXXXX";
+        Result r;
+
+        if (geteuid() != 0) {
+                printf("# skipped test_runs_as_user: needs root to change the account\n");
+                return;
+        }
+        /* The account and its groups, as the daemon resolves them. */
+        ASSERT(run_as_resolve("/unused", "nobody", 0, &ra, &error) == 0);
+        ASSERT(ra && ra->user.uid == 65534 && !error);
+        uid = id_of("-u", &ra->user);
+        ASSERT_STREQ(uid, "65534");
+        groups = id_of("-G", &ra->user);
+        ASSERT(!strstr(groups, "0 ") && !streq(groups, "0")); /* root's group is gone */
+        free(groups);
+        /* Supplementary groups are set, not inherited: exactly these. */
+        groups = id_of("-G", &(ChildUser){.uid = 65534,
+                                          .gid = 65534,
+                                          .groups = extra,
+                                          .n_groups = ELEMENTSOF(extra)});
+        ASSERT_STREQ(groups, "65534 100");
+        /* The working directory is entered as the account: a root-only one is closed to it. */
+        ASSERT(mkdtemp(closed)); /* mode 0700 */
+        ASSERT(run_full((char *[]){"/usr/bin/id", NULL}, (char *[]){NULL}, USEC_PER_SEC, 1024,
+                        &ra->user, closed, &r) == -EACCES);
+        rmdir(closed);
+        /* Without an account: as ourselves, root. */
+        free(uid);
+        uid = id_of("-u", NULL);
+        ASSERT_STREQ(uid, "0");
+}
+
+static void test_run_as_resolve(void)
+{
+        _cleanup_(run_as_freep) RunAs *ra = NULL;
+        char server[] = "/tmp/nvd-test-server-XXXXXX";
+        char *error = NULL;
+        int fd;
+
+        /* Not root: children run as we do, whatever is configured. */
+        ASSERT(run_as_resolve("/nonexistent", NULL, 1000, &ra, &error) == 0 && !ra && !error);
+        ASSERT(run_as_resolve("/nonexistent", "nobody", 1000, &ra, &error) == 0 && !ra);
+
+        fd = mkstemp(server);
+        ASSERT(fd >= 0);
+        close(fd);
+        if (geteuid() == 0) {
+                /* Owned by root: refused, saying what to set. */
+                ASSERT(run_as_resolve(server, NULL, 0, &ra, &error) == -EPERM && !ra);
+                ASSERT(strstr(error, "is owned by root") && strstr(error, "[nautobot] user="));
+                error = mfree(error);
+                /* The owner of server=, with the reason in the note. */
+                ASSERT(chown(server, 65534, 65534) == 0);
+                ASSERT(run_as_resolve(server, NULL, 0, &ra, &error) == 0);
+                ASSERT(ra->user.uid == 65534 && ra->user.gid == 65534);
+                ASSERT(strstr(
+                        ra->note,
+                        "ran as user nobody (uid 65534) because nautobot-verifyd runs as root (the owner of /tmp/nvd-test-server-"));
+                ra = run_as_free(ra);
+                /* An owner without a passwd entry: refused. */
+                ASSERT(chown(server, 4000123, 0) == 0);
+                ASSERT(run_as_resolve(server, NULL, 0, &ra, &error) == -EPERM);
+                ASSERT(strstr(error, "owned by uid 4000123, which has no passwd entry"));
+                error = mfree(error);
+        }
+        /* The key wins over the owner; root only when it says so. */
+        ASSERT(run_as_resolve(server, "root", 0, &ra, &error) == 0);
+        ASSERT(ra->user.uid == 0 && strstr(ra->note, "ran as root"));
+        ra = run_as_free(ra);
+        ASSERT(run_as_resolve(server, "65534", 0, &ra, &error) == 0 && ra->user.uid == 65534);
+        ra = run_as_free(ra);
+        ASSERT(run_as_resolve(server, "no-such-user-nvd", 0, &ra, &error) == -EPERM);
+        ASSERT(strstr(error, "[nautobot] user=no-such-user-nvd: no such user"));
+        error = mfree(error);
+        ASSERT(run_as_resolve("/nonexistent/nautobot-server", NULL, 0, &ra, &error) == -EPERM);
+        ASSERT(strstr(error, "cannot tell who owns '/nonexistent/nautobot-server'"));
+        free(error);
+        unlink(server);
+}
+
 int main(void)
 {
         sigset_t mask;
@@ -204,5 +314,7 @@ int main(void)
         RUN(test_term_is_enough);
         RUN(test_cannot_start);
         RUN(test_free_while_running);
+        RUN(test_runs_as_user);
+        RUN(test_run_as_resolve);
         return 0;
 }

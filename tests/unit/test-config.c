@@ -57,7 +57,7 @@ static void test_defaults(void)
         }
         ASSERT_STREQ(c->static_root, "/opt/nautobot/static");
         ASSERT(strv_contains(c->units, "nautobot-worker.service"));
-        ASSERT(check_id_from_string("coffee") == -1);
+        ASSERT(check_id_from_string("coffee") == -EINVAL);
 }
 
 static void test_errors(void)

@@ -2,14 +2,16 @@
 /*
  * The shared helpers that guard input: reading a file (never blocking on a
  * FIFO or a device, never reading anything but a regular file) and escaping
- * server-supplied text for a terminal.
+ * server-supplied text for a terminal; the name<->enum table lookups.
  */
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 
+#include "result.h"
 #include "test.h"
 #include "util.h"
+#include "version.h"
 
 static void on_alarm(int sig)
 {
@@ -89,10 +91,46 @@ static void test_escape_control(void)
         escaped("cut\xe2\x86", "cut\\xe2\\x86");
 }
 
+typedef enum Fruit { FRUIT_APPLE, FRUIT_PEAR, FRUIT_FIG, _FRUIT_MAX } Fruit;
+static const char *const fruit_table[_FRUIT_MAX] = {
+        [FRUIT_APPLE] = "apple", [FRUIT_FIG] = "fig", /* FRUIT_PEAR has no name */
+};
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING_FULL(fruit, Fruit, fruit_table, , static);
+DEFINE_STRING_TABLE_LOOKUP_FROM_STRING_FULL(fruit, fruit_table, , static);
+
+static const struct {
+        const char *name;
+        int weight;
+} box_table[] = {{"small", 1}, {"large", 9}};
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING_FULL(box, int, box_table, .name, static);
+DEFINE_STRING_TABLE_LOOKUP_FROM_STRING_FULL(box, box_table, .name, static);
+
+static void test_string_table(void)
+{
+        ASSERT_STREQ(fruit_to_string(FRUIT_APPLE), "apple");
+        ASSERT_STREQ(fruit_to_string(FRUIT_FIG), "fig");
+        ASSERT(fruit_to_string(FRUIT_PEAR) == NULL);
+        ASSERT(fruit_to_string(_FRUIT_MAX) == NULL);
+        ASSERT(fruit_to_string((Fruit)-1) == NULL);
+        ASSERT(fruit_from_string("fig") == FRUIT_FIG);
+        ASSERT(fruit_from_string("pear") == -EINVAL);
+        ASSERT(fruit_from_string(NULL) == -EINVAL);
+        ASSERT_STREQ(box_to_string(1), "large");
+        ASSERT(box_to_string(2) == NULL);
+        ASSERT(box_from_string("small") == 0);
+        ASSERT(box_from_string("medium") == -EINVAL);
+        /* The tables of the library round-trip. */
+        for (CheckState s = 0; s < _CHECK_STATE_MAX; s++)
+                ASSERT(check_state_from_string(check_state_to_string(s)) == (int)s);
+        for (VersionChange c = 0; c < _VERSION_CHANGE_MAX; c++)
+                ASSERT(version_change_from_string(version_change_to_string(c)) == (int)c);
+}
+
 int main(void)
 {
         RUN(test_read_fifo);
         RUN(test_read_regular);
         RUN(test_escape_control);
+        RUN(test_string_table);
         return 0;
 }

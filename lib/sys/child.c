@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Child processes driven by sd-event. See child.h. The child gets its own
- * process group so that a timeout reaches whatever it started too.
+ * process group so that a timeout reaches whatever it started too, and, when
+ * asked, another account (fork + exec: posix_spawn cannot change the uid).
  */
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <grp.h>
 #include <sys/pidfd.h>
 #include <sys/wait.h>
 
@@ -18,10 +19,12 @@ struct Child {
         sd_event_source *child_source;
         sd_event_source *out_source;
         sd_event_source *err_source;
+        sd_event_source *res_source;
         sd_event_source *timer_source;
         pid_t pid;
         int out_fd;
         int err_fd;
+        int res_fd;
         bool exited;
         bool done_called;
         bool sent_term;
@@ -49,7 +52,7 @@ static void close_stream(sd_event_source **src, int *fd)
 
 static void maybe_finish(Child *s)
 {
-        if (s->done_called || !s->exited || s->out_fd >= 0 || s->err_fd >= 0)
+        if (s->done_called || !s->exited || s->out_fd >= 0 || s->err_fd >= 0 || s->res_fd >= 0)
                 return;
         s->done_called = true;
         s->timer_source = sd_event_source_disable_unref(s->timer_source);
@@ -60,8 +63,9 @@ static void maybe_finish(Child *s)
 static int on_output(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
         Child *s = userdata;
-        bool is_out = src == s->out_source;
-        Buf *b = is_out ? &s->outcome.out : &s->outcome.err;
+        Buf *b = src == s->out_source   ? &s->outcome.out
+                 : src == s->err_source ? &s->outcome.err
+                                        : &s->outcome.result;
         char chunk[READ_CHUNK];
 
         (void)revents;
@@ -77,10 +81,12 @@ static int on_output(sd_event_source *src, int fd, uint32_t revents, void *userd
                 if (buf_append(b, chunk, (size_t)n) < 0)
                         b->truncated = true; /* out of memory: keep what we have */
         }
-        if (is_out)
+        if (b == &s->outcome.out)
                 close_stream(&s->out_source, &s->out_fd);
-        else
+        else if (b == &s->outcome.err)
                 close_stream(&s->err_source, &s->err_fd);
+        else
+                close_stream(&s->res_source, &s->res_fd);
         maybe_finish(s);
         return 0;
 }
@@ -112,6 +118,7 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
                 /* Something outside the group still holds our pipes: stop waiting. */
                 close_stream(&s->out_source, &s->out_fd);
                 close_stream(&s->err_source, &s->err_fd);
+                close_stream(&s->res_source, &s->res_fd);
                 maybe_finish(s);
                 return 0;
         }
@@ -152,8 +159,10 @@ Child *child_free(Child *s)
         sd_event_source_disable_unref(s->timer_source);
         close_stream(&s->out_source, &s->out_fd);
         close_stream(&s->err_source, &s->err_fd);
+        close_stream(&s->res_source, &s->res_fd);
         buf_done(&s->outcome.out);
         buf_done(&s->outcome.err);
+        buf_done(&s->outcome.result);
         sd_event_unref(s->event);
         free(s->description);
         free(s);
@@ -179,14 +188,83 @@ static int add_stream_source(Child *s, sd_event_source **src, int fd, const char
         return 0;
 }
 
+/*
+ * In the forked child: only async-signal-safe calls (the daemon may have
+ * threads: curl's resolver). Reports errno on 'report' when it cannot exec.
+ */
+_Noreturn static void exec_child(const ChildOptions *o, int out_w, int err_w, int res_w, int report)
+{
+        struct sigaction dfl = {.sa_handler = SIG_DFL};
+        sigset_t none;
+        int fd, e;
+
+        /* A new group (so a timeout reaches grandchildren), clean signal state. */
+        if (setpgid(0, 0) < 0)
+                goto fail;
+        for (int sig = 1; sig < NSIG; sig++)
+                (void)sigaction(sig, &dfl, NULL);
+        sigemptyset(&none);
+        if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+                goto fail;
+        fd = open("/dev/null", O_RDONLY);
+        if (fd < 0 || (fd != 0 && (dup2(fd, 0) < 0 || close(fd) < 0)))
+                goto fail;
+        if (dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0 ||
+            (res_w >= 0 && dup2(res_w, CHILD_RESULT_FD) < 0))
+                goto fail;
+        /* Groups, then gid, then uid: after setresuid() nothing of root is left to drop. */
+        if (o->user && (setgroups(o->user->n_groups, o->user->groups) < 0 ||
+                        setresgid(o->user->gid, o->user->gid, o->user->gid) < 0 ||
+                        setresuid(o->user->uid, o->user->uid, o->user->uid) < 0))
+                goto fail;
+        /* As that account: a working directory it cannot enter is an error, not a root privilege.
+         */
+        if (chdir(o->cwd ?: "/") < 0)
+                goto fail;
+        execve(o->argv[0], o->argv, o->envp);
+fail:
+        e = errno;
+        (void)!write(report, &e, sizeof(e));
+        _exit(127);
+}
+
+/* fork + exec, so the child can take on another account; errors of the child up to exec. */
+static int spawn(const ChildOptions *o, int out_w, int err_w, int res_w, pid_t *ret_pid)
+{
+        int report[2], e = 0;
+        ssize_t n;
+        pid_t pid;
+
+        if (pipe2(report, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                e = errno;
+                close(report[0]);
+                close(report[1]);
+                return -e;
+        }
+        if (pid == 0)
+                exec_child(o, out_w, err_w, res_w, report[1]);
+        close(report[1]);
+        /* EOF: exec succeeded (the pipe is CLOEXEC); the child is in its own group by now. */
+        do
+                n = read(report[0], &e, sizeof(e));
+        while (n < 0 && errno == EINTR);
+        close(report[0]);
+        if (n == (ssize_t)sizeof(e)) {
+                (void)waitpid(pid, NULL, 0);
+                return -(e ?: EIO);
+        }
+        *ret_pid = pid;
+        return 0;
+}
+
 int child_start(sd_event *e, const ChildOptions *o, ChildDone done, void *userdata, Child **ret)
 {
         _cleanup_(child_freep) Child *s = NULL;
-        _cleanup_close_ int out_w = -1, err_w = -1, pidfd = -1;
-        int out[2], err[2], r;
-        posix_spawnattr_t attr;
-        posix_spawn_file_actions_t fa;
-        sigset_t none, all;
+        _cleanup_close_ int out_w = -1, err_w = -1, res_w = -1, pidfd = -1;
+        int out[2], err[2], res[2], r;
 
         if (!o->argv || !o->argv[0] || o->argv[0][0] != '/')
                 return -EINVAL;
@@ -197,9 +275,10 @@ int child_start(sd_event *e, const ChildOptions *o, ChildDone done, void *userda
         if (!s)
                 return -ENOMEM;
         s->event = sd_event_ref(e);
-        s->out_fd = s->err_fd = -1;
+        s->out_fd = s->err_fd = s->res_fd = -1;
         buf_init(&s->outcome.out, o->output_max);
         buf_init(&s->outcome.err, o->output_max);
+        buf_init(&s->outcome.result, o->result_max);
         s->done = done;
         s->userdata = userdata;
         s->description = strdup(o->description ?: "child");
@@ -216,41 +295,27 @@ int child_start(sd_event *e, const ChildOptions *o, ChildDone done, void *userda
         err_w = err[1];
         if (fcntl(s->out_fd, F_SETFL, O_NONBLOCK) < 0 || fcntl(s->err_fd, F_SETFL, O_NONBLOCK) < 0)
                 return -errno;
-
-        sigemptyset(&none);
-        sigfillset(&all);
-        r = posix_spawnattr_init(&attr);
-        if (r != 0)
-                return -r;
-        r = posix_spawn_file_actions_init(&fa);
-        if (r != 0) {
-                posix_spawnattr_destroy(&attr);
-                return -r;
+        if (o->result_max > 0) {
+                if (pipe2(res, O_CLOEXEC) < 0)
+                        return -errno;
+                s->res_fd = res[0];
+                /*
+                 * Above the fds the child gets: dup2() onto itself would keep
+                 * O_CLOEXEC, and a write end at 1 or 2 would be clobbered.
+                 */
+                res_w = fcntl(res[1], F_DUPFD_CLOEXEC, 10);
+                r = -errno;
+                close(res[1]);
+                if (res_w < 0)
+                        return r;
+                if (fcntl(s->res_fd, F_SETFL, O_NONBLOCK) < 0)
+                        return -errno;
         }
-        /* New group (so the timeout reaches grandchildren), clean signal state. */
-        r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                                    POSIX_SPAWN_SETSIGDEF);
-        if (r == 0)
-                r = posix_spawnattr_setpgroup(&attr, 0);
-        if (r == 0)
-                r = posix_spawnattr_setsigmask(&attr, &none);
-        if (r == 0)
-                r = posix_spawnattr_setsigdefault(&attr, &all);
-        if (r == 0)
-                r = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        if (r == 0)
-                r = posix_spawn_file_actions_adddup2(&fa, out_w, 1);
-        if (r == 0)
-                r = posix_spawn_file_actions_adddup2(&fa, err_w, 2);
-        if (r == 0)
-                r = posix_spawn_file_actions_addchdir_np(&fa, o->cwd ?: "/");
-        if (r == 0)
-                r = posix_spawn(&s->pid, o->argv[0], &fa, &attr, o->argv, o->envp);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
-        if (r != 0) {
+
+        r = spawn(o, out_w, err_w, res_w, &s->pid);
+        if (r < 0) {
                 s->pid = 0;
-                return -r;
+                return r;
         }
         s->start_usec = now_usec();
 
@@ -277,6 +342,11 @@ int child_start(sd_event *e, const ChildOptions *o, ChildDone done, void *userda
         r = add_stream_source(s, &s->err_source, s->err_fd, "stderr");
         if (r < 0)
                 return r;
+        if (s->res_fd >= 0) {
+                r = add_stream_source(s, &s->res_source, s->res_fd, "result");
+                if (r < 0)
+                        return r;
+        }
         if (o->timeout_usec > 0) {
                 r = sd_event_add_time_relative(e, &s->timer_source, CLOCK_MONOTONIC,
                                                o->timeout_usec, 0, on_timer, s);

@@ -71,6 +71,36 @@ static inline void closep(int *fd)
                         func(*p);                                                                  \
         }
 
+/*
+ * Name<->enum lookups for a table indexed by the enum, as systemd's
+ * DEFINE_STRING_TABLE_LOOKUP: <name>_to_string() (NULL when out of range) and
+ * <name>_from_string() (the index, or -EINVAL when unknown or NULL). The
+ * table is <name>_table, of strings; the _FULL forms take any table and the
+ * member naming its string (".name" for a table of structs, empty for strings).
+ */
+#define DEFINE_STRING_TABLE_LOOKUP_TO_STRING_FULL(name, type, table, member, scope)                \
+        scope const char *name##_to_string(type i)                                                 \
+        {                                                                                          \
+                if ((size_t)i >= ELEMENTSOF(table)) /* a negative i too */                         \
+                        return NULL;                                                               \
+                return table[i] member;                                                            \
+        }
+#define DEFINE_STRING_TABLE_LOOKUP_FROM_STRING_FULL(name, table, member, scope)                    \
+        scope int name##_from_string(const char *s)                                                \
+        {                                                                                          \
+                for (size_t _i = 0; s && _i < ELEMENTSOF(table); _i++)                             \
+                        if (table[_i] member && strcmp(table[_i] member, s) == 0)                  \
+                                return (int)_i;                                                    \
+                return -EINVAL;                                                                    \
+        }
+#define DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type)                                           \
+        DEFINE_STRING_TABLE_LOOKUP_TO_STRING_FULL(name, type, name##_table, , )
+#define DEFINE_PRIVATE_STRING_TABLE_LOOKUP_TO_STRING(name, type)                                   \
+        DEFINE_STRING_TABLE_LOOKUP_TO_STRING_FULL(name, type, name##_table, , static)
+#define DEFINE_STRING_TABLE_LOOKUP(name, type)                                                     \
+        DEFINE_STRING_TABLE_LOOKUP_TO_STRING_FULL(name, type, name##_table, , )                    \
+        DEFINE_STRING_TABLE_LOOKUP_FROM_STRING_FULL(name, name##_table, , )
+
 static inline void *mfree(void *p)
 {
         free(p);

@@ -25,6 +25,7 @@ typedef enum VersionChange {
 } VersionChange;
 
 const char *version_change_to_string(VersionChange c);
+int version_change_from_string(const char *s); /* a VersionChange, or -EINVAL */
 /* old or new may be NULL (not installed before / now). */
 VersionChange version_change(const char *old, const char *new);
 

@@ -184,6 +184,16 @@ static int parse_checks(Config *c, void *field _unused_, const char *value, char
         return 0;
 }
 
+static int parse_django(Config *c _unused_, void *field, const char *value, char **ret_error)
+{
+        if (!streq(value, "probe") && !streq(value, "command")) {
+                *ret_error = strjoin_printf("'%s' is neither 'probe' nor 'command'", value);
+                return -EINVAL;
+        }
+        *(bool *)field = streq(value, "probe");
+        return 0;
+}
+
 static int parse_size(Config *c _unused_, void *field, const char *value, char **ret_error)
 {
         unsigned long long v;
@@ -203,6 +213,8 @@ static int parse_size(Config *c _unused_, void *field, const char *value, char *
 #define F(x) offsetof(Config, x)
 static const ConfigKey config_table[] = {
         {"nautobot", "server", parse_path, F(server), "path of nautobot-server"},
+        {"nautobot", "user", parse_string, F(user),
+         "account nautobot-server runs as when started as root (default: the owner of server)"},
         {"nautobot", "root", parse_path, F(root), "NAUTOBOT_ROOT for nautobot-server"},
         {"nautobot", "config", parse_path, F(nautobot_config),
          "NAUTOBOT_CONFIG for nautobot-server"},
@@ -224,6 +236,8 @@ static const ConfigKey config_table[] = {
          "STATIC_ROOT that collectstatic fills (default <root>/static)"},
         {"nautobot", "units", parse_list, F(units),
          "systemd units that must be restarted after an upgrade"},
+        {"nautobot", "probe", parse_path, F(probe),
+         "the Django probe that nautobot-server runs (checks django=probe)"},
         {"nautobot", "output-max", parse_size, F(output_max), "bytes kept per child output stream"},
         {"credentials", "username", parse_string, F(username), "web UI service account"},
         {"credentials", "password-file", parse_path, F(password_file),
@@ -255,6 +269,8 @@ static const ConfigKey config_table[] = {
         {"watch", "step-interval", parse_seconds, F(step_interval_usec),
          "re-check the pending steps of an upgrade this often"},
         {"checks", "enable", parse_checks, 0, "checks to run"},
+        {"checks", "django", parse_django, F(use_probe),
+         "probe: one nautobot-server for system, migrations, jobs; command: one per check"},
 };
 #undef F
 
@@ -280,6 +296,7 @@ int config_new(Config **ret)
         c->settle_max_usec = 120 * USEC_PER_SEC;
         c->upgrade_deadline_usec = 30 * 60 * USEC_PER_SEC;
         c->step_interval_usec = 5 * USEC_PER_SEC;
+        c->use_probe = true;
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
                 c->enabled[i] = true;
 
@@ -290,7 +307,7 @@ int config_new(Config **ret)
             !(c->token_credential = strdup("api-token")) ||
             !(c->package = strdup("nautobot-contract-models")) ||
             !(c->app_label = strdup("nautobot_contract_models")) ||
-            !(c->job_grouping = strdup("Contracts")))
+            !(c->job_grouping = strdup("Contracts")) || !(c->probe = strdup(NVD_PROBE_PATH)))
                 return -ENOMEM;
         for (size_t i = 0; i < ELEMENTSOF(default_jobs); i++) {
                 r = strv_extend(&c->jobs, default_jobs[i]);
@@ -323,6 +340,7 @@ Config *config_free(Config *c)
         if (!c)
                 return NULL;
         free(c->server);
+        free(c->user);
         free(c->root);
         free(c->nautobot_config);
         free(c->environment_file);
@@ -330,6 +348,7 @@ Config *config_free(Config *c)
         free(c->url);
         free(c->ca_file);
         free(c->static_root);
+        free(c->probe);
         strv_free(c->units);
         free(c->username);
         free(c->password_file);
@@ -629,6 +648,8 @@ static void dump_value(const Config *c, const ConfigKey *k, FILE *f)
                         fprintf(f, "%" PRIu64 "ms", u / USEC_PER_MSEC);
         } else if (k->parse == parse_bool)
                 fprintf(f, "%s", *(const bool *)field ? "yes" : "no");
+        else if (k->parse == parse_django)
+                fprintf(f, "%s", *(const bool *)field ? "probe" : "command");
         else if (k->parse == parse_size)
                 fprintf(f, "%zu", *(const size_t *)field);
         else if (k->parse == parse_list || k->parse == parse_expectations) {

@@ -9,6 +9,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "check.h"
 #include "config.h"
 #include "result.h"
 
@@ -29,6 +30,11 @@ typedef struct VerifyCallbacks {
 int verify_new(Verify **ret, sd_event *e, sd_bus *bus, const Config *config);
 Verify *verify_free(Verify *v); /* kills and reaps running children */
 DEFINE_TRIVIAL_CLEANUP_FUNC(Verify *, verify_free);
+
+/* Django's database settings from an earlier run's probe, for a run without one. */
+int verify_set_database(Verify *v, const DbSettings *d);
+/* ... and those this run's probe reported (NULL: none). */
+const DbSettings *verify_database_seen(const Verify *v);
 
 /* What ran before the installed release ("2026.5.12"), for the restart advice. */
 int verify_set_previous(Verify *v, const char *what);

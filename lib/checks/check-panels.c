@@ -224,12 +224,15 @@ static void on_response(HttpSession *h, const HttpResponse *resp, void *userdata
 int check_panels_start(Check *c)
 {
         const CheckEnv *env = c->env;
+        _cleanup_free_ char *missing = NULL;
         PanelsState *s;
         int r;
 
-        if (!check_require_secret(
-                    c, env->password, env->password_error,
-                    "no web password configured ([credentials] password-file= or credential 'web-password')"))
+        missing =
+                check_missing_secret("web password", "password", env->config->password_credential);
+        if (!missing)
+                return -ENOMEM;
+        if (!check_require_secret(c, env->password, env->password_error, missing))
                 return 0;
         s = calloc(1, sizeof(*s));
         if (!s)

@@ -6,6 +6,12 @@
  * because the app sets only Meta.grouping. So Jobs are found by what truly
  * identifies them, module and class name, through the REST API, and a
  * grouping other than the expected one is reported as a finding.
+ *
+ * The database's Job rows are refreshed only by "migrate": after an upgrade
+ * they can list a class the installed code no longer defines (running it
+ * fails: "Job class not found"), or miss one it defines. When the Django
+ * probe runs (probe.h), the Job classes the installed code registers are
+ * compared with the rows, and the check waits for both answers.
  */
 #include <inttypes.h>
 
@@ -18,12 +24,22 @@ typedef struct JobsState {
         size_t n_jobs;
         unsigned pages;
         char *url; /* the page being fetched, without secrets */
+        Check *check;
+        Probe *probe;  /* subscribed to, until it answers */
+        bool api_done; /* every page read */
+        bool probe_answered;
+        char **code_jobs; /* "module.Class" of job-module the installed code registers */
+        char *code_error; /* why they are unknown */
 } JobsState;
 
 static void jobs_state_free(void *p)
 {
         JobsState *s = p;
 
+        if (s->probe)
+                probe_unsubscribe(s->probe, s->check);
+        strv_free(s->code_jobs);
+        free(s->code_error);
         http_session_free(s->http);
         job_records_done(s->jobs, s->n_jobs);
         free(s->jobs);
@@ -46,6 +62,69 @@ static const JobRecord *find_job(const JobsState *s, const char *module, const c
                     (!module || in_module(&s->jobs[i], module)))
                         return &s->jobs[i];
         return NULL;
+}
+
+static bool code_defines(const JobsState *s, const JobRecord *j)
+{
+        STRV_FOREACH (p, s->code_jobs) {
+                const char *rest = startswith(*p, j->module_name);
+
+                if (rest && *rest == '.' && streq(rest + 1, j->job_class_name))
+                        return true;
+        }
+        return false;
+}
+
+/* The database's rows against the installed code's classes (the probe's answer). */
+static void judge_code(Check *c)
+{
+        JobsState *s = c->state;
+        const Config *cfg = c->env->config;
+        CheckResult *res = c->result;
+        _cleanup_strv_free_ char **stale = NULL, **unregistered = NULL;
+        _cleanup_free_ char *st = NULL, *un = NULL;
+        int r = 0;
+
+        if (!s->probe_answered)
+                return;
+        if (s->code_error) {
+                check_result_add_finding(res,
+                                         "the Job classes of the installed code are unknown (%s)",
+                                         s->code_error);
+                return;
+        }
+        for (size_t i = 0; i < s->n_jobs && r >= 0; i++)
+                if (in_module(&s->jobs[i], cfg->job_module) && s->jobs[i].installed &&
+                    !code_defines(s, &s->jobs[i]))
+                        r = strv_extend(&stale, s->jobs[i].job_class_name);
+        STRV_FOREACH (p, s->code_jobs) {
+                const char *class = strrchr(*p, '.') + 1;
+                bool listed = false;
+
+                for (size_t i = 0; i < s->n_jobs && !listed; i++)
+                        listed = streq(s->jobs[i].job_class_name, class) &&
+                                 startswith(*p, s->jobs[i].module_name) &&
+                                 (*p)[strlen(s->jobs[i].module_name)] == '.' &&
+                                 s->jobs[i].installed;
+                if (!listed && r >= 0)
+                        r = strv_extend(&unregistered, class);
+        }
+        if (r < 0) {
+                check_result_set(res, CHECK_ERROR, "out of memory while judging the Job list");
+                return;
+        }
+        st = strv_join(stale, ", ");
+        un = strv_join(unregistered, ", ");
+        if (stale)
+                check_result_set(
+                        res, CHECK_FAIL,
+                        "the database lists %zu Job(s) of %s as installed that the installed code no longer defines (%s): running them fails with \"Job class not found\"; run \"nautobot-server migrate\" (or post_upgrade) to refresh the registry, then restart nautobot-worker",
+                        strv_length(stale), cfg->job_module, strempty(st));
+        else if (unregistered)
+                check_result_set(
+                        res, CHECK_FAIL,
+                        "the installed code defines %zu Job(s) of %s that the database does not list as installed (%s): run \"nautobot-server migrate\" (it registers them), then restart nautobot-worker",
+                        strv_length(unregistered), cfg->job_module, strempty(un));
 }
 
 static void judge(Check *c)
@@ -136,6 +215,46 @@ static void judge(Check *c)
                         res,
                         "%zu of %zu expected Jobs are disabled (Nautobot creates new Jobs disabled): enable the ones you run, e.g. schedule \"Capture cost history snapshot\" after an upgrade to 0008",
                         found - enabled, found);
+        if (res->state == CHECK_PASS)
+                judge_code(c);
+}
+
+/* Both answers in (the API's pages, and the probe's when it runs): judge and complete. */
+static void maybe_finish(Check *c)
+{
+        JobsState *s = c->state;
+
+        if (!s->api_done || (s->probe && !s->probe_answered))
+                return;
+        judge(c);
+        check_complete(c);
+}
+
+static void on_probe(const ProbeOutcome *po, void *userdata)
+{
+        Check *c = userdata;
+        JobsState *s = c->state;
+        const char *module = c->env->config->job_module;
+        size_t ml = strlen(module);
+
+        s->probe_answered = true;
+        if (!po->report || po->report->jobs_error)
+                s->code_error =
+                        strjoin_printf("the Django probe %s: %s",
+                                       po->start_error < 0 ? "did not start" : "gave no Job list",
+                                       po->start_error < 0 ? strerror(-po->start_error)
+                                       : po->report        ? po->report->jobs_error
+                                                           : strempty(po->report_error));
+        else
+                STRV_FOREACH (j, po->report->jobs)
+                        /* The module itself or a submodule: "<module>.Class", "<module>.sub.Class".
+                         */
+                        if (strncmp(*j, module, ml) == 0 && (*j)[ml] == '.' &&
+                            strv_extend(&s->code_jobs, *j) < 0)
+                                s->code_error = strdup("out of memory");
+        if (!po->report && !s->code_error)
+                s->code_error = strdup("out of memory");
+        maybe_finish(c);
 }
 
 static int fetch(Check *c, const char *url);
@@ -222,7 +341,9 @@ static void on_page(HttpSession *h, const HttpResponse *resp, void *userdata)
                 }
                 return;
         }
-        judge(c);
+        s->api_done = true;
+        maybe_finish(c);
+        return;
 done:
         check_complete(c);
 }
@@ -251,7 +372,14 @@ int check_jobs_start(Check *c)
                 return -ENOMEM;
         c->state = s;
         c->state_free = jobs_state_free;
+        s->check = c;
         s->http = TAKE_PTR(http);
+        if (c->env->probe) {
+                r = probe_subscribe(c->env->probe, on_probe, c);
+                if (r < 0)
+                        return r;
+                s->probe = c->env->probe;
+        }
         url = check_url(c, "/api/extras/jobs/?limit=1000");
         if (!url)
                 return -ENOMEM;

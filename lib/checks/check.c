@@ -11,8 +11,8 @@
 /* In CheckId order; a missing entry fails the build, a misplaced one test-config. */
 static const CheckType check_table[] = {
         {CHECK_ID_VERSIONS, "versions", check_versions_start},
-        {CHECK_ID_SYSTEM, "system", check_command_start},
-        {CHECK_ID_MIGRATIONS, "migrations", check_command_start},
+        {CHECK_ID_SYSTEM, "system", check_command_start, .runs_server = true},
+        {CHECK_ID_MIGRATIONS, "migrations", check_command_start, .runs_server = true},
         {CHECK_ID_DATABASE, "database", check_database_start, .step = "migrate"},
         {CHECK_ID_STATIC, "static", check_static_start, .step = "collectstatic"},
         {CHECK_ID_RESTARTS, "restarts", check_restarts_start, .step = "restart",
@@ -28,18 +28,8 @@ const CheckType *check_type(CheckId id)
         return id >= 0 && id < _CHECK_ID_MAX ? &check_table[id] : NULL;
 }
 
-const char *check_id_to_string(CheckId id)
-{
-        return id >= 0 && id < _CHECK_ID_MAX ? check_table[id].name : NULL;
-}
-
-int check_id_from_string(const char *s)
-{
-        for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
-                if (streq(check_table[i].name, s))
-                        return i;
-        return -1;
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING_FULL(check_id, CheckId, check_table, .name, );
+DEFINE_STRING_TABLE_LOOKUP_FROM_STRING_FULL(check_id, check_table, .name, );
 
 void check_not_applicable(Check *c, const char *fmt, ...)
 {
@@ -53,6 +43,7 @@ void check_not_applicable(Check *c, const char *fmt, ...)
         (void)check_result_set(c->result, CHECK_SKIPPED, "not applicable here: %s",
                                s ?: "out of memory");
         c->result->disabled = true;
+        c->result->not_applicable = true;
         check_complete(c);
 }
 
@@ -104,12 +95,14 @@ int check_api_session(Check *c, HttpSession **ret)
         const CheckEnv *env = c->env;
         _cleanup_(http_session_freep) HttpSession *h = NULL;
         _cleanup_erase_free_ char *auth = NULL; /* holds the token */
+        _cleanup_free_ char *missing = NULL;
         int r;
 
         *ret = NULL;
-        if (!check_require_secret(
-                    c, env->token, env->token_error,
-                    "no API token configured ([credentials] token-file= or credential 'api-token')"))
+        missing = check_missing_secret("API token", "token", env->config->token_credential);
+        if (!missing)
+                return -ENOMEM;
+        if (!check_require_secret(c, env->token, env->token_error, missing))
                 return 0;
         auth = strjoin_printf("Authorization: Token %s", env->token);
         if (!auth)
@@ -128,6 +121,15 @@ int check_api_session(Check *c, HttpSession **ret)
                 return r;
         *ret = TAKE_PTR(h);
         return 0;
+}
+
+char *check_missing_secret(const char *what, const char *key, const char *credential)
+{
+        if (isempty(credential))
+                return strjoin_printf("no %s configured ([credentials] %s-file=)", what, key);
+        return strjoin_printf(
+                "no %s configured ([credentials] %s-file=, or credential '%s' as %s-credential= names it)",
+                what, key, credential, key);
 }
 
 char *check_url(const Check *c, const char *path)
@@ -149,4 +151,44 @@ char *http_status_text(long status, const char *body)
                 r = strjoin_printf("HTTP %ld", status);
         json_object_put(o);
         return r;
+}
+
+DbSettings *db_settings_free(DbSettings *d)
+{
+        if (!d)
+                return NULL;
+        free(d->host);
+        free(d->port);
+        free(d->name);
+        free(d->user);
+        erase_and_freep(&d->password);
+        free(d);
+        return NULL;
+}
+
+static int db_settings_new(const char *host, const char *port, const char *name, const char *user,
+                           const char *password, DbSettings **ret)
+{
+        _cleanup_(db_settings_freep) DbSettings *d = calloc(1, sizeof(*d));
+
+        if (!d || !(d->host = strdup(strempty(host))) || !(d->port = strdup(strempty(port))) ||
+            !(d->name = strdup(strempty(name))) || !(d->user = strdup(strempty(user))) ||
+            !(d->password = strdup(strempty(password))))
+                return -ENOMEM;
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+int db_settings_from_probe(const ProbeReport *p, DbSettings **ret)
+{
+        *ret = NULL;
+        if (!p || p->db_error || !p->db_name || !p->db_engine ||
+            !strstr(p->db_engine, "postgresql"))
+                return 0;
+        return db_settings_new(p->db_host, p->db_port, p->db_name, p->db_user, p->db_password, ret);
+}
+
+int db_settings_copy(const DbSettings *d, DbSettings **ret)
+{
+        return db_settings_new(d->host, d->port, d->name, d->user, d->password, ret);
 }

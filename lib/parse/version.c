@@ -207,17 +207,14 @@ done:
         return 0;
 }
 
-static const char *const change_table[_VERSION_CHANGE_MAX] = {
+static const char *const version_change_table[_VERSION_CHANGE_MAX] = {
         [VERSION_INSTALLED] = "installed",  [VERSION_UPGRADED] = "upgrade",
         [VERSION_DOWNGRADED] = "downgrade", [VERSION_REINSTALLED] = "reinstall",
         [VERSION_CHANGED] = "change",       [VERSION_REMOVED] = "removed",
         [VERSION_RECHECK] = "recheck",
 };
 
-const char *version_change_to_string(VersionChange c)
-{
-        return c >= 0 && c < _VERSION_CHANGE_MAX ? change_table[c] : NULL;
-}
+DEFINE_STRING_TABLE_LOOKUP(version_change, VersionChange);
 
 VersionChange version_change(const char *old, const char *new)
 {
@@ -232,10 +229,11 @@ VersionChange version_change(const char *old, const char *new)
         return r < 0 ? VERSION_UPGRADED : r > 0 ? VERSION_DOWNGRADED : VERSION_REINSTALLED;
 }
 
-static const char *const op_table[_VERSION_OP_MAX] = {
+static const char *const version_op_table[_VERSION_OP_MAX] = {
         [VERSION_OP_LT] = "<",  [VERSION_OP_LE] = "<=", [VERSION_OP_EQ] = "==",
         [VERSION_OP_NE] = "!=", [VERSION_OP_GE] = ">=", [VERSION_OP_GT] = ">",
 };
+DEFINE_PRIVATE_STRING_TABLE_LOOKUP_TO_STRING(version_op, VersionOp);
 
 void version_requirement_done(VersionRequirement *r)
 {
@@ -267,7 +265,7 @@ int version_requirement_parse(const char *s, VersionRequirement *ret)
         while (isspace((unsigned char)*p))
                 p++;
         for (size_t i = 0; i < ELEMENTSOF(order); i++) {
-                const char *o = op_table[order[i]];
+                const char *o = version_op_to_string(order[i]);
 
                 if (!startswith(p, o))
                         continue;

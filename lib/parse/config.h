@@ -26,14 +26,15 @@ typedef enum CheckId {
 } CheckId;
 
 const char *check_id_to_string(CheckId id);
-int check_id_from_string(const char *s); /* a CheckId, or -1 when unknown */
+int check_id_from_string(const char *s); /* a CheckId, or -EINVAL when unknown */
 
 #define CONFIG_KEYS_MAX 64 /* entries of the key table in config.c */
 
 typedef struct Config {
         /* [nautobot] */
-        char *server;           /* path of nautobot-server */
-        char *root;             /* NAUTOBOT_ROOT for the child */
+        char *server; /* path of nautobot-server */
+        char *user;   /* who runs it when we are root (default: the owner of server); runas.h */
+        char *root;   /* NAUTOBOT_ROOT for the child */
         char *nautobot_config;  /* NAUTOBOT_CONFIG for the child */
         char *environment_file; /* KEY=VALUE lines for the child */
         char *site_packages;    /* where the watched package's dist-info lives */
@@ -45,6 +46,7 @@ typedef struct Config {
         char *ca_file;
         char *static_root; /* STATIC_ROOT; default <root>/static */
         char **units;      /* systemd units that must run the installed release */
+        char *probe;       /* the Django probe script run by nautobot-server */
 
         /* [credentials] */
         char *username;
@@ -72,6 +74,7 @@ typedef struct Config {
 
         /* [checks] */
         bool enabled[_CHECK_ID_MAX];
+        bool use_probe;    /* [checks] django=probe: one Django boot; =command: one per check */
         size_t output_max; /* bytes captured per child stream */
 
         /* Where the keys were set, so config_finalize() names file:line: the file loaded

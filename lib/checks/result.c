@@ -6,17 +6,14 @@
 
 #include "result.h"
 
-static const char *const state_table[_CHECK_STATE_MAX] = {
+static const char *const check_state_table[_CHECK_STATE_MAX] = {
         [CHECK_PASS] = "pass",
         [CHECK_FAIL] = "fail",
         [CHECK_ERROR] = "error",
         [CHECK_SKIPPED] = "skipped",
 };
 
-const char *check_state_to_string(CheckState s)
-{
-        return s >= 0 && s < _CHECK_STATE_MAX ? state_table[s] : NULL;
-}
+DEFINE_STRING_TABLE_LOOKUP(check_state, CheckState);
 
 int check_result_new(CheckResult **ret, const char *check)
 {
@@ -60,20 +57,29 @@ static char *vformat_bounded(const char *fmt, va_list ap)
         return s;
 }
 
+static int set_text(char **field, const char *fmt, va_list ap) _printf_(2, 0);
+static int set_text(char **field, const char *fmt, va_list ap)
+{
+        char *s = vformat_bounded(fmt, ap);
+
+        if (!s)
+                return -ENOMEM;
+        free(*field);
+        *field = s;
+        return 0;
+}
+
 int check_result_set(CheckResult *r, CheckState state, const char *fmt, ...)
 {
         va_list ap;
-        char *s;
+        int q;
 
         va_start(ap, fmt);
-        s = vformat_bounded(fmt, ap);
+        q = set_text(&r->reason, fmt, ap);
         va_end(ap);
-        if (!s)
-                return -ENOMEM;
-        free(r->reason);
-        r->reason = s;
-        r->state = state;
-        return 0;
+        if (q >= 0)
+                r->state = state;
+        return q;
 }
 
 int check_result_set_evidence(CheckResult *r, const char *text)
@@ -103,14 +109,10 @@ int check_result_add_finding(CheckResult *r, const char *fmt, ...)
 int check_result_set_pending(CheckResult *r, const char *fmt, ...)
 {
         va_list ap;
-        char *s;
+        int q;
 
         va_start(ap, fmt);
-        s = vformat_bounded(fmt, ap);
+        q = set_text(&r->pending, fmt, ap);
         va_end(ap);
-        if (!s)
-                return -ENOMEM;
-        free(r->pending);
-        r->pending = s;
-        return 0;
+        return q;
 }

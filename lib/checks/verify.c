@@ -12,6 +12,7 @@
 #include "envfile.h"
 #include "metadata.h"
 #include "pkgwatch.h"
+#include "runas.h"
 #include "verify.h"
 
 /* What a watched package was when the run started: what the run verifies. */
@@ -29,6 +30,7 @@ struct Verify {
         HttpClient *http;
         CheckEnv env;
         char *child_env_error;
+        RunAs *run_as; /* who runs nautobot-server, when we are root */
         char *password;
         char *password_error;
         char *token;
@@ -42,6 +44,9 @@ struct Verify {
         char *previous_what;
         bool only[_CHECK_ID_MAX]; /* all false: every enabled check */
         bool limited;
+        Probe *probe;
+        DbSettings *db_known; /* given: what an earlier probe said */
+        DbSettings *db_seen;  /* what this run's probe said */
         Check checks[_CHECK_ID_MAX];
         size_t n_running;
         uint64_t start_usec;
@@ -61,9 +66,13 @@ Verify *verify_free(Verify *v)
                         c->state_free(c->state);
                 check_result_free(c->result);
         }
+        probe_free(v->probe);
+        db_settings_free(v->db_known);
+        db_settings_free(v->db_seen);
         http_client_free(v->http);
         strv_free(v->env.child_env);
         free(v->child_env_error);
+        run_as_free(v->run_as);
         erase_and_freep(&v->password);
         free(v->password_error);
         erase_and_freep(&v->token);
@@ -92,6 +101,13 @@ static int build_child_env(Verify *v)
         unsigned line = 0;
         int r;
 
+        /* As root, never run nautobot-server as root by accident: refused, the reason is the error.
+         */
+        r = run_as_resolve(c->server, c->user, geteuid(), &v->run_as, &v->child_env_error);
+        if (r == -EPERM)
+                return 0;
+        if (r < 0)
+                return r;
         bindir = strdup(c->server);
         if (!bindir)
                 return -ENOMEM;
@@ -245,6 +261,28 @@ static int snapshot_packages(Verify *v)
         return 0;
 }
 
+int verify_set_database(Verify *v, const DbSettings *d)
+{
+        v->db_known = db_settings_free(v->db_known);
+        if (d && db_settings_copy(d, &v->db_known) < 0)
+                return -ENOMEM;
+        v->env.db = v->db_known;
+        return 0;
+}
+
+const DbSettings *verify_database_seen(const Verify *v)
+{
+        return v->db_seen;
+}
+
+/* Keeps Django's database settings for the runs that have no probe of their own. */
+static void on_probe(const ProbeOutcome *po, void *userdata)
+{
+        Verify *v = userdata;
+
+        (void)db_settings_from_probe(po->report, &v->db_seen);
+}
+
 int verify_set_previous(Verify *v, const char *what)
 {
         return free_and_strdup(&v->previous_what, what);
@@ -305,6 +343,7 @@ int verify_new(Verify **ret, sd_event *e, sd_bus *bus, const Config *config)
                 .config = config,
                 .child_env = v->env.child_env,
                 .child_env_error = v->child_env_error,
+                .child_user = v->run_as ? &v->run_as->user : NULL,
                 .password = v->password,
                 .password_error = v->password_error,
                 .token = v->token,
@@ -329,12 +368,62 @@ static void on_check_done(Check *c, void *userdata)
         Verify *v = userdata;
 
         v->n_running--;
+        if (v->run_as && check_type(c->id)->runs_server && !c->result->disabled &&
+            check_result_add_finding(c->result, "%s", v->run_as->note) < 0)
+                (void)check_result_set(c->result, CHECK_ERROR, "out of memory");
         if (v->cb->check_done)
                 v->cb->check_done(v, c->result, v->userdata);
         if (v->n_running == 0) {
                 v->end_usec = now_usec();
                 v->cb->all_done(v, v->userdata);
         }
+}
+
+static bool runs(const Verify *v, CheckId id)
+{
+        return v->config->enabled[id] && (!v->limited || v->only[id]);
+}
+
+/* One Django boot for the checks that need Django, when one of them runs ([checks] django=). */
+static int start_probe(Verify *v)
+{
+        const Config *c = v->config;
+        bool env_names_db = false;
+        Buf sections;
+        int r;
+
+        STRV_FOREACH (e, v->env.child_env)
+                env_names_db |= !!startswith(*e, "NAUTOBOT_DB_");
+        if (!c->use_probe || v->child_env_error ||
+            !(runs(v, CHECK_ID_SYSTEM) || runs(v, CHECK_ID_MIGRATIONS) || runs(v, CHECK_ID_JOBS) ||
+              /* Where is the database? Only Django knows when nothing else says. */
+              (runs(v, CHECK_ID_DATABASE) && !v->env.db && !env_names_db)))
+                return 0;
+        v->env.probe = NULL;
+        v->probe = probe_free(v->probe);
+        /* Only what the running checks read: each answer costs time (Redis, the database). */
+        buf_init(&sections, 256);
+        if (runs(v, CHECK_ID_SYSTEM))
+                buf_printf(&sections, "check,apps,cache,broker,");
+        if (runs(v, CHECK_ID_MIGRATIONS))
+                buf_printf(&sections, "makemigrations,migration_plan,");
+        if (runs(v, CHECK_ID_JOBS))
+                buf_printf(&sections, "jobs,");
+        buf_printf(&sections, "database");
+        r = probe_new(&v->probe, v->event,
+                      &(ProbeOptions){
+                              .server = c->server,
+                              .path = c->probe,
+                              .app_label = c->app_label,
+                              .sections = strempty(sections.data),
+                              .user = v->env.child_user,
+                              .envp = v->env.child_env,
+                              .cwd = c->root,
+                              .timeout_usec = c->command_timeout_usec,
+                              .output_max = c->output_max,
+                      });
+        buf_done(&sections);
+        return r;
 }
 
 int verify_start(Verify *v, const VerifyCallbacks *cb, void *userdata)
@@ -345,6 +434,10 @@ int verify_start(Verify *v, const VerifyCallbacks *cb, void *userdata)
         v->userdata = userdata;
         v->start_usec = now_usec();
         v->env.previous_what = v->previous_what;
+        r = start_probe(v);
+        if (r < 0)
+                return r;
+        v->env.probe = v->probe;
         /* Count them all first: a check may complete inside its start function. */
         v->n_running = _CHECK_ID_MAX;
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++) {
@@ -355,7 +448,7 @@ int verify_start(Verify *v, const VerifyCallbacks *cb, void *userdata)
                 c->done = on_check_done;
                 c->userdata = v;
                 c->start_usec = now_usec();
-                if (!v->config->enabled[i] || (v->limited && !v->only[i])) {
+                if (!runs(v, i)) {
                         check_result_set(c->result, CHECK_SKIPPED, "%s",
                                          v->config->enabled[i] ? "not part of this run"
                                                                : "disabled by [checks] enable=");
@@ -369,6 +462,9 @@ int verify_start(Verify *v, const VerifyCallbacks *cb, void *userdata)
                         check_complete(c);
                 }
         }
+        /* After every check that needs Django has subscribed to it; it runs for them only. */
+        if (v->probe && probe_subscribe(v->probe, on_probe, v) >= 0)
+                probe_start(v->probe);
         return 0;
 }
 

@@ -27,6 +27,7 @@ typedef struct CheckResult {
         CheckState state;
         bool disabled; /* skipped because the configuration turned it off: no bearing on the verdict
                         */
+        bool not_applicable; /* disabled because of this host (no systemd...): worth a notice */
         char *reason;
         char *evidence;
         char **findings;
@@ -35,6 +36,7 @@ typedef struct CheckResult {
 } CheckResult;
 
 const char *check_state_to_string(CheckState s);
+int check_state_from_string(const char *s); /* a CheckState, or -EINVAL */
 
 int check_result_new(CheckResult **ret, const char *check);
 CheckResult *check_result_free(CheckResult *r);

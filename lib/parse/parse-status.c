@@ -4,6 +4,7 @@
  */
 #include <json-c/json.h>
 
+#include "json-doc.h"
 #include "parse-status.h"
 
 #define APPS_MAX 256
@@ -21,22 +22,14 @@ StatusReport *status_report_free(StatusReport *s)
 int status_parse(const char *text, size_t len, StatusReport **ret, char **ret_error)
 {
         _cleanup_(status_report_freep) StatusReport *s = NULL;
-        json_tokener *tok;
         json_object *root, *v, *apps;
         int r = 0;
 
-        tok = json_tokener_new_ex(16);
-        if (!tok)
-                return -ENOMEM;
-        root = json_tokener_parse_ex(tok, text, (int)len);
-        if (!root || json_tokener_get_error(tok) != json_tokener_success ||
-            json_tokener_get_parse_end(tok) != len) {
-                json_tokener_free(tok);
-                json_object_put(root);
+        r = json_parse_document(text, len, 16, &root);
+        if (r == -EBADMSG)
                 *ret_error = strdup("not a JSON document");
-                return -EBADMSG;
-        }
-        json_tokener_free(tok);
+        if (r < 0)
+                return r;
 
         s = calloc(1, sizeof(*s));
         if (!s) {

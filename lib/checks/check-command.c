@@ -3,7 +3,13 @@
  * The two checks the upgrade guide runs on the command line:
  *   system:     nautobot-server check
  *   migrations: nautobot-server makemigrations --check --dry-run <app-label>
- * Each runs as a child (child.c) and is judged by parse-output.c.
+ * By default both are answered by the one Django boot of the probe (probe.h),
+ * which runs the same commands through call_command() and reports their exit
+ * status and streams as the command line would give them; the migrations
+ * check adds Django's migration plan for every app (what "migrate --check"
+ * looks at). With [checks] django=command each runs as a child of its own
+ * (child.c), as the guide types them. Either way parse-output.c judges the
+ * output, so the verdicts and reasons are the same.
  */
 #include <signal.h>
 #include <string.h>
@@ -13,7 +19,9 @@
 #include "child.h"
 
 typedef struct CommandState {
+        Check *check;
         Child *spawn;
+        Probe *probe;  /* subscribed to */
         char *command; /* "nautobot-server check", for messages */
 } CommandState;
 
@@ -21,6 +29,8 @@ static void command_state_free(void *p)
 {
         CommandState *s = p;
 
+        if (s->probe)
+                probe_unsubscribe(s->probe, s->check);
         child_free(s->spawn);
         free(s->command);
         free(s);
@@ -71,8 +81,15 @@ static void judge_system(Check *c, const ChildOutcome *o)
                         check_result_add_finding(res, "%s", *i);
                 break;
         case SYSTEM_CHECK_CRASHED:
-                check_result_set(res, CHECK_FAIL, "nautobot-server failed before checking: %s",
-                                 rep.exception);
+                if (strstr(rep.exception, "PluginImproperlyConfigured"))
+                        check_result_set(
+                                res, CHECK_FAIL,
+                                "nautobot-server cannot start: an app's min_version/max_version does not admit the installed Nautobot (%s): install a release of the app made for it, or the Nautobot it asks for",
+                                rep.exception);
+                else
+                        check_result_set(res, CHECK_FAIL,
+                                         "nautobot-server failed before checking: %s",
+                                         rep.exception);
                 break;
         case SYSTEM_CHECK_UNEXPECTED:
                 check_result_set(
@@ -127,13 +144,55 @@ static void judge_migrations(Check *c, const ChildOutcome *o)
         migrations_report_done(&rep);
 }
 
-static void on_done(Child *sp, const ChildOutcome *o, void *userdata)
+/* What Django's migration plan says for every app (the probe only). */
+static void judge_plan(Check *c, const ProbeReport *p)
 {
-        Check *c = userdata;
+        CheckResult *res = c->result;
+        _cleanup_free_ char *u = NULL, *k = NULL;
+
+        if (p->plan_error) {
+                check_result_add_finding(res, "the migration plan could not be read: %s",
+                                         p->plan_error);
+                return;
+        }
+        if (res->state != CHECK_PASS)
+                return;
+        u = strv_join(p->unapplied, ", ");
+        k = strv_join(p->applied_not_shipped, ", ");
+        if (p->applied_not_shipped)
+                check_result_set(
+                        res, CHECK_FAIL,
+                        "the database has %zu migration(s) that no installed code ships (%s): a package was rolled back without migrating back first",
+                        strv_length(p->applied_not_shipped), strempty(k));
+        else if (p->unapplied)
+                check_result_set(
+                        res, CHECK_FAIL,
+                        "%zu migration(s) are not applied (%s): run \"nautobot-server migrate\" (a release of Nautobot or of an app was installed without it)",
+                        strv_length(p->unapplied), strempty(u));
+        else
+                check_result_set(
+                        res, CHECK_PASS,
+                        "No changes detected in app '%s', and every migration of every app is applied",
+                        c->env->config->app_label);
+}
+
+/* A ChildOutcome as the command line would have given it, from the probe's section. */
+static int outcome_from(const ProbeCommand *pc, ChildOutcome *o)
+{
+        *o = (ChildOutcome){.exit_status = pc->exit_status};
+        buf_init(&o->out, RESULT_EVIDENCE_MAX * 4);
+        buf_init(&o->err, RESULT_EVIDENCE_MAX * 4);
+        if (buf_append(&o->out, strempty(pc->out), strlen(strempty(pc->out))) < 0 ||
+            buf_append(&o->err, strempty(pc->err), strlen(strempty(pc->err))) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static void judge(Check *c, const ChildOutcome *o)
+{
         CommandState *s = c->state;
         CheckResult *res = c->result;
 
-        (void)sp;
         if (set_evidence(res, o) < 0)
                 check_result_set(res, CHECK_ERROR, "out of memory");
         else if (o->timed_out)
@@ -148,6 +207,83 @@ static void on_done(Child *sp, const ChildOutcome *o, void *userdata)
                 judge_system(c, o);
         else
                 judge_migrations(c, o);
+}
+
+static void on_done(Child *sp, const ChildOutcome *o, void *userdata)
+{
+        (void)sp;
+        judge(userdata, o);
+        check_complete(userdata);
+}
+
+static void start_failed(Check *c, int r)
+{
+        const Config *cfg = c->env->config;
+
+        if (r == -ENOENT)
+                check_result_set(
+                        c->result, CHECK_ERROR,
+                        "nautobot-server not found at '%s' (or the working directory '%s' is missing)",
+                        cfg->server, strempty(cfg->root));
+        else if (r == -EACCES)
+                check_result_set(c->result, CHECK_ERROR,
+                                 "nautobot-server at '%s' is not executable", cfg->server);
+        else
+                check_result_set(c->result, CHECK_ERROR, "cannot start '%s': %s", cfg->server,
+                                 strerror(-r));
+        check_complete(c);
+}
+
+static void on_probe(const ProbeOutcome *po, void *userdata)
+{
+        Check *c = userdata;
+        CommandState *s = c->state;
+        const ProbeCommand *pc;
+        ChildOutcome o;
+
+        s->probe = NULL; /* told: nothing to unsubscribe from */
+        if (po->start_error < 0) {
+                start_failed(c, po->start_error);
+                return;
+        }
+        pc = !po->report                ? NULL
+             : c->id == CHECK_ID_SYSTEM ? &po->report->check
+                                        : &po->report->makemigrations;
+        if (!pc || po->child->timed_out || po->child->signal) {
+                /* Django did not start (an exception before the probe ran), or it hung. */
+                judge(c, po->child);
+                if (c->result->state == CHECK_PASS || (!pc && po->child->exit_status == 0 &&
+                                                       !po->child->timed_out && !po->child->signal))
+                        check_result_set(c->result, CHECK_ERROR, "the probe gave no answer: %s",
+                                         strempty(po->report_error));
+                check_complete(c);
+                return;
+        }
+        if (pc->error)
+                check_result_set(c->result, CHECK_ERROR, "the probe could not run '%s': %s",
+                                 s->command, pc->error);
+        else if (outcome_from(pc, &o) < 0)
+                check_result_set(c->result, CHECK_ERROR, "out of memory");
+        else {
+                judge(c, &o);
+                if (c->id == CHECK_ID_MIGRATIONS)
+                        judge_plan(c, po->report);
+                else if (po->report->cache_error || po->report->broker_error) {
+                        if (po->report->cache_error)
+                                check_result_add_finding(c->result,
+                                                         "Django's cache does not answer: %s",
+                                                         po->report->cache_error);
+                        if (po->report->broker_error)
+                                check_result_add_finding(
+                                        c->result,
+                                        "the Celery broker does not answer: %s (Jobs cannot be queued)",
+                                        po->report->broker_error);
+                }
+        }
+        if (!pc->error) {
+                buf_done(&o.out);
+                buf_done(&o.err);
+        }
         check_complete(c);
 }
 
@@ -173,6 +309,7 @@ int check_command_start(Check *c)
                 return -ENOMEM;
         c->state = s;
         c->state_free = command_state_free;
+        s->check = c;
         s->command = c->id == CHECK_ID_SYSTEM
                              ? strdup("nautobot-server check")
                              : strjoin_printf("nautobot-server makemigrations --check --dry-run %s",
@@ -180,7 +317,13 @@ int check_command_start(Check *c)
         desc = strjoin_printf("check-%s", check_id_to_string(c->id));
         if (!s->command || !desc)
                 return -ENOMEM;
-
+        if (c->env->probe) {
+                r = probe_subscribe(c->env->probe, on_probe, c);
+                if (r < 0)
+                        return r;
+                s->probe = c->env->probe;
+                return 0; /* verify.c starts the probe once every check subscribed */
+        }
         r = child_start(c->env->event,
                         &(ChildOptions){
                                 .argv = argv,
@@ -189,20 +332,10 @@ int check_command_start(Check *c)
                                 .timeout_usec = cfg->command_timeout_usec,
                                 .output_max = cfg->output_max,
                                 .description = desc,
+                                .user = c->env->child_user,
                         },
                         on_done, c, &s->spawn);
-        if (r == -ENOENT)
-                check_result_set(
-                        c->result, CHECK_ERROR,
-                        "nautobot-server not found at '%s' (or the working directory '%s' is missing)",
-                        cfg->server, strempty(cfg->root));
-        else if (r == -EACCES)
-                check_result_set(c->result, CHECK_ERROR,
-                                 "nautobot-server at '%s' is not executable", cfg->server);
-        else if (r < 0)
-                check_result_set(c->result, CHECK_ERROR, "cannot start '%s': %s", cfg->server,
-                                 strerror(-r));
         if (r < 0)
-                check_complete(c);
+                start_failed(c, r);
         return 0;
 }

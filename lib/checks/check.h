@@ -11,17 +11,34 @@
 
 #include "config.h"
 #include "http.h"
+#include "probe.h"
 #include "result.h"
 
 #define CHECK_EVIDENCE_LINES 20
 #define HTTP_BODY_MAX        (8 * 1024 * 1024)
 #define JOB_PAGES_MAX        20
 
+/* Django's DATABASES["default"], as the probe found it. */
+typedef struct DbSettings {
+        char *host;
+        char *port;
+        char *name;
+        char *user;
+        char *password; /* wiped when freed; never reported */
+} DbSettings;
+
+DbSettings *db_settings_free(DbSettings *d);
+DEFINE_TRIVIAL_CLEANUP_FUNC(DbSettings *, db_settings_free);
+/* NULL (with 0) when the probe did not report a PostgreSQL database. */
+int db_settings_from_probe(const ProbeReport *p, DbSettings **ret);
+int db_settings_copy(const DbSettings *d, DbSettings **ret);
+
 typedef struct CheckEnv {
         sd_event *event;
         HttpClient *http;
         const Config *config;
         char **child_env;            /* environment for nautobot-server */
+        const ChildUser *child_user; /* who runs it (we are root), or NULL: as we do */
         const char *child_env_error; /* why it could not be built, or NULL */
         const char *password;        /* NULL: see password_error */
         const char *password_error;
@@ -30,7 +47,9 @@ typedef struct CheckEnv {
         const char *installed_version;          /* of the app; NULL when unknown */
         const char *nautobot_installed_version; /* NULL when unknown */
         sd_bus *bus;                            /* the system bus; NULL: no systemd here */
-        uint64_t install_usec;     /* CLOCK_REALTIME: newest dist-info of a watched package */
+        Probe *probe;          /* one Django boot for this run ([checks] django=probe), or NULL */
+        const DbSettings *db;  /* what an earlier probe said; NULL: NAUTOBOT_DB_* only */
+        uint64_t install_usec; /* CLOCK_REALTIME: newest dist-info of a watched package */
         const char *install_what;  /* "nautobot-contract-models 2026.5.17", written then */
         const char *previous_what; /* what ran before it, when known ("2026.5.12") */
 } CheckEnv;
@@ -69,6 +88,8 @@ typedef struct CheckType {
         const char *step;
         /* Re-run on systemd's signals while an upgrade is in progress, not on a timer. */
         bool bus_driven;
+        /* Runs nautobot-server: its result says as whom when that is not us (runas.h). */
+        bool runs_server;
 } CheckType;
 
 const CheckType *check_type(CheckId id);
@@ -104,6 +125,13 @@ int check_http_session(const Check *c, HttpSession **ret);
  * and returns 0 with *ret NULL.
  */
 int check_api_session(Check *c, HttpSession **ret);
+
+/*
+ * Why a secret is missing, naming where it is looked for: "no API token
+ * configured ([credentials] token-file=, or credential 'api-token' as
+ * token-credential= names it)". 'key' is "token" or "password".
+ */
+char *check_missing_secret(const char *what, const char *key, const char *credential);
 
 /* "<base><path>" for the configured base URL. */
 char *check_url(const Check *c, const char *path);

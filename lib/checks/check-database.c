@@ -8,9 +8,9 @@
  * adds the guide's data hazards as findings: 0007 defaulting every contract
  * to monthly billing, 0008's cost snapshot table starting empty.
  *
- * Connection parameters are nautobot-server's own: NAUTOBOT_DB_* from the
- * child environment (the environment file), so the check sees the database
- * the server uses.
+ * Connection parameters are Django's own: DATABASES["default"] as the probe
+ * reports it (nautobot_config.py commonly sets it), else NAUTOBOT_DB_* from
+ * the child environment (the environment file), as nautobot-server reads them.
  *
  * What does block: libpq resolves a host *name* with getaddrinfo() inside
  * PQconnectStartParams()/PQconnectPoll() (libpq 15 has no asynchronous
@@ -47,7 +47,9 @@ typedef struct DbState {
         bool flushing;
         char **on_disk;
         char **applied;
-        char *where;          /* user@host:port/dbname, for messages */
+        char *where; /* user@host:port/dbname, for messages */
+        Check *check;
+        Probe *probe;         /* subscribed to, until it answers */
         long long hazards[4]; /* snapshots, contracts, monthly contracts, snapshot schedules */
         bool have_hazards;
 } DbState;
@@ -67,6 +69,8 @@ static void db_state_free(void *p)
 {
         DbState *s = p;
 
+        if (s->probe)
+                probe_unsubscribe(s->probe, s->check);
         sd_event_source_disable_unref(s->io);
         sd_event_source_disable_unref(s->timer);
         /* Owns the process: a canceller still running is killed and reaped here. */
@@ -405,43 +409,18 @@ static int on_timeout(sd_event_source *src, uint64_t usec, void *userdata)
         return 0;
 }
 
-int check_database_start(Check *c)
+/* Connects with these parameters; the check goes on from the event loop. */
+static void db_connect(Check *c, const char *host, const char *port, const char *name,
+                       const char *user, const char *password)
 {
         const Config *cfg = c->env->config;
-        char *const *env = c->env->child_env;
-        _cleanup_free_ char *dir = NULL, *timeout = NULL, *options = NULL;
-        const char *engine, *host, *port, *name, *user, *password;
-        DbState *s;
+        DbState *s = c->state;
+        _cleanup_free_ char *timeout = NULL, *options = NULL;
         int r;
 
-        if (c->env->child_env_error) {
-                check_result_set(c->result, CHECK_ERROR, "%s", c->env->child_env_error);
-                check_complete(c);
-                return 0;
-        }
-        engine = env_get(env, "NAUTOBOT_DB_ENGINE");
-        if (engine && !strstr(engine, "postgresql")) {
-                check_result_set(c->result, CHECK_SKIPPED,
-                                 "the database engine is %s; this check reads PostgreSQL only",
-                                 engine);
-                check_complete(c);
-                return 0;
-        }
-        /* Nautobot's defaults (nautobot/core/settings.py) where the environment is silent. */
-        host = env_get(env, "NAUTOBOT_DB_HOST") ?: "localhost";
-        port = env_get(env, "NAUTOBOT_DB_PORT") ?: "";
-        name = env_get(env, "NAUTOBOT_DB_NAME") ?: "nautobot";
-        user = env_get(env, "NAUTOBOT_DB_USER") ?: "";
-        password = env_get(env, "NAUTOBOT_DB_PASSWORD") ?: "";
-
-        s = calloc(1, sizeof(*s));
-        if (!s)
-                return -ENOMEM;
-        c->state = s;
-        c->state_free = db_state_free;
-        s->where = strjoin_printf("%s@%s%s%s/%s", isempty(user) ? "(default user)" : user, host,
-                                  isempty(port) ? "" : ":", port, name);
-        dir = strjoin_printf("%s/%s/migrations", strempty(cfg->site_packages), cfg->app_label);
+        s->where = strjoin_printf("%s@%s%s%s/%s", isempty(user) ? "(default user)" : user,
+                                  isempty(host) ? "(local socket)" : host, isempty(port) ? "" : ":",
+                                  strempty(port), name);
         /* libpq's connect_timeout is per address, in whole seconds (at least 2). */
         timeout = strjoin_printf("%" PRIu64, cfg->database_timeout_usec / USEC_PER_SEC ?: 1);
         /* The server's own limits, a second after ours: we give up first and cancel; they
@@ -449,17 +428,11 @@ int check_database_start(Check *c)
         options = strjoin_printf("-c statement_timeout=%" PRIu64 " -c lock_timeout=%" PRIu64,
                                  (cfg->database_timeout_usec + USEC_PER_SEC) / USEC_PER_MSEC,
                                  (cfg->database_timeout_usec + USEC_PER_SEC) / USEC_PER_MSEC);
-        if (!s->where || !dir || !timeout || !options)
-                return -ENOMEM;
-
-        r = migrations_list_dir(dir, &s->on_disk);
-        if (r < 0) {
-                check_result_set(c->result, CHECK_ERROR,
-                                 "cannot list the app's migrations in %s: %s", dir, strerror(-r));
+        if (!s->where || !timeout || !options) {
+                check_result_set(c->result, CHECK_ERROR, "out of memory");
                 check_complete(c);
-                return 0;
+                return;
         }
-
         const char *keys[] = {"host",     "port",
                               "dbname",   "user",
                               "password", "connect_timeout",
@@ -468,19 +441,129 @@ int check_database_start(Check *c)
         const char *values[] = {
                 host, port, name, user, password, timeout, options, "nautobot-verifyd", NULL};
         s->conn = PQconnectStartParams(keys, values, 0);
-        if (!s->conn)
-                return -ENOMEM;
+        if (!s->conn) {
+                check_result_set(c->result, CHECK_ERROR, "out of memory");
+                check_complete(c);
+                return;
+        }
         if (PQstatus(s->conn) == CONNECTION_BAD) {
                 fail_db(c, "cannot connect to");
-                return 0;
+                return;
         }
         r = sd_event_add_time_relative(c->env->event, &s->timer, CLOCK_MONOTONIC,
                                        cfg->database_timeout_usec, 0, on_timeout, c);
-        if (r < 0)
-                return r;
+        if (r < 0) {
+                check_result_set(c->result, CHECK_ERROR, "cannot add a timer: %s", strerror(-r));
+                check_complete(c);
+                return;
+        }
         (void)sd_event_source_set_description(s->timer, "check-database-timeout");
         r = watch_fd(c, EPOLLOUT, true);
         if (r < 0)
                 fail_db(c, "cannot connect to");
+}
+
+/* Nautobot's default settings (nautobot/core/settings.py) where the environment is silent. */
+static void connect_env(Check *c)
+{
+        char *const *env = c->env->child_env;
+
+        db_connect(c, env_get(env, "NAUTOBOT_DB_HOST") ?: "localhost",
+                   env_get(env, "NAUTOBOT_DB_PORT") ?: "",
+                   env_get(env, "NAUTOBOT_DB_NAME") ?: "nautobot",
+                   env_get(env, "NAUTOBOT_DB_USER") ?: "",
+                   env_get(env, "NAUTOBOT_DB_PASSWORD") ?: "");
+}
+
+/* Django's own settings; says so when the environment file names another database. */
+static void connect_django(Check *c, const DbSettings *d)
+{
+        char *const *env = c->env->child_env;
+        const char *name = env_get(env, "NAUTOBOT_DB_NAME"),
+                   *host = env_get(env, "NAUTOBOT_DB_HOST");
+
+        if ((name && !streq(name, d->name)) || (host && !streq(host, d->host)))
+                check_result_add_finding(
+                        c->result,
+                        "the environment file names database %s on %s, but Django uses %s on %s (nautobot_config.py sets DATABASES): checked Django's",
+                        strempty(name), strempty(host), d->name,
+                        isempty(d->host) ? "the local socket" : d->host);
+        db_connect(c, d->host, d->port, d->name, d->user, d->password);
+}
+
+static void on_probe(const ProbeOutcome *po, void *userdata)
+{
+        Check *c = userdata;
+        DbState *s = c->state;
+        _cleanup_(db_settings_freep) DbSettings *d = NULL;
+
+        s->probe = NULL; /* told */
+        if (db_settings_from_probe(po->report, &d) < 0) {
+                check_result_set(c->result, CHECK_ERROR, "out of memory");
+                check_complete(c);
+        } else if (d)
+                connect_django(c, d);
+        else {
+                check_result_add_finding(
+                        c->result,
+                        "Django's database settings are unknown (the probe %s): checked the one NAUTOBOT_DB_* names",
+                        po->report ? "reported no PostgreSQL database" : "gave no answer");
+                connect_env(c);
+        }
+}
+
+int check_database_start(Check *c)
+{
+        const Config *cfg = c->env->config;
+        _cleanup_free_ char *dir = NULL;
+        const char *engine;
+        DbState *s;
+        int r;
+
+        if (c->env->child_env_error) {
+                check_result_set(c->result, CHECK_ERROR, "%s", c->env->child_env_error);
+                check_complete(c);
+                return 0;
+        }
+        engine = env_get(c->env->child_env, "NAUTOBOT_DB_ENGINE");
+        if (engine && !strstr(engine, "postgresql")) {
+                check_result_set(c->result, CHECK_SKIPPED,
+                                 "the database engine is %s; this check reads PostgreSQL only",
+                                 engine);
+                check_complete(c);
+                return 0;
+        }
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        c->state = s;
+        c->state_free = db_state_free;
+        s->check = c;
+        dir = strjoin_printf("%s/%s/migrations", strempty(cfg->site_packages), cfg->app_label);
+        if (!dir)
+                return -ENOMEM;
+        r = migrations_list_dir(dir, &s->on_disk);
+        if (r < 0) {
+                check_result_set(c->result, CHECK_ERROR,
+                                 "cannot list the app's migrations in %s: %s", dir, strerror(-r));
+                check_complete(c);
+                return 0;
+        }
+        /*
+         * The database Django really uses: nautobot_config.py may set DATABASES
+         * itself. The probe of this run says it (the check waits for it); an
+         * earlier probe's answer serves the runs without one (an upgrade's step
+         * rounds); NAUTOBOT_DB_* is the fallback.
+         */
+        if (c->env->probe) {
+                r = probe_subscribe(c->env->probe, on_probe, c);
+                if (r < 0)
+                        return r;
+                s->probe = c->env->probe;
+        } else if (c->env->db)
+                connect_django(c, c->env->db);
+        else
+                connect_env(c);
         return 0;
 }

@@ -1,0 +1,185 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""nautobot-verifyd's probe: what only Django knows, from one Django boot.
+
+Run by nautobot-verifyd as
+    nautobot-server shell --no-startup --no-imports -v 0 --command \
+        'import os, runpy; runpy.run_path(os.environ["NVD_PROBE"], run_name="nvd_probe")'
+with file descriptor 3 open for writing. Django is set up by then (settings,
+apps, app configs: an app whose min_version/max_version does not admit the
+installed Nautobot has already stopped nautobot-server). It writes one JSON
+document to fd 3 and nothing else there; what Nautobot, the apps and their
+libraries print goes to stdout/stderr, which the daemon keeps only as
+evidence. Every section is answered or carries an "error" ("Type: message");
+one section failing never hides the others. Read-only: it changes nothing.
+
+Format 1 (the daemon's lib/parse-probe.c reads it; a change here is a change there):
+  format             1
+  nautobot_version   "3.1.6"
+  check              {"exit_status", "stdout", "stderr"} as "nautobot-server check" gives them
+  makemigrations     the same for "makemigrations --check --dry-run <NVD_PROBE_APP_LABEL>"
+  migration_plan     {"unapplied": ["app.name", ...], "applied_not_shipped": ["app.name", ...]}
+  apps               [{"label", "name", "version", "min_version", "max_version"}, ...]
+  jobs               {"<module>": ["ClassName", ...]}: the Job classes the installed code registers
+  database           {"engine", "host", "port", "name", "user"}: DATABASES["default"]
+After the document: a NUL byte and the database password, so that it never
+passes through a JSON parser or into a report; the daemon wipes it after use.
+  cache, broker      {"ok": true} or {"error": ...}
+"""
+
+import io
+import json
+import os
+import sys
+import traceback
+
+FORMAT = 1
+RESULT_FD = 3
+
+
+def error_text(exc):
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[-1] if lines else ''}".rstrip(": ")
+
+
+def command(name, *args, **kwargs):
+    """call_command() with the command line's exit status and streams."""
+    from django.core.management import call_command
+    from django.core.management.base import CommandError, SystemCheckError
+
+    out, err = io.StringIO(), io.StringIO()
+    status = 0
+    try:
+        call_command(name, *args, stdout=out, stderr=err, **kwargs)
+    except SystemCheckError as e:
+        err.write(f"SystemCheckError: {e}\n")
+        status = 1
+    except CommandError as e:  # what the command line prints and exits 1 (2 for usage) with
+        err.write(f"CommandError: {e}\n")
+        status = e.returncode if isinstance(getattr(e, "returncode", None), int) else 1
+    except SystemExit as e:  # makemigrations --check exits 1 when models changed
+        status = e.code if isinstance(e.code, int) else 1
+    except Exception:  # noqa: BLE001 - what the command line would die with, traceback and all
+        err.write(traceback.format_exc())
+        status = 1
+    return {"exit_status": status, "stdout": out.getvalue(), "stderr": err.getvalue()}
+
+
+def makemigrations(label):
+    from django.apps import apps
+
+    if not any(a.label == label for a in apps.get_app_configs()):
+        # As the command line says it (exit 2, usage error).
+        return {"exit_status": 2, "stdout": "", "stderr": f"No installed app with label '{label}'.\n"}
+    return command("makemigrations", label, check_changes=True, dry_run=True, interactive=False)
+
+
+def migration_plan():
+    from django.apps import apps
+    from django.db import connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connections["default"])
+    loader = executor.loader
+    plan = executor.migration_plan(loader.graph.leaf_nodes())
+    labels = {a.label for a in apps.get_app_configs()}
+    shipped = set(loader.disk_migrations) | set(loader.graph.nodes)
+    return {
+        "unapplied": [f"{m.app_label}.{m.name}" for m, backwards in plan if not backwards],
+        # Only apps that are installed: a removed app's rows are another story.
+        "applied_not_shipped": sorted(f"{app}.{name}" for app, name in loader.applied_migrations
+                                      if app in labels and (app, name) not in shipped),
+    }
+
+
+def app_list():
+    from django.apps import apps
+    from nautobot.apps import NautobotAppConfig
+
+    found = []
+    for a in apps.get_app_configs():
+        if isinstance(a, NautobotAppConfig) and not a.name.startswith("nautobot."):
+            found.append({"label": a.label, "name": a.name, "version": getattr(a, "version", None),
+                          "min_version": a.min_version, "max_version": a.max_version})
+    return found
+
+
+def job_classes():
+    from nautobot.extras.jobs import get_jobs
+
+    by_module = {}
+    for path, cls in sorted(get_jobs().items()):
+        module, _, name = path.rpartition(".")
+        by_module.setdefault(module, []).append(name)
+    return by_module
+
+
+def database():
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return {"engine": db.get("ENGINE", ""), "host": db.get("HOST", ""), "port": str(db.get("PORT", "")),
+            "name": db.get("NAME", ""), "user": db.get("USER", "")}
+
+
+def cache():
+    from django.core.cache import cache as c
+
+    c.get("nautobot-verifyd-probe")
+    return {"ok": True}
+
+
+def broker():
+    from nautobot.core.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=5)
+    return {"ok": True}
+
+
+def section(fn, *args):
+    try:
+        return fn(*args)
+    except Exception as e:  # noqa: BLE001 - each section answers or says why not
+        return {"error": error_text(e)}
+
+
+def main():
+    import nautobot
+
+    label = os.environ.get("NVD_PROBE_APP_LABEL", "")
+    # Only what the daemon's running checks need (NVD_PROBE_SECTIONS); each costs time.
+    wanted = set(os.environ.get("NVD_PROBE_SECTIONS", "check,makemigrations,migration_plan,apps,jobs,database,"
+                                "cache,broker").split(","))
+    sections = {
+        "check": lambda: command("check"),
+        "makemigrations": lambda: makemigrations(label) if label else {"error": "no app label given"},
+        "migration_plan": migration_plan,
+        "apps": app_list,
+        "jobs": job_classes,
+        "database": database,
+        "cache": cache,
+        "broker": broker,
+    }
+    report = {"format": FORMAT, "nautobot_version": getattr(nautobot, "__version__", None)}
+    for name, fn in sections.items():
+        if name not in wanted:
+            report[name] = {"error": "not asked for"}
+        elif name in ("cache", "broker") and report["check"].get("exit_status") not in (0, None):
+            # "check" died on what these would hang on (a wedged Redis): do not wait twice.
+            report[name] = {"error": "not asked: nautobot-server check failed first"}
+        else:
+            report[name] = section(fn)
+    data = json.dumps(report).encode()
+    try:
+        from django.conf import settings
+
+        password = str(settings.DATABASES["default"].get("PASSWORD") or "").encode()
+    except Exception:  # noqa: BLE001 - the document says what failed
+        password = b""
+    with os.fdopen(RESULT_FD, "wb") as f:
+        f.write(data + b"\0" + password)
+    sys.stdout.flush()
+
+
+if __name__ == "nvd_probe":
+    main()

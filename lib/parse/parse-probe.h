@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The probe's answer (lib/checks/probe/nautobot-verifyd-probe.py, format 1): one
+ * JSON document, parsed with json-c into plain C, every list bounded. A
+ * section the probe could not answer carries its error text instead.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+#define PROBE_RESULT_MAX (4 * 1024 * 1024)
+#define PROBE_LIST_MAX   10000
+
+/* A management command as the command line runs it: exit status and streams. */
+typedef struct ProbeCommand {
+        bool present;
+        int exit_status;
+        char *out;
+        char *err;
+        char *error; /* the probe could not run it */
+} ProbeCommand;
+
+typedef struct ProbeApp {
+        char *label;
+        char *name;
+        char *version;
+        char *min_version;
+        char *max_version;
+} ProbeApp;
+
+typedef struct ProbeReport {
+        char *nautobot_version;
+        ProbeCommand check;
+        ProbeCommand makemigrations;
+        char **unapplied;           /* "app.name" */
+        char **applied_not_shipped; /* "app.name" */
+        char *plan_error;
+        ProbeApp *apps;
+        size_t n_apps;
+        char *apps_error;
+        char **jobs; /* "module.ClassName" the installed code registers */
+        char *jobs_error;
+        char *db_engine, *db_host, *db_port, *db_name, *db_user;
+        char *db_password; /* after the document (see the probe); wiped when freed, never reported
+                            */
+        char *db_error;
+        char *cache_error;  /* NULL: answered */
+        char *broker_error; /* NULL: answered */
+} ProbeReport;
+
+ProbeReport *probe_report_free(ProbeReport *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ProbeReport *, probe_report_free);
+
+/*
+ * -EBADMSG (with the reason in *ret_error) when it is not a format-1 document.
+ * 'text' is the document only (the probe's result up to its NUL byte).
+ */
+int probe_report_parse(const char *text, size_t len, ProbeReport **ret, char **ret_error);
+
+/* True when the code registers Job "module.ClassName". */
+bool probe_report_has_job(const ProbeReport *r, const char *module, const char *class_name);

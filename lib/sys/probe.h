@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One Django boot for every check that needs Django: the probe
+ * (lib/checks/probe/nautobot-verifyd-probe.py) run once per verification by the
+ * configured nautobot-server ("shell --command"), with the same environment,
+ * process group, timeout and output caps as any child (child.c), and its
+ * answer read from a pipe at fd 3, apart from what Nautobot and the apps
+ * print. Checks subscribe before it starts and are all told when it ends.
+ */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "child.h"
+#include "parse-probe.h"
+
+typedef struct Probe Probe;
+
+typedef struct ProbeOutcome {
+        int start_error;           /* the child could not start (-ENOENT, -EACCES, ...) */
+        const ChildOutcome *child; /* when it ran: exit status, signal, streams */
+        const ProbeReport *report; /* NULL: no document (Django did not start, or see error) */
+        const char *report_error;  /* why there is no document */
+} ProbeOutcome;
+
+typedef void (*ProbeDone)(const ProbeOutcome *o, void *userdata);
+
+typedef struct ProbeOptions {
+        const char *server; /* nautobot-server */
+        const char *path;   /* the probe script */
+        const char *app_label;
+        const char *sections; /* what to answer: "check,makemigrations,..." (see the probe) */
+        char *const *envp;    /* copied, with the probe's variables added */
+        const char *cwd;
+        uint64_t timeout_usec;
+        size_t output_max;
+        const ChildUser *user; /* NULL: as ourselves; must outlive the probe (runas.h) */
+} ProbeOptions;
+
+int probe_new(Probe **ret, sd_event *e, const ProbeOptions *o);
+Probe *probe_free(Probe *p); /* kills a running probe */
+DEFINE_TRIVIAL_CLEANUP_FUNC(Probe *, probe_free);
+
+/* Before probe_start(). 'userdata' identifies the subscriber for probe_unsubscribe(). */
+int probe_subscribe(Probe *p, ProbeDone done, void *userdata);
+/* The last one gone, a running probe is killed: nobody waits for it. */
+void probe_unsubscribe(Probe *p, void *userdata);
+/* Starts it when somebody subscribed; a failure to start is told to the subscribers. */
+void probe_start(Probe *p);

@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""What only Django knows, from the one Django boot of the probe, on the real test bed.
+
+- One nautobot-server process answers system and migrations (and the Job
+  classes, the migration plan, DATABASES), where [checks] django=command
+  starts one per check; both give the same verdicts.
+- A Job class removed from the installed code without migrate: the database
+  still lists it installed; FAIL with the fix.
+- An app whose max_version does not admit the installed Nautobot: every
+  nautobot-server dies with PluginImproperlyConfigured; said so.
+- nautobot_config.py sets DATABASES itself, no NAUTOBOT_DB_* anywhere: the
+  database check uses Django's settings and passes; when the environment file
+  names another database, that is said, and Django's is the one checked.
+- Nautobot itself upgraded (pip, a newer release) without migrate: its own
+  migrations are unapplied; the migrations check lists them.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import nvdtest
+
+DJANGO = {("checks", "enable"): "system, migrations, database, jobs"}
+NEWER_NAUTOBOT = "3.2.7"  # on PyPI; admits the app (nautobot>=3.0,<4), adds core migrations
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+class Probe(nvdtest.TestCase):
+    def env_file(self, name, extra_lines, drop=()):
+        """The test bed's environment file, less lines starting with 'drop', plus extra lines."""
+        path = os.path.join(self.tmp, name)
+        lines = [line for line in read(self.tb["NVD_TB_ENV_FILE"]).splitlines() if not line.startswith(tuple(drop))]
+        with open(path, "w") as f:
+            f.write("\n".join(lines + list(extra_lines)) + "\n")
+        return path
+
+    def scratch_app(self, name, edit):
+        """A copy of the installed app, first on PYTHONPATH, with edit(app_dir) applied."""
+        scratch = os.path.join(self.tmp, name)
+        app = os.path.join(scratch, "nautobot_contract_models")
+        shutil.copytree(os.path.join(self.tb["NVD_TB_SITE_PACKAGES"], "nautobot_contract_models"), app,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        edit(app)
+        return self.env_file(f"{name}.env", [f"PYTHONPATH={scratch}"])
+
+    def test_one_boot_and_command_mode_agree(self):
+        probe = nvdtest.Run(self.config("probe.conf", DJANGO))
+        command = nvdtest.Run(self.config("command.conf", {**DJANGO, ("checks", "django"): "command"}))
+        for r in (probe, command):
+            self.assertEqual(r.code, 0, r.dump())
+        for check in ("system", "migrations", "database", "jobs"):
+            self.assertEqual(probe.check(check)["NVD_RESULT"], command.check(check)["NVD_RESULT"], check)
+        self.assertEqual(probe.check("system")["NVD_REASON"], command.check("system")["NVD_REASON"])
+        self.assertIn("every migration of every app is applied", probe.check("migrations")["NVD_REASON"])
+        self.assertEqual(command.check("migrations")["NVD_REASON"], "No changes detected in app 'nautobot_contract_models'")
+
+    def test_job_class_removed_without_migrate(self):
+        def drop_job(app):
+            jobs = os.path.join(app, "jobs.py")
+            text, n = re.subn(r"^    CoverageSnapshotJob,\n", "", read(jobs), flags=re.M)
+            self.assertEqual(n, 1, "register_jobs(...) no longer lists CoverageSnapshotJob")
+            with open(jobs, "w") as f:
+                f.write(text)
+        env = self.scratch_app("nojob", drop_job)
+        r = nvdtest.Run(self.config("nojob.conf", {**DJANGO, ("nautobot", "environment-file"): env,
+                                                   ("package", "jobs"): "RenewalCheckJob"}))
+        self.assertEqual(r.code, 1, r.dump())
+        self.assertResult(r, "jobs", "fail", "the database lists 1 Job(s) of nautobot_contract_models.jobs as installed "
+                                             "that the installed code no longer defines (CoverageSnapshotJob)")
+        self.assertIn('run "nautobot-server migrate"', r.check("jobs")["NVD_REASON"])
+        self.assertEqual(r.check("system")["NVD_RESULT"], "pass")
+
+    def test_app_max_version_excludes_nautobot(self):
+        def cap(app):
+            init = os.path.join(app, "__init__.py")
+            text, n = re.subn(r"^(    version = __version__\n)", r'\1    max_version = "3.0.99"\n', read(init), flags=re.M)
+            self.assertEqual(n, 1)
+            with open(init, "w") as f:
+                f.write(text)
+        env = self.scratch_app("capped", cap)
+        r = nvdtest.Run(self.config("capped.conf", {**DJANGO, ("nautobot", "environment-file"): env}))
+        self.assertEqual(r.code, 1, r.dump())
+        for check in ("system", "migrations"):
+            self.assertResult(r, check, "fail", "PluginImproperlyConfigured")
+        self.assertIn("an app's min_version/max_version does not admit the installed Nautobot", r.check("system")["NVD_REASON"])
+        self.assertIn("requires Nautobot maximum version 3.0.99", r.check("system")["NVD_REASON"])
+
+    def test_databases_in_nautobot_config_only(self):
+        cfg = os.path.join(self.tmp, "dbconfig.py")
+        with open(cfg, "w") as f:
+            f.write(read(os.path.join(self.tb["NVD_TB_ROOT"], "nautobot_config.py")) +
+                    f'\nDATABASES["default"].update(NAME="{self.tb["NVD_TB_DB"]}", USER="postgres", '
+                    'HOST="127.0.0.1", PORT="5432")\n')
+        env = self.env_file("nodb.env", [f"NAUTOBOT_CONFIG={cfg}"], drop=("NAUTOBOT_DB_",))
+        r = nvdtest.Run(self.config("nodb.conf", {**DJANGO, ("nautobot", "environment-file"): env}))
+        self.assertEqual(r.code, 0, r.dump())
+        self.assertIn(f"postgres@127.0.0.1:5432/{self.tb['NVD_TB_DB']}", r.check("database")["NVD_EVIDENCE"])
+        # The environment file names another database: Django's is the one checked, and it is said.
+        env = self.env_file("otherdb.env", [f"NAUTOBOT_CONFIG={cfg}", "NAUTOBOT_DB_NAME=postgres"],
+                            drop=("NAUTOBOT_DB_NAME",))
+        r = nvdtest.Run(self.config("otherdb.conf", {**DJANGO, ("nautobot", "environment-file"): env}))
+        self.assertEqual(r.code, 0, r.dump())
+        self.assertTrue(any(f"names database postgres on 127.0.0.1, but Django uses {self.tb['NVD_TB_DB']}" in f
+                            for f in r.findings("database")), r.dump())
+
+    def test_nautobot_upgraded_without_migrate(self):
+        venv = os.path.join(self.tmp, "venv-newer")
+        subprocess.run([nvdtest.TESTBED, "venv-copy", venv], check=True, capture_output=True, timeout=300)
+        subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "--disable-pip-version-check",
+                        f"nautobot=={NEWER_NAUTOBOT}"], check=True, capture_output=True, timeout=900)
+        site = subprocess.run([os.path.join(venv, "bin", "python"), "-c",
+                               "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                              check=True, capture_output=True, text=True).stdout.strip()
+        r = nvdtest.Run(self.config("newer.conf", {
+            ("checks", "enable"): "versions, system, migrations",
+            ("nautobot", "server"): os.path.join(venv, "bin", "nautobot-server"),
+            ("nautobot", "site-packages"): site,
+        }))
+        self.assertEqual(r.code, 1, r.dump())
+        reason = self.assertResult(r, "migrations", "fail", "are not applied")["NVD_REASON"]
+        self.assertIn('run "nautobot-server migrate"', reason)
+        # Nautobot's own apps, not the reference app's.
+        self.assertRegex(reason, r"\((?:dcim|extras|ipam|tenancy|users|core|circuits|virtualization|wireless|vpn|cloud|"
+                                 r"data_validation|load_balancers)\.\d{4}_")
+        self.assertNotIn("nautobot_contract_models.", reason)
+
+
+if __name__ == "__main__":
+    nvdtest.main()

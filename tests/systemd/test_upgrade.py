@@ -1,0 +1,228 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The upgrade guide, walked as an admin walks it, under a real systemd PID 1.
+
+Every scenario starts where an admin starts (nvdscenario.py): Nautobot with
+nautobot-contract-models 2026.5.12, its migrations applied and its static
+files collected, running as nautobot.service and nautobot-worker.service (no
+scheduler: the app's guide restarts these two, and a unit that does not
+exist is "not used here"), verified once on that release. Then the guide:
+pip install --upgrade (on the host, into the venv the units run), migrate,
+collectstatic, systemctl restart nautobot nautobot-worker.
+
+- With the watcher, and with the .path/.timer pair: while steps are pending,
+  StatusText names them in the guide's order; exactly one verdict follows the
+  last restart, a pass; nothing FAILED in between. The .path run is stopped
+  once midway: it records nothing, and the next start (what the timer does)
+  follows the rest.
+- Forgot migrate / collectstatic / the worker restart / the web restart: after
+  a short upgrade-deadline the verdict is FAIL naming that step and its
+  command; the admin then does it, and the next run passes (a stale failure
+  is corrected).
+
+Exits 77 with the reason when the harness cannot run here (not root).
+"""
+
+import re
+import sys
+import time
+import unittest
+
+import nvdscenario as ns
+from nvdscenario import APP, CHECK, MSG, NEW, OLD, PATH_UNIT, TIMER, WATCHER, log, now_us
+
+WEB_WORKER = ("nautobot.service", "nautobot-worker.service")
+JOBS = f"\n[package]\njobs = {ns.OLD_JOBS}\n"
+SHORT_DEADLINE = JOBS + "\n[watch]\nupgrade-deadline = 20s\nstep-interval = 1s\n"
+TIMINGS = {}
+VERDICTS = []  # (scenario, verdict) for the closing table
+
+# What STATUS= says while the upgrade waits, after each of the admin's steps.
+AFTER_PIP = (r"waiting for: migrate \(1 unapplied\), collectstatic \(\d+ files?\), "
+             r"restart of nautobot\.service, nautobot-worker\.service, the web server to serve the installed release$")
+AFTER_MIGRATE = (r"waiting for: collectstatic \(\d+ files?\), restart of nautobot\.service, "
+                 r"nautobot-worker\.service, the web server to serve the installed release$")
+AFTER_COLLECTSTATIC = (r"waiting for: restart of nautobot\.service, nautobot-worker\.service, "
+                       r"the web server to serve the installed release$")
+UPGRADE_STATUS = rf"^{APP}: upgrade {re.escape(OLD)} \u2192 {re.escape(NEW)} installed [0-9:]+; "
+
+
+class Guide(unittest.TestCase):
+    def wait_status(self, s, unit, pattern, timeout=120):
+        """Polls StatusText (systemctl show) until it matches; returns it."""
+        rx = re.compile(UPGRADE_STATUS + pattern)
+        seen = []
+
+        def match():
+            text = s.status_text(unit)
+            if not seen or seen[-1] != text:
+                seen.append(text)
+            return text if rx.search(text) else None
+        try:
+            return s.c.wait_until(match, timeout, f"{unit}'s StatusText to match {pattern!r}", interval=0.2)
+        except Exception as e:
+            raise AssertionError(f"{e}\nStatusText seen: {seen}\n{s.dump(unit, self.since)}") from None
+
+    def verify_old(self, s, unit):
+        """The admin's starting point: the old release, verified and passing."""
+        since = now_us()
+        if unit == CHECK:
+            s.c.systemctl("start", CHECK, timeout=600)
+        else:
+            s.c.systemctl("start", WATCHER)
+        first = s.wait_summary(unit, since)
+        self.assertEqual((first["NVD_VERSION"], first["NVD_RESULT"]), (OLD, "pass"), s.dump(unit, since))
+
+    def assert_one_pass(self, s, unit, name, restarted):
+        summary = s.wait_summary(unit, self.since, timeout=300)
+        TIMINGS[f"{name}: last restart done -> verdict"] = time.monotonic() - restarted
+        time.sleep(3)  # a second verdict would show by now
+        dump = s.dump(unit, self.since)
+        summaries = s.summaries(unit, self.since)
+        VERDICTS.append((name, [e["NVD_RESULT"] for e in summaries]))
+        self.assertEqual([e["NVD_RESULT"] for e in summaries], ["pass"], dump)
+        self.assertEqual((summary["NVD_VERSION"], summary["NVD_CHANGE"], summary["NVD_OLD_VERSION"]),
+                         (NEW, "upgrade", OLD), dump)
+        bad = [e for e in s.entries(unit, self.since) if e.get("NVD_RESULT") in ("fail", "error")
+               or e.get("PRIORITY") in ("0", "1", "2", "3")]
+        self.assertEqual(bad, [], dump)
+        steps = sorted(e["NVD_STEP"] for e in s.entries(unit, self.since) if e.get("MESSAGE_ID") == MSG["step-done"])
+        self.assertEqual(steps, ["collectstatic", "migrate", "restart", "web"], dump)
+        restarts = [e for e in s.entries(unit, self.since) if e.get("NVD_CHECK") == "restarts"][-1]
+        self.assertEqual(restarts["NVD_RESULT"], "pass", dump)
+        self.assertIn("nautobot-scheduler.service: no such unit here (not used)", restarts.get("NVD_FINDING", ""), dump)
+        self.assertEqual((s.state()["version"], s.state()["verdict"]), (NEW, "pass"))
+
+    def walk_guide(self, s, unit, name):
+        """pip is done: the rest of the guide, STATUS= checked after each step."""
+        t = time.monotonic()
+        self.wait_status(s, unit, AFTER_PIP)
+        TIMINGS[f"{name}: pip exit -> upgrade followed"] = time.monotonic() - t
+        s.manage("migrate", "--no-input")
+        self.wait_status(s, unit, AFTER_MIGRATE)
+        s.manage("collectstatic", "--no-input")
+        self.wait_status(s, unit, AFTER_COLLECTSTATIC)
+        # What the admin sees meanwhile (printed for the README).
+        log(s.c.systemctl("status", "--no-pager", "--lines=0", unit, check=False).stdout)
+        s.restart(*WEB_WORKER)
+        self.assert_one_pass(s, unit, name, time.monotonic())
+        log(s.c.run(["journalctl", "--no-pager", "-t", "nautobot-verifyd", "-o", "short",
+                     f"--since=@{self.since // 1_000_000}"], check=False).stdout)
+
+    def test_1_watcher(self):
+        with ns.Scenario("gw", units=WEB_WORKER, config_extra=JOBS, timings=TIMINGS) as s:
+            self.verify_old(s, WATCHER)
+            self.since = now_us()
+            s.pip("install", "--upgrade", f"{APP}=={NEW}")
+            self.walk_guide(s, WATCHER, "watcher")
+            self.assertIn("Watching", s.status_text(WATCHER))
+            self.assertEqual(s.c.show(WATCHER, ["NRestarts"])["NRestarts"], "0")
+
+    def test_2_path_and_timer(self):
+        with ns.Scenario("gp", units=WEB_WORKER, config_extra=JOBS, timings=TIMINGS) as s:
+            self.verify_old(s, CHECK)
+            s.c.systemctl("start", PATH_UNIT, TIMER)
+            self.since = now_us()
+            s.pip("install", "--upgrade", f"{APP}=={NEW}")
+            # The .path unit started the check; it follows the upgrade, not verifying yet.
+            self.wait_status(s, CHECK, AFTER_PIP)
+            self.assertEqual(s.c.show(CHECK, ["ActiveState"])["ActiveState"], "activating")
+            # Stopped midway (a reboot, an admin): nothing is recorded as verified.
+            s.c.systemctl("stop", CHECK, timeout=120)
+            self.assertEqual(s.summaries(CHECK, self.since), [], s.dump(CHECK, self.since))
+            self.assertEqual((s.state()["version"], s.state()["verdict"]), (OLD, "pass"))
+            # The next start (here by hand, as the timer or an OnSuccess= chain does)
+            # finds the change again and follows the rest of the guide.
+            s.c.systemctl("start", "--no-block", CHECK)
+            self.walk_guide(s, CHECK, ".path/.timer")
+            s.c.wait_until(lambda: s.c.show(CHECK, ["ActiveState"])["ActiveState"] == "inactive", 60,
+                           "the check service to end")
+            self.assertEqual(s.c.show(CHECK, ["Result"])["Result"], "success")
+            self.assertEqual(s.c.show(TIMER, ["ActiveState"])["ActiveState"], "active")
+
+    def forgot(self, name, skip, failing, reason_parts, fix):
+        """The guide without step 'skip': FAIL naming it after the deadline; fixed, a pass."""
+        steps = {
+            "migrate": lambda s: s.manage("migrate", "--no-input"),
+            "collectstatic": lambda s: s.manage("collectstatic", "--no-input"),
+            "web": lambda s: s.restart("nautobot.service"),
+            "worker": lambda s: s.restart("nautobot-worker.service"),
+        }
+        with ns.Scenario(name, units=WEB_WORKER, config_extra=SHORT_DEADLINE, timings=TIMINGS) as s:
+            self.verify_old(s, CHECK)
+            self.since = now_us()
+            s.pip("install", "--upgrade", f"{APP}=={NEW}")
+            for step, run in steps.items():
+                if step != skip:
+                    run(s)
+            # An upgrade unit's OnSuccess= (or the timer) starts the check now.
+            r = s.c.systemctl("start", CHECK, timeout=600, check=False)
+            dump = s.dump(CHECK, self.since)
+            self.assertNotEqual(r.returncode, 0, dump)
+            self.assertEqual(s.c.show(CHECK, ["Result"])["Result"], "exit-code", dump)
+            summaries = s.summaries(CHECK, self.since)
+            VERDICTS.append((f"forgot {skip}", [e["NVD_RESULT"] for e in summaries]))
+            self.assertEqual([e["NVD_RESULT"] for e in summaries], ["fail"], dump)
+            late = [e for e in s.entries(CHECK, self.since) if e.get("MESSAGE_ID") == MSG["upgrade-deadline"]]
+            self.assertEqual(len(late), 1, dump)
+            failed = {e["NVD_CHECK"]: e["NVD_REASON"] for e in s.entries(CHECK, self.since)
+                      if e.get("NVD_RESULT") == "fail" and e.get("NVD_CHECK") != "summary"}
+            self.assertEqual(sorted(failed), sorted(failing), dump)
+            for check, part in reason_parts:
+                self.assertIn(part, failed[check], dump)
+            log(f"forgot {skip}: " + "; ".join(f"{k}: {v}" for k, v in sorted(failed.items())))
+            if skip == "worker":
+                # The same skew outside any upgrade: an admin's "sudo nautobot-verifyd --once"
+                # (as root it runs nautobot-server as the account named here, never as root).
+                conf = s.c.run(["cat", "/etc/nautobot-verifyd/nautobot-verifyd.conf"]).stdout
+                s.c.write_file("/root/once.conf", conf + "\n[nautobot]\nuser = nautobot\n")
+                r = s.c.run(["nautobot-verifyd", "--once", "-c", "/root/once.conf"], timeout=300, check=False)
+                self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+                self.assertRegex(r.stdout, r"\n  restarts +fail .* nautobot-worker\.service started ", r.stdout)
+            # The admin does the step; the next run verifies again and passes.
+            steps[fix](s)
+            since = now_us()
+            s.c.systemctl("start", CHECK, timeout=600)
+            again = s.summaries(CHECK, since)
+            self.assertEqual([e["NVD_RESULT"] for e in again], ["pass"], s.dump(CHECK, since))
+            self.assertEqual(again[0]["NVD_CHANGE"], "recheck")
+            self.assertEqual((s.state()["version"], s.state()["verdict"]), (NEW, "pass"))
+
+    def test_3_forgot_worker_restart(self):
+        self.forgot("fw", "worker", ["restarts"],
+                    [("restarts", "nautobot-worker.service started "),
+                     ("restarts", f"it still runs {OLD} \u2014 systemctl restart nautobot-worker")], "worker")
+
+    def test_4_forgot_web_restart(self):
+        self.forgot("fr", "web", ["restarts", "running"],
+                    [("restarts", "systemctl restart nautobot"),
+                     ("running", f"the web server runs {APP} {OLD} but {NEW} is installed")], "web")
+
+    def test_5_forgot_migrate(self):
+        self.forgot("fm", "migrate", ["database", "jobs", "migrations"],
+                    [("database", "0010_icalaccesstoken_coveragesnapshot"),
+                     ("database", 'run "nautobot-server migrate"'),
+                     ("jobs", "the installed code defines 1 Job(s) of nautobot_contract_models.jobs that the "
+                              "database does not list as installed (CoverageSnapshotJob)"),
+                     ("migrations", "nautobot_contract_models.0010_icalaccesstoken_coveragesnapshot")], "migrate")
+
+    def test_6_forgot_collectstatic(self):
+        self.forgot("fc", "collectstatic", ["static"],
+                    [("static", 'run "nautobot-server collectstatic --no-input"'),
+                     ("static", "version_2026.5.17")], "collectstatic")
+
+
+def main():
+    reason = ns.nc.why_not_available()
+    if reason:
+        print(f"SKIP: {reason}")
+        sys.exit(77)
+    prog = unittest.main(verbosity=2, exit=False)
+    for key, value in TIMINGS.items():
+        print(f"timing: {key}: {value:.1f} s")
+    for name, verdicts in VERDICTS:
+        print(f"verdicts: {name}: {verdicts}")
+    sys.exit(0 if prog.result.wasSuccessful() else 1)
+
+
+if __name__ == "__main__":
+    main()
