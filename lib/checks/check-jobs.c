@@ -28,8 +28,10 @@ typedef struct JobsState {
         Probe *probe;  /* subscribed to, until it answers */
         bool api_done; /* every page read */
         bool probe_answered;
-        char **code_jobs; /* "module.Class" of job-module the installed code registers */
-        char *code_error; /* why they are unknown */
+        char **code_jobs;  /* "module.Class" of job-module the installed code registers */
+        size_t next_load;  /* the expected Job whose loadability is asked next */
+        char **unloadable; /* expected Jobs the web server cannot load */
+        char *code_error;  /* why they are unknown */
 } JobsState;
 
 static void jobs_state_free(void *p)
@@ -39,6 +41,7 @@ static void jobs_state_free(void *p)
         if (s->probe)
                 probe_unsubscribe(s->probe, s->check);
         strv_free(s->code_jobs);
+        strv_free(s->unloadable);
         free(s->code_error);
         http_session_free(s->http);
         job_records_done(s->jobs, s->n_jobs);
@@ -217,6 +220,62 @@ static void judge(Check *c)
                         found - enabled, found);
         if (res->state == CHECK_PASS)
                 judge_code(c);
+        if (res->state == CHECK_PASS && s->unloadable) {
+                _cleanup_free_ char *u = strv_join(s->unloadable, ", ");
+
+                check_result_set(
+                        res, CHECK_FAIL,
+                        "the web server cannot load %zu expected Job(s) (%s): /api/extras/jobs/<id>/variables/ answers 404, and running them is refused (\"This job's source code could not be located\"); restart nautobot.service, and if it persists the installed code no longer defines them",
+                        strv_length(s->unloadable), strempty(u));
+        }
+}
+
+static void ask_next_load(Check *c);
+
+static void on_variables(HttpSession *h, const HttpResponse *resp, void *userdata)
+{
+        Check *c = userdata;
+        JobsState *s = c->state;
+        const char *class = c->env->config->jobs[s->next_load - 1];
+
+        (void)h;
+        if (resp->curl_code == 0 && resp->status == 404 && strv_extend(&s->unloadable, class) < 0) {
+                check_result_set(c->result, CHECK_ERROR, "out of memory");
+                check_complete(c);
+                return;
+        }
+        if (resp->curl_code != 0 || (resp->status != 200 && resp->status != 404))
+                check_result_add_finding(
+                        c->result, "whether the web server can load Job %s is unknown: %s", class,
+                        resp->curl_code ? strempty(resp->error) : "unexpected status");
+        ask_next_load(c);
+}
+
+/*
+ * The web server's own word on each expected Job: the variables endpoint
+ * loads the Job's class (404 when it cannot). One request at a time, then judge.
+ */
+static void ask_next_load(Check *c)
+{
+        JobsState *s = c->state;
+        const Config *cfg = c->env->config;
+
+        while (cfg->jobs && s->next_load < strv_length(cfg->jobs)) {
+                const JobRecord *j = find_job(s, cfg->job_module, cfg->jobs[s->next_load++]);
+                _cleanup_free_ char *url = NULL;
+
+                if (!j || !j->installed || !j->id)
+                        continue; /* missing or not installed: judged from the list */
+                url = strjoin_printf("%s/api/extras/jobs/%s/variables/", cfg->url, j->id);
+                if (url && free_and_strdup(&s->url, url) >= 0 &&
+                    http_session_request(s->http, url, NULL, NULL, on_variables, c) >= 0)
+                        return;
+                check_result_add_finding(c->result,
+                                         "could not ask whether the web server loads Job %s",
+                                         cfg->jobs[s->next_load - 1]);
+        }
+        judge(c);
+        check_complete(c);
 }
 
 /* Both answers in (the API's pages, and the probe's when it runs): judge and complete. */
@@ -226,8 +285,7 @@ static void maybe_finish(Check *c)
 
         if (!s->api_done || (s->probe && !s->probe_answered))
                 return;
-        judge(c);
-        check_complete(c);
+        ask_next_load(c);
 }
 
 static void on_probe(const ProbeOutcome *po, void *userdata)

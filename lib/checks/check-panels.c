@@ -15,6 +15,13 @@ typedef enum PanelsStep {
 } PanelsStep;
 
 typedef struct PanelsState {
+        Check *check;
+        Probe *probe; /* subscribed to, until it answers */
+        bool probe_answered;
+        bool page_judged;
+        char **declared; /* the panels the installed code declares */
+        char *declared_error;
+        char **shown; /* the panel titles on the page */
         HttpSession *http;
         PanelsStep step;
         char *login_url;
@@ -25,10 +32,85 @@ static void panels_state_free(void *p)
 {
         PanelsState *s = p;
 
+        if (s->probe)
+                probe_unsubscribe(s->probe, s->check);
+        strv_free(s->declared);
+        free(s->declared_error);
+        strv_free(s->shown);
         http_session_free(s->http);
         free(s->login_url);
         free(s->home_url);
         free(s);
+}
+
+/* The panels the installed code declares against the page (the probe's answer). */
+static void judge_declared(Check *c)
+{
+        PanelsState *s = c->state;
+        const Config *cfg = c->env->config;
+        CheckResult *res = c->result;
+        _cleanup_strv_free_ char **hidden = NULL;
+
+        if (res->state != CHECK_PASS)
+                return;
+        if (s->declared_error) {
+                check_result_add_finding(res,
+                                         "the panels the installed code declares are unknown (%s)",
+                                         s->declared_error);
+                return;
+        }
+        STRV_FOREACH (p, s->declared) {
+                if (!strv_contains(s->shown, *p) && strv_extend(&hidden, *p) < 0) {
+                        check_result_set(res, CHECK_ERROR,
+                                         "out of memory while judging the home page");
+                        return;
+                }
+                if (!strv_contains(cfg->panels, *p))
+                        check_result_add_finding(
+                                res, "panel \"%s\" is declared by the installed %s%s", *p,
+                                cfg->package,
+                                strv_contains(s->shown, *p)
+                                        ? " and shown, but not in the expected list"
+                                        : "");
+        }
+        if (hidden) {
+                _cleanup_free_ char *h = strv_join(hidden, ", ");
+
+                check_result_set(
+                        res, CHECK_FAIL,
+                        "the installed %s declares %zu panel(s) that the home page does not show: %s (a web server not restarted after the upgrade still renders the old release's panels; or '%s' lacks their permissions)",
+                        cfg->package, strv_length(hidden), strempty(h), cfg->username);
+        }
+}
+
+/* The page judged and the probe answered (when it runs): complete. */
+static void maybe_finish(Check *c)
+{
+        PanelsState *s = c->state;
+
+        if (!s->page_judged || (s->probe && !s->probe_answered))
+                return;
+        if (s->probe)
+                judge_declared(c);
+        check_complete(c);
+}
+
+static void on_probe(const ProbeOutcome *po, void *userdata)
+{
+        Check *c = userdata;
+        PanelsState *s = c->state;
+
+        s->probe_answered = true;
+        if (!po->report || po->report->panels_error)
+                s->declared_error =
+                        strdup(po->report ? po->report->panels_error : strempty(po->report_error));
+        else
+                STRV_FOREACH (p, po->report->panels)
+                        if (strv_extend(&s->declared, *p) < 0)
+                                s->declared_error = strdup("out of memory");
+        if (!po->report && !s->declared_error)
+                s->declared_error = strdup("out of memory");
+        maybe_finish(c);
 }
 
 static void on_response(HttpSession *h, const HttpResponse *resp, void *userdata);
@@ -161,6 +243,12 @@ static void judge_home(Check *c, const HttpResponse *resp)
         buf_init(&ev, RESULT_EVIDENCE_MAX);
         buf_printf(&ev, "%zu panel(s) on %s:\n", home->n_panels, s->home_url);
         for (size_t i = 0; i < home->n_panels; i++)
+                if (strv_extend(&s->shown, strempty(home->panels[i].title)) < 0) {
+                        buf_done(&ev);
+                        check_result_set(res, CHECK_ERROR, "out of memory");
+                        return;
+                }
+        for (size_t i = 0; i < home->n_panels; i++)
                 buf_printf(&ev, "  %s (id \"%s\")%s\n", strempty(home->panels[i].title),
                            strempty(home->panels[i].id),
                            strv_contains(cfg->panels, strempty(home->panels[i].title)) ? " expected"
@@ -209,7 +297,8 @@ static void on_response(HttpSession *h, const HttpResponse *resp, void *userdata
                 break;
         case STEP_HOME:
                 judge_home(c, resp);
-                check_complete(c);
+                s->page_judged = true;
+                maybe_finish(c);
                 return;
         }
         if (r == -ENOMEM)
@@ -239,6 +328,13 @@ int check_panels_start(Check *c)
                 return -ENOMEM;
         c->state = s;
         c->state_free = panels_state_free;
+        s->check = c;
+        if (env->probe) {
+                r = probe_subscribe(env->probe, on_probe, c);
+                if (r < 0)
+                        return r;
+                s->probe = env->probe;
+        }
         s->login_url = check_url(c, "/login/");
         s->home_url = check_url(c, "/");
         if (!s->login_url || !s->home_url)

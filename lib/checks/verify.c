@@ -396,6 +396,7 @@ static int start_probe(Verify *v)
                 env_names_db |= !!startswith(*e, "NAUTOBOT_DB_");
         if (!c->use_probe || v->child_env_error ||
             !(runs(v, CHECK_ID_SYSTEM) || runs(v, CHECK_ID_MIGRATIONS) || runs(v, CHECK_ID_JOBS) ||
+              runs(v, CHECK_ID_PANELS) ||
               /* Where is the database? Only Django knows when nothing else says. */
               (runs(v, CHECK_ID_DATABASE) && !v->env.db && !env_names_db)))
                 return 0;
@@ -409,6 +410,8 @@ static int start_probe(Verify *v)
                 buf_printf(&sections, "makemigrations,migration_plan,");
         if (runs(v, CHECK_ID_JOBS))
                 buf_printf(&sections, "jobs,");
+        if (runs(v, CHECK_ID_PANELS))
+                buf_printf(&sections, "panels,");
         buf_printf(&sections, "database");
         r = probe_new(&v->probe, v->event,
                       &(ProbeOptions){

@@ -15,6 +15,7 @@ void job_records_done(JobRecord *jobs, size_t n)
         for (size_t i = 0; i < n; i++) {
                 free(jobs[i].module_name);
                 free(jobs[i].job_class_name);
+                free(jobs[i].id);
                 free(jobs[i].name);
                 free(jobs[i].grouping);
         }
@@ -71,7 +72,8 @@ static int parse_job(json_object *o, JobRecord *j, char **ret_error)
                 *ret_error = strdup("a result is not an object");
                 return -EBADMSG;
         }
-        if ((r = get_string(o, "module_name", true, &j->module_name, ret_error)) < 0 ||
+        if ((r = get_string(o, "id", false, &j->id, ret_error)) < 0 ||
+            (r = get_string(o, "module_name", true, &j->module_name, ret_error)) < 0 ||
             (r = get_string(o, "job_class_name", true, &j->job_class_name, ret_error)) < 0 ||
             (r = get_string(o, "name", true, &j->name, ret_error)) < 0 ||
             (r = get_string(o, "grouping", false, &j->grouping, ret_error)) < 0 ||

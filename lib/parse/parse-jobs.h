@@ -13,6 +13,7 @@
 #define JOB_PAGE_RESULTS_MAX 1000 /* Nautobot's own page size limit */
 
 typedef struct JobRecord {
+        char *id; /* the Job's UUID, for /api/extras/jobs/<id>/...; NULL when absent */
         char *module_name;
         char *job_class_name;
         char *name;

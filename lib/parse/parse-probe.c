@@ -36,6 +36,8 @@ ProbeReport *probe_report_free(ProbeReport *r)
         free(r->apps);
         free(r->apps_error);
         strv_free(r->jobs);
+        strv_free(r->panels);
+        free(r->panels_error);
         free(r->jobs_error);
         free(r->db_engine);
         erase_and_freep(&r->db_password);
@@ -204,6 +206,36 @@ static int parse_jobs(json_object *root, ProbeReport *p)
         return 0;
 }
 
+/* A list of {"name": ...}, or {"error": ...}; absent: not asked (older probes). */
+static int parse_panels(json_object *root, ProbeReport *p)
+{
+        json_object *a;
+        size_t n;
+        int r;
+
+        if (!json_object_object_get_ex(root, "panels", &a))
+                return 0;
+        if (json_object_is_type(a, json_type_object))
+                return get_error(a, &p->panels_error);
+        if (!json_object_is_type(a, json_type_array))
+                return -EBADMSG;
+        n = json_object_array_length(a);
+        if (n > PROBE_LIST_MAX)
+                return -E2BIG;
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(a, i);
+                _cleanup_free_ char *name = NULL;
+
+                if (!json_object_is_type(e, json_type_object) ||
+                    (r = get_string(e, "name", &name)) < 0 || !name)
+                        return -EBADMSG;
+                r = strv_push(&p->panels, TAKE_PTR(name));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int parse_database(json_object *root, ProbeReport *p)
 {
         json_object *s;
@@ -270,6 +302,8 @@ int probe_report_parse(const char *text, size_t len, ProbeReport **ret, char **r
                 r = parse_apps(root, p);
         if (r >= 0)
                 r = parse_jobs(root, p);
+        if (r >= 0)
+                r = parse_panels(root, p);
         if (r >= 0)
                 r = parse_database(root, p);
         if (r >= 0)

@@ -43,6 +43,8 @@ typedef struct ProbeReport {
         char *apps_error;
         char **jobs; /* "module.ClassName" the installed code registers */
         char *jobs_error;
+        char **panels; /* titles of the home-page panels the app declares */
+        char *panels_error;
         char *db_engine, *db_host, *db_port, *db_name, *db_user;
         char *db_password; /* after the document (see the probe); wiped when freed, never reported
                             */

@@ -75,6 +75,41 @@ class Probe(nvdtest.TestCase):
         self.assertIn('run "nautobot-server migrate"', r.check("jobs")["NVD_REASON"])
         self.assertEqual(r.check("system")["NVD_RESULT"], "pass")
 
+    def test_web_server_cannot_load_a_job(self):
+        # A web server whose code lacks a Job the database lists (and this host's code has):
+        # the variables endpoint answers 404 for it.
+        scratch = os.path.join(self.tmp, "webnojob")
+        app = os.path.join(scratch, "nautobot_contract_models")
+        shutil.copytree(os.path.join(self.tb["NVD_TB_SITE_PACKAGES"], "nautobot_contract_models"), app,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        jobs = os.path.join(app, "jobs.py")
+        text, n = re.subn(r"^    CoverageSnapshotJob,\n", "", read(jobs), flags=re.M)
+        self.assertEqual(n, 1)
+        with open(jobs, "w") as f:
+            f.write(text)
+        with nvdtest.extra_instance("webnojob", "--env", f"PYTHONPATH={scratch}") as url:
+            r = nvdtest.Run(self.config("webnojob.conf", {("checks", "enable"): "jobs", ("nautobot", "url"): url}))
+        self.assertEqual(r.code, 1, r.dump())
+        self.assertResult(r, "jobs", "fail", "the web server cannot load 1 expected Job(s) (CoverageSnapshotJob)")
+
+    def test_web_server_does_not_show_a_declared_panel(self):
+        # The web server runs code whose panel has another title than the installed code declares
+        # (as a web server not restarted after an upgrade that renamed or added one).
+        scratch = os.path.join(self.tmp, "webpanel")
+        app = os.path.join(scratch, "nautobot_contract_models")
+        shutil.copytree(os.path.join(self.tb["NVD_TB_SITE_PACKAGES"], "nautobot_contract_models"), app,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        homepage = os.path.join(app, "homepage.py")
+        text, n = re.subn(r'name="Vendor Concentration"', 'name="Vendor Concentration (old)"', read(homepage))
+        self.assertEqual(n, 1, "homepage.py no longer declares the Vendor Concentration panel")
+        with open(homepage, "w") as f:
+            f.write(text)
+        with nvdtest.extra_instance("webpanel", "--env", f"PYTHONPATH={scratch}") as url:
+            r = nvdtest.Run(self.config("webpanel.conf", {("checks", "enable"): "panels", ("nautobot", "url"): url}))
+        self.assertEqual(r.code, 1, r.dump())
+        self.assertResult(r, "panels", "fail", "the installed nautobot-contract-models declares 1 panel(s) that the "
+                                               "home page does not show: Vendor Concentration")
+
     def test_app_max_version_excludes_nautobot(self):
         def cap(app):
             init = os.path.join(app, "__init__.py")

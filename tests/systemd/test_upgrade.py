@@ -193,9 +193,10 @@ class Guide(unittest.TestCase):
                      ("restarts", f"it still runs {OLD} \u2014 systemctl restart nautobot-worker")], "worker")
 
     def test_4_forgot_web_restart(self):
-        self.forgot("fr", "web", ["restarts", "running"],
+        self.forgot("fr", "web", ["panels", "restarts", "running"],
                     [("restarts", "systemctl restart nautobot"),
-                     ("running", f"the web server runs {APP} {OLD} but {NEW} is installed")], "web")
+                     ("running", f"the web server runs {APP} {OLD} but {NEW} is installed"),
+                     ("panels", "declares 1 panel(s) that the home page does not show: Vendor Concentration")], "web")
 
     def test_5_forgot_migrate(self):
         self.forgot("fm", "migrate", ["database", "jobs", "migrations"],

@@ -46,6 +46,9 @@ static void test_live(void)
         ASSERT_STREQ(p->db_host, "127.0.0.1");
         ASSERT_STREQ(p->db_port, "5432");
         ASSERT(!p->cache_error && !p->broker_error);
+        ASSERT(strv_length(p->panels) == 6);
+        ASSERT(strv_contains(p->panels, "Vendor Concentration"));
+        ASSERT(!p->db_password); /* it follows the document, never inside it */
 }
 
 #define SECTIONS_OK                                                                                    \

@@ -20,6 +20,7 @@ Format 1 (the daemon's lib/parse-probe.c reads it; a change here is a change the
   migration_plan     {"unapplied": ["app.name", ...], "applied_not_shipped": ["app.name", ...]}
   apps               [{"label", "name", "version", "min_version", "max_version"}, ...]
   jobs               {"<module>": ["ClassName", ...]}: the Job classes the installed code registers
+  panels             [{"name", "weight", "permissions"}, ...]: the home-page panels the app declares
   database           {"engine", "host", "port", "name", "user"}: DATABASES["default"]
 After the document: a NUL byte and the database password, so that it never
 passes through a JSON parser or into a report; the daemon wipes it after use.
@@ -113,6 +114,14 @@ def job_classes():
     return by_module
 
 
+def panels(label):
+    from django.apps import apps
+
+    layout = apps.get_app_config(label).features.get("home_page") or []
+    return [{"name": p.name, "weight": getattr(p, "weight", None), "permissions": sorted(getattr(p, "permissions", None) or [])}
+            for p in layout]
+
+
 def database():
     from django.conf import settings
 
@@ -148,14 +157,15 @@ def main():
 
     label = os.environ.get("NVD_PROBE_APP_LABEL", "")
     # Only what the daemon's running checks need (NVD_PROBE_SECTIONS); each costs time.
-    wanted = set(os.environ.get("NVD_PROBE_SECTIONS", "check,makemigrations,migration_plan,apps,jobs,database,"
-                                "cache,broker").split(","))
+    wanted = set(os.environ.get("NVD_PROBE_SECTIONS", "check,makemigrations,migration_plan,apps,jobs,panels,"
+                                "database,cache,broker").split(","))
     sections = {
         "check": lambda: command("check"),
         "makemigrations": lambda: makemigrations(label) if label else {"error": "no app label given"},
         "migration_plan": migration_plan,
         "apps": app_list,
         "jobs": job_classes,
+        "panels": lambda: panels(label),
         "database": database,
         "cache": cache,
         "broker": broker,

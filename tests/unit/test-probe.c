@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The probe as a child, with a real program in the place of nautobot-server
+ * (a shell script writing to fd 3 what the probe writes): the document, the
+ * password after its NUL byte, no answer at all, an answer with Django's
+ * streams beside it, a hang past the timeout.
+ */
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "probe.h"
+#include "test.h"
+
+typedef struct Told {
+        int calls;
+        int start_error;
+        bool timed_out;
+        char *nautobot_version;
+        char *password;
+        char *report_error;
+} Told;
+
+static void on_told(const ProbeOutcome *o, void *userdata)
+{
+        Told *t = userdata;
+
+        t->calls++;
+        t->start_error = o->start_error;
+        t->timed_out = o->child && o->child->timed_out;
+        if (o->report) {
+                t->nautobot_version = strdup(strempty(o->report->nautobot_version));
+                t->password = o->report->db_password ? strdup(o->report->db_password) : NULL;
+        }
+        t->report_error = o->report_error ? strdup(o->report_error) : NULL;
+}
+
+#define DOCUMENT                                                                                   \
+        "{\"format\": 1, \"nautobot_version\": \"3.1.6\", \"check\": {\"error\": \"x\"}, "         \
+        "\"makemigrations\": {\"error\": \"x\"}, \"migration_plan\": {\"error\": \"x\"}, "         \
+        "\"apps\": {\"error\": \"x\"}, \"jobs\": {\"error\": \"x\"}, "                             \
+        "\"database\": {\"error\": \"x\"}, \"cache\": {\"ok\": true}, \"broker\": {\"ok\": true}}"
+
+/* A stand-in nautobot-server: runs 'body' with sh, whatever the arguments. */
+static char *server(const char *body)
+{
+        char *path = strdup("/tmp/nvd-test-probe-XXXXXX");
+        int fd = mkstemp(path);
+        _cleanup_free_ char *text = strjoin_printf("#!/bin/sh\n%s\n", body);
+
+        ASSERT(fd >= 0 && text);
+        ASSERT(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+        ASSERT(fchmod(fd, 0700) == 0);
+        close(fd);
+        return path;
+}
+
+static void run(const char *body, uint64_t timeout, Told *t)
+{
+        _cleanup_free_ char *path = server(body);
+        _cleanup_(probe_freep) Probe *p = NULL;
+        char *env[] = {(char *)"PATH=/usr/bin:/bin", NULL};
+        sd_event *e = NULL;
+
+        *t = (Told){};
+        ASSERT(sd_event_new(&e) >= 0);
+        ASSERT(probe_new(&p, e,
+                         &(ProbeOptions){.server = path,
+                                         .path = "/nonexistent/probe.py",
+                                         .app_label = "nautobot_contract_models",
+                                         .sections = "check,database",
+                                         .envp = env,
+                                         .timeout_usec = timeout,
+                                         .output_max = 65536}) == 0);
+        ASSERT(probe_subscribe(p, on_told, t) == 0);
+        probe_start(p);
+        while (t->calls == 0)
+                ASSERT(sd_event_run(e, UINT64_MAX) >= 0);
+        p = probe_free(p);
+        sd_event_unref(e);
+        unlink(path);
+}
+
+static void told_done(Told *t)
+{
+        free(t->nautobot_version);
+        free(t->password);
+        free(t->report_error);
+}
+
+static void test_document_and_password(void)
+{
+        Told t;
+
+        /* What the apps print goes to stdout/stderr; only fd 3 is read as the answer. */
+        run("echo 'some app prints {\"format\": 2}'; echo noise >&2; printf '%s\\0%s' '" DOCUMENT
+            "' 's3cret pass' >&3",
+            10 * USEC_PER_SEC, &t);
+        ASSERT(t.calls == 1 && t.start_error == 0 && !t.report_error);
+        ASSERT_STREQ(t.nautobot_version, "3.1.6");
+        ASSERT_STREQ(t.password, "s3cret pass");
+        told_done(&t);
+
+        /* The environment it gets names the probe and what to answer. */
+        run("[ \"$NVD_PROBE\" = /nonexistent/probe.py ] && [ \"$NVD_PROBE_SECTIONS\" = check,database ] && "
+            "[ \"$NVD_PROBE_APP_LABEL\" = nautobot_contract_models ] && printf '%s' '" DOCUMENT
+            "' >&3",
+            10 * USEC_PER_SEC, &t);
+        ASSERT(!t.report_error && !t.password);
+        ASSERT_STREQ(t.nautobot_version, "3.1.6");
+        told_done(&t);
+}
+
+static void test_no_answer(void)
+{
+        Told t;
+
+        /* Django died before the probe ran: no document, and the child's outcome to judge. */
+        run("echo 'Traceback (most recent call last):' >&2; echo 'KeyError: x' >&2; exit 1",
+            10 * USEC_PER_SEC, &t);
+        ASSERT(t.calls == 1 && !t.nautobot_version);
+        ASSERT(t.report_error && strstr(t.report_error, "no result"));
+        told_done(&t);
+
+        run("printf '{\"format\": 1' >&3", 10 * USEC_PER_SEC, &t);
+        ASSERT(t.report_error && strstr(t.report_error, "not one JSON document"));
+        told_done(&t);
+}
+
+static void test_timeout(void)
+{
+        Told t;
+
+        run("exec sleep 60", 300 * USEC_PER_MSEC, &t);
+        ASSERT(t.calls == 1 && t.timed_out && !t.nautobot_version);
+        told_done(&t);
+}
+
+static void test_cannot_start(void)
+{
+        _cleanup_(probe_freep) Probe *p = NULL;
+        char *env[] = {NULL};
+        sd_event *e = NULL;
+        Told t = {};
+
+        ASSERT(sd_event_new(&e) >= 0);
+        ASSERT(probe_new(&p, e,
+                         &(ProbeOptions){.server = "/nonexistent/nautobot-server",
+                                         .path = "/x",
+                                         .app_label = "a",
+                                         .sections = "check",
+                                         .envp = env,
+                                         .timeout_usec = USEC_PER_SEC,
+                                         .output_max = 4096}) == 0);
+        ASSERT(probe_subscribe(p, on_told, &t) == 0);
+        probe_start(p);
+        ASSERT(t.calls == 1 && t.start_error == -ENOENT);
+        p = probe_free(p);
+        sd_event_unref(e);
+}
+
+int main(void)
+{
+        sigset_t mask;
+
+        /* sd-event's child sources need SIGCHLD blocked. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        RUN(test_document_and_password);
+        RUN(test_no_answer);
+        RUN(test_timeout);
+        RUN(test_cannot_start);
+        return 0;
+}
