@@ -49,7 +49,10 @@ typedef struct DbState {
         char **applied;
         char *where; /* user@host:port/dbname, for messages */
         Check *check;
-        Probe *probe;         /* subscribed to, until it answers */
+        Probe *probe;   /* subscribed to, until it answers */
+        bool have_plan; /* the probe's migration plan for the app, to compare with */
+        char **plan_unapplied;
+        char **plan_unknown;
         long long hazards[4]; /* snapshots, contracts, monthly contracts, snapshot schedules */
         bool have_hazards;
 } DbState;
@@ -79,6 +82,8 @@ static void db_state_free(void *p)
                 PQfinish(s->conn);
         strv_free(s->on_disk);
         strv_free(s->applied);
+        strv_free(s->plan_unapplied);
+        strv_free(s->plan_unknown);
         free(s->where);
         free(s);
 }
@@ -117,6 +122,16 @@ static void fail_db(Check *c, const char *what)
 
 static int watch_fd(Check *c, uint32_t events, bool reregister);
 
+static bool same_set(char **a, char **b)
+{
+        if (strv_length(a) != strv_length(b))
+                return false;
+        STRV_FOREACH (x, a)
+                if (!strv_contains(b, *x))
+                        return false;
+        return true;
+}
+
 static void judge(Check *c)
 {
         DbState *s = c->state;
@@ -129,6 +144,17 @@ static void judge(Check *c)
         if (migrations_compare(s->on_disk, s->applied, &unapplied, &unknown) < 0) {
                 check_result_set(res, CHECK_ERROR, "out of memory");
                 return;
+        }
+        /* Django's answer (the probe, a few seconds earlier) and ours must agree. */
+        if (s->have_plan &&
+            (!same_set(unapplied, s->plan_unapplied) || !same_set(unknown, s->plan_unknown))) {
+                _cleanup_free_ char *du = strv_join(s->plan_unapplied, ", "),
+                                    *lu = strv_join(unapplied, ", ");
+
+                check_result_add_finding(
+                        res,
+                        "Django's migration plan and django_migrations disagree about '%s' (Django: not applied [%s]; the database: not applied [%s]): a migrate running right now, or the probe and this check reading different databases",
+                        app, strempty(du), strempty(lu));
         }
         u = strv_join(unapplied, ", ");
         k = strv_join(unknown, ", ");
@@ -463,16 +489,44 @@ static void db_connect(Check *c, const char *host, const char *port, const char 
                 fail_db(c, "cannot connect to");
 }
 
+/* [database] keys win, one by one, over what Django or the environment says. */
+static void connect_final(Check *c, const char *host, const char *port, const char *name,
+                          const char *user, const char *password)
+{
+        const Config *cfg = c->env->config;
+        _cleanup_erase_free_ char *pw = NULL;
+        int r;
+
+        if (cfg->db_password_file) {
+                r = config_read_secret(cfg->db_password_file, NULL, &pw, NULL);
+                if (r < 0) {
+                        check_result_set(c->result, CHECK_ERROR,
+                                         "cannot read [database] password-file= %s: %s",
+                                         cfg->db_password_file, strerror(-r));
+                        check_complete(c);
+                        return;
+                }
+        }
+        if ((cfg->db_name && !streq(cfg->db_name, name)) ||
+            (cfg->db_host && !streq(cfg->db_host, host)))
+                check_result_add_finding(
+                        c->result,
+                        "[database] names %s on %s, where Nautobot uses %s on %s: checked the configured one",
+                        cfg->db_name ?: name, cfg->db_host ?: host, name, host);
+        db_connect(c, cfg->db_host ?: host, cfg->db_port ?: port, cfg->db_name ?: name,
+                   cfg->db_user ?: user, pw ?: password);
+}
+
 /* Nautobot's default settings (nautobot/core/settings.py) where the environment is silent. */
 static void connect_env(Check *c)
 {
         char *const *env = c->env->child_env;
 
-        db_connect(c, env_get(env, "NAUTOBOT_DB_HOST") ?: "localhost",
-                   env_get(env, "NAUTOBOT_DB_PORT") ?: "",
-                   env_get(env, "NAUTOBOT_DB_NAME") ?: "nautobot",
-                   env_get(env, "NAUTOBOT_DB_USER") ?: "",
-                   env_get(env, "NAUTOBOT_DB_PASSWORD") ?: "");
+        connect_final(c, env_get(env, "NAUTOBOT_DB_HOST") ?: "localhost",
+                      env_get(env, "NAUTOBOT_DB_PORT") ?: "",
+                      env_get(env, "NAUTOBOT_DB_NAME") ?: "nautobot",
+                      env_get(env, "NAUTOBOT_DB_USER") ?: "",
+                      env_get(env, "NAUTOBOT_DB_PASSWORD") ?: "");
 }
 
 /* Django's own settings; says so when the environment file names another database. */
@@ -488,7 +542,22 @@ static void connect_django(Check *c, const DbSettings *d)
                         "the environment file names database %s on %s, but Django uses %s on %s (nautobot_config.py sets DATABASES): checked Django's",
                         strempty(name), strempty(host), d->name,
                         isempty(d->host) ? "the local socket" : d->host);
-        db_connect(c, d->host, d->port, d->name, d->user, d->password);
+        connect_final(c, d->host, d->port, d->name, d->user, d->password);
+}
+
+/* The app's entries of the probe's "app.name" list, as migration names. */
+static int keep_app_plan(Check *c, char **plan, char ***ret)
+{
+        const char *app = c->env->config->app_label;
+
+        STRV_FOREACH (m, plan) {
+                const char *name = startswith(*m, app);
+                int r;
+
+                if (name && *name == '.' && (r = strv_extend(ret, name + 1)) < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static void on_probe(const ProbeOutcome *po, void *userdata)
@@ -498,6 +567,14 @@ static void on_probe(const ProbeOutcome *po, void *userdata)
         _cleanup_(db_settings_freep) DbSettings *d = NULL;
 
         s->probe = NULL; /* told */
+        if (po->report && !po->report->plan_error &&
+            (keep_app_plan(c, po->report->unapplied, &s->plan_unapplied) < 0 ||
+             keep_app_plan(c, po->report->applied_not_shipped, &s->plan_unknown) < 0)) {
+                check_result_set(c->result, CHECK_ERROR, "out of memory");
+                check_complete(c);
+                return;
+        }
+        s->have_plan = po->report && !po->report->plan_error;
         if (db_settings_from_probe(po->report, &d) < 0) {
                 check_result_set(c->result, CHECK_ERROR, "out of memory");
                 check_complete(c);

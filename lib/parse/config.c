@@ -229,6 +229,13 @@ static const ConfigKey config_table[] = {
          "limit for one HTTP request"},
         {"nautobot", "database-timeout", parse_seconds, F(database_timeout_usec),
          "limit for the database check (connect and queries)"},
+        {"database", "host", parse_string, F(db_host),
+         "database check: host (wins over Django's DATABASES and NAUTOBOT_DB_*)"},
+        {"database", "port", parse_string, F(db_port), "database check: port"},
+        {"database", "name", parse_string, F(db_name), "database check: database name"},
+        {"database", "user", parse_string, F(db_user), "database check: user"},
+        {"database", "password-file", parse_path, F(db_password_file),
+         "database check: file holding the password"},
         {"nautobot", "tls-verify", parse_bool, F(tls_verify),
          "verify the server's TLS certificate"},
         {"nautobot", "ca-file", parse_path, F(ca_file), "CA bundle for TLS verification"},
@@ -348,6 +355,11 @@ Config *config_free(Config *c)
         free(c->url);
         free(c->ca_file);
         free(c->static_root);
+        free(c->db_host);
+        free(c->db_port);
+        free(c->db_name);
+        free(c->db_user);
+        free(c->db_password_file);
         free(c->probe);
         strv_free(c->units);
         free(c->username);

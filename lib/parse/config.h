@@ -42,6 +42,13 @@ typedef struct Config {
         char *url; /* base URL of the web UI, without trailing slash */
         uint64_t http_timeout_usec;
         uint64_t database_timeout_usec; /* connect and queries of the database check */
+        /* [database]: explicit connection settings for the database check; they win over
+         * Django's DATABASES and NAUTOBOT_DB_* (NULL: not set) */
+        char *db_host;
+        char *db_port;
+        char *db_name;
+        char *db_user;
+        char *db_password_file;
         bool tls_verify;
         char *ca_file;
         char *static_root; /* STATIC_ROOT; default <root>/static */

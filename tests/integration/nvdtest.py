@@ -251,6 +251,7 @@ def write_config(tb, path, extra=None, **overrides):
         },
         "package": {"name": "nautobot-contract-models", "app-label": "nautobot_contract_models"},
         "watch": {"state-directory": state_dir_for(path)},
+        "database": {},
         "checks": {},
     }
     # The test bed's venv belongs to root: as root the daemon runs nautobot-server as root

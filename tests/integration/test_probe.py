@@ -143,6 +143,35 @@ class Probe(nvdtest.TestCase):
         self.assertTrue(any(f"names database postgres on 127.0.0.1, but Django uses {self.tb['NVD_TB_DB']}" in f
                             for f in r.findings("database")), r.dump())
 
+    def test_database_keys_win_and_a_disagreement_is_said(self):
+        # [database] points the check at another database (one where the app's last four
+        # migrations are not recorded); Django's plan (the probe) says all are applied.
+        alt = f"nvd_it_alt_{os.getpid()}"
+        migrations = sorted(f[:-3] for f in os.listdir(os.path.join(self.tb["NVD_TB_SITE_PACKAGES"],
+                                                                     "nautobot_contract_models", "migrations"))
+                            if re.match(r"^\d{4}_.*\.py$", f))
+        psql = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres"]
+        subprocess.run([*psql, "-d", "postgres", "-c", f'CREATE DATABASE "{alt}"'], check=True, timeout=60,
+                       capture_output=True)
+        try:
+            rows = ", ".join(f"('nautobot_contract_models', '{m}', now())" for m in migrations[:-4])
+            subprocess.run([*psql, "-d", alt, "-c", "CREATE TABLE django_migrations (id serial, app text, "
+                            f"name text, applied timestamptz); INSERT INTO django_migrations (app, name, applied) "
+                            f"VALUES {rows}"], check=True, timeout=60, capture_output=True)
+            r = nvdtest.Run(self.config("alt.conf", {("checks", "enable"): "migrations, database",
+                                                     ("database", "name"): alt,
+                                                     ("database", "host"): "127.0.0.1"}))
+        finally:
+            subprocess.run([*psql, "-d", "postgres", "-c", f'DROP DATABASE IF EXISTS "{alt}" WITH (FORCE)'],
+                           timeout=60, capture_output=True)
+        self.assertEqual(r.code, 1, r.dump())
+        self.assertResult(r, "database", "fail", "4 migration(s) of 'nautobot_contract_models' are not applied")
+        self.assertEqual(r.check("migrations")["NVD_RESULT"], "pass")
+        findings = r.findings("database")
+        self.assertTrue(any(f"[database] names {alt} on 127.0.0.1, where Nautobot uses {self.tb['NVD_TB_DB']}" in f
+                            for f in findings), r.dump())
+        self.assertTrue(any("Django's migration plan and django_migrations disagree" in f for f in findings), r.dump())
+
     def test_nautobot_upgraded_without_migrate(self):
         venv = os.path.join(self.tmp, "venv-newer")
         subprocess.run([nvdtest.TESTBED, "venv-copy", venv], check=True, capture_output=True, timeout=300)
