@@ -603,7 +603,8 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                         error ?: strerror(-r));
                 return 0;
         }
-        if (m->verify && verify_n_running(m->verify) > 0) {
+        /* The running verification, or the upgrade being followed, uses the configuration. */
+        if ((m->verify && verify_n_running(m->verify) > 0) || m->upgrade) {
                 config_free(m->next_config);
                 m->next_config = c;
                 report_notify(

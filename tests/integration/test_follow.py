@@ -82,6 +82,38 @@ class Follow(nvdtest.TestCase):
         self.assertTrue(any("EXTEND_TIMEOUT_USEC=" in m for m in msgs), msgs)
         self.assertEqual(self.state(conf)["verdict"], "pass")
 
+    def test_watcher_reloads_while_following(self):
+        # SIGHUP while an upgrade's step is pending: the new configuration waits for the
+        # verification; the follow goes on and ends in one pass.
+        static = self.static_copy("static-reload")
+        moved = os.path.join(self.tmp, "held-back-reload.html")
+        os.rename(os.path.join(static, DOC), moved)
+        conf = self.config("reload.conf", {**FAST, ("nautobot", "static-root"): static,
+                                           ("watch", "step-interval"): "300ms",
+                                           ("watch", "upgrade-deadline"): "120s"})
+        notify = nvdtest.NotifySocket()
+        proc = nvdtest.start_daemon(["--watch", "-c", conf], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True, env={"PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": notify.path})
+        try:
+            msgs = []
+            deadline = time.monotonic() + 60
+            while not any("waiting for: collectstatic (1 file)" in m for m in msgs):
+                self.assertLess(time.monotonic(), deadline, f"no pending step in STATUS=: {msgs}")
+                msgs += notify.messages()
+            proc.send_signal(signal.SIGHUP)
+            time.sleep(1.0)  # rounds go on with the configuration they started with
+            self.assertIsNone(proc.poll(), "the watcher died on SIGHUP while following an upgrade")
+            msgs += notify.messages()
+            self.assertTrue(any("it applies when the running verification ends" in m for m in msgs), msgs)
+            os.rename(moved, os.path.join(static, DOC))
+            entries = nvdtest.journal_entries(proc.pid, 1, timeout=60, field="NVD_PASSED")
+            self.assertEqual([e["NVD_RESULT"] for e in entries if e.get("NVD_CHECK") == "summary"], ["pass"])
+            self.assertIsNone(proc.poll())
+        finally:
+            proc.terminate()
+            proc.communicate(timeout=60)
+            notify.close()
+
     def test_deadline_fails_naming_the_step(self):
         static = self.static_copy("static-deadline")
         os.unlink(os.path.join(static, DOC))
