@@ -127,6 +127,7 @@ int state_save(const char *dir, const PackageState *s)
 {
         _cleanup_free_ char *path = NULL, *tmp = NULL;
         _cleanup_close_ int fd = -1, dfd = -1;
+        struct stat dst;
         json_object *root;
         const char *text;
         uint64_t rnd = 0;
@@ -167,6 +168,16 @@ int state_save(const char *dir, const PackageState *s)
                 r = -errno;
                 json_object_put(root);
                 return r;
+        }
+        /*
+         * Root (an admin's "sudo nautobot-verifyd --once") writes into the
+         * service's StateDirectory=: the file belongs to the directory's owner,
+         * or the service could no longer read its own state.
+         */
+        if (geteuid() == 0 && stat(dir, &dst) >= 0 && dst.st_uid != 0 &&
+            fchown(fd, dst.st_uid, dst.st_gid) < 0) {
+                r = -errno;
+                goto fail;
         }
         while (done < len) {
                 ssize_t n = write(fd, text + done, len - done);
