@@ -90,8 +90,9 @@ class Container:
     """One booted container. Construct, then start() (or use as a context manager)."""
 
     def __init__(self, image, binds_ro=(), binds_rw=(), name=None, boot_timeout=60.0,
-                 log_dir=None):
+                 log_dir=None, private_network=False):
         self.image = image
+        self.private_network = private_network  # a network namespace of its own, only lo
         self.binds_ro = [os.path.abspath(p) for p in binds_ro]
         self.binds_rw = [os.path.abspath(p) for p in binds_rw]
         self.name = name or f"nvd-{os.getpid()}-{secrets.token_hex(3)}"
@@ -131,6 +132,8 @@ class Container:
         argv = ["systemd-nspawn", "-D", self.image, "-M", self.name, "--boot",
                 "--register=no", "--keep-unit", "--link-journal=no", "--console=read-only",
                 "--system-call-filter=bpf", "--volatile=overlay"]
+        if self.private_network:
+            argv.append("--private-network")
         argv += [f"--bind-ro={p}:{p}" for p in self.binds_ro]
         argv += [f"--bind={p}:{p}" for p in self.binds_rw]
         env = dict(os.environ, SYSTEMD_NSPAWN_UNIFIED_HIERARCHY="1")

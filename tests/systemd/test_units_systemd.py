@@ -19,6 +19,7 @@ systemd-nspawn); anything else that goes wrong is a failure.
 
 import os
 import sys
+import tempfile
 import time
 import unittest
 
@@ -262,6 +263,63 @@ TimeoutStartSec=15min
             score = float(last[-1].split("Overall exposure level for")[1].split(":")[1].split()[0])
             log(f"systemd-analyze security {unit}: {score}")
             self.assertLessEqual(score, 1.0, r.stdout)
+
+
+IP_PROBE = """\
+import errno, socket, sys
+def send(addr):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.sendto(b"x", (addr, 9))
+        return "sent"
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno))
+    finally:
+        s.close()
+loop, other = send("127.0.0.1"), send(sys.argv[1])
+print(f"ip-probe: 127.0.0.1 {loop}; {sys.argv[1]} {other}", flush=True)
+sys.exit(0 if (loop, other) == ("sent", sys.argv[2]) else 1)
+"""
+
+
+class IpFilter(unittest.TestCase):
+    """IPAddressDeny=any + IPAddressAllow=localhost of the shipped units, as the kernel applies it.
+
+    A container with a network namespace of its own (only lo, plus a veth
+    pair the test adds, so nothing sent can leave it): the check
+    service's own cgroup, with ExecStart= replaced by a UDP probe, may send to
+    127.0.0.1 and gets EPERM for the dummy's address; the same probe outside
+    the unit reaches both.
+    """
+
+    def test_ip_address_deny_is_enforced(self):
+        tmp = tempfile.TemporaryDirectory(prefix="nvd-ipf-")
+        self.addCleanup(tmp.cleanup)
+        destdir = os.path.join(tmp.name, "destdir")
+        ns.host(["meson", "install", "-C", ns.BUILD_DIR, "--destdir", destdir, "--no-rebuild", "--quiet"],
+                timeout=300)
+        with ns.nc.Container(ns.image(), private_network=True, log_dir=tmp.name) as c:
+            c.install_tree(destdir, reload=False)
+            c.write_file("/usr/local/lib/nvd-ip-probe.py", IP_PROBE)
+            for key in ("web-password", "api-token"):
+                c.write_file(f"/etc/nautobot-verifyd/{key}", "unused\n", mode=0o600)
+            c.drop_in(CHECK, "50-ip-probe",
+                      "[Service]\nExecStart=\nExecStart=/usr/bin/python3 /usr/local/lib/nvd-ip-probe.py "
+                      "10.254.0.1 EPERM\n")
+            c.daemon_reload()
+            # A veth pair of the container's own namespace (no dummy driver on this kernel):
+            # its address is local, so what is sent to it is delivered here and goes nowhere.
+            for cmd in (["ip", "link", "add", "nvd0", "type", "veth", "peer", "name", "nvd1"],
+                        ["ip", "addr", "add", "10.254.0.1/32", "dev", "nvd1"],
+                        ["ip", "link", "set", "nvd0", "up"], ["ip", "link", "set", "nvd1", "up"]):
+                c.run(cmd)
+            outside = c.run(["python3", "/usr/local/lib/nvd-ip-probe.py", "10.254.0.1", "sent"], check=False)
+            self.assertEqual(outside.returncode, 0, outside.stdout + outside.stderr)
+            r = c.systemctl("start", CHECK, check=False, timeout=120)
+            line = [e["MESSAGE"] for e in c.journal("-u", CHECK) if e.get("MESSAGE", "").startswith("ip-probe:")]
+            log(f"outside the unit: {outside.stdout.strip()}; inside: {line}")
+            self.assertEqual(r.returncode, 0, f"{line}\n{c.unit_log(CHECK)}")
+            self.assertEqual(line, ["ip-probe: 127.0.0.1 sent; 10.254.0.1 EPERM"])
 
 
 def main():
