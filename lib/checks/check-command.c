@@ -268,7 +268,22 @@ static void on_probe(const ProbeOutcome *po, void *userdata)
                 judge(c, &o);
                 if (c->id == CHECK_ID_MIGRATIONS)
                         judge_plan(c, po->report);
-                else if (po->report->cache_error || po->report->broker_error) {
+                else {
+                        for (size_t i = 0; i < po->report->n_apps; i++) {
+                                const ProbeApp *a = &po->report->apps[i];
+
+                                if (!a->admits_nautobot)
+                                        check_result_add_finding(
+                                                c->result,
+                                                "app %s (%s %s) declares min_version %s, max_version %s, which do not admit Nautobot %s",
+                                                a->label, strempty(a->package),
+                                                strempty(a->version), a->min_version ?: "-",
+                                                a->max_version ?: "-",
+                                                strempty(po->report->nautobot_version));
+                        }
+                }
+                if (c->id == CHECK_ID_SYSTEM &&
+                    (po->report->cache_error || po->report->broker_error)) {
                         if (po->report->cache_error)
                                 check_result_add_finding(c->result,
                                                          "Django's cache does not answer: %s",

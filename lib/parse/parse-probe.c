@@ -29,6 +29,7 @@ ProbeReport *probe_report_free(ProbeReport *r)
         for (size_t i = 0; i < r->n_apps; i++) {
                 free(r->apps[i].label);
                 free(r->apps[i].name);
+                free(r->apps[i].package);
                 free(r->apps[i].version);
                 free(r->apps[i].min_version);
                 free(r->apps[i].max_version);
@@ -141,7 +142,7 @@ static int parse_plan(json_object *root, ProbeReport *p)
 
 static int parse_apps(json_object *root, ProbeReport *p)
 {
-        json_object *a;
+        json_object *a, *v;
         size_t n;
         int r;
 
@@ -165,12 +166,16 @@ static int parse_apps(json_object *root, ProbeReport *p)
                         return -EBADMSG;
                 if ((r = get_string(e, "label", &app->label)) < 0 ||
                     (r = get_string(e, "name", &app->name)) < 0 ||
+                    (r = get_string(e, "package", &app->package)) < 0 ||
                     (r = get_string(e, "version", &app->version)) < 0 ||
                     (r = get_string(e, "min_version", &app->min_version)) < 0 ||
                     (r = get_string(e, "max_version", &app->max_version)) < 0)
                         return r;
                 if (!app->label)
                         return -EBADMSG;
+                /* Absent (older probes): it started, so it admits the running Nautobot. */
+                app->admits_nautobot = !json_object_object_get_ex(e, "admits_nautobot", &v) ||
+                                       json_object_get_boolean(v);
         }
         return 0;
 }

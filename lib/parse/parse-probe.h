@@ -26,6 +26,8 @@ typedef struct ProbeCommand {
 typedef struct ProbeApp {
         char *label;
         char *name;
+        char *package; /* the distribution that installs it */
+        bool admits_nautobot;
         char *version;
         char *min_version;
         char *max_version;

@@ -41,6 +41,8 @@ static void test_live(void)
         ASSERT_STREQ(p->apps[0].label, "nautobot_contract_models");
         ASSERT_STREQ(p->apps[0].version, "2026.5.17");
         ASSERT(!p->apps[0].max_version);
+        ASSERT_STREQ(p->apps[0].package, "nautobot-contract-models");
+        ASSERT(p->apps[0].admits_nautobot);
         ASSERT(probe_report_has_job(p, "nautobot_contract_models.jobs", "CoverageSnapshotJob"));
         ASSERT(!probe_report_has_job(p, "nautobot_contract_models.jobs", "NoSuchJob"));
         ASSERT_STREQ(p->db_host, "127.0.0.1");

@@ -18,7 +18,8 @@ Format 1 (the daemon's lib/parse-probe.c reads it; a change here is a change the
   check              {"exit_status", "stdout", "stderr"} as "nautobot-server check" gives them
   makemigrations     the same for "makemigrations --check --dry-run <NVD_PROBE_APP_LABEL>"
   migration_plan     {"unapplied": ["app.name", ...], "applied_not_shipped": ["app.name", ...]}
-  apps               [{"label", "name", "version", "min_version", "max_version"}, ...]
+  apps               [{"label", "name", "package", "version", "min_version", "max_version",
+                       "admits_nautobot"}, ...]
   jobs               {"<module>": ["ClassName", ...]}: the Job classes the installed code registers
   panels             [{"name", "weight", "permissions"}, ...]: the home-page panels the app declares
   database           {"engine", "host", "port", "name", "user"}: DATABASES["default"]
@@ -93,14 +94,23 @@ def migration_plan():
 
 
 def app_list():
+    from importlib.metadata import packages_distributions
+
+    import nautobot
     from django.apps import apps
     from nautobot.apps import NautobotAppConfig
+    from packaging.version import Version
 
+    dists = packages_distributions()
+    running = Version(nautobot.__version__)
     found = []
     for a in apps.get_app_configs():
         if isinstance(a, NautobotAppConfig) and not a.name.startswith("nautobot."):
-            found.append({"label": a.label, "name": a.name, "version": getattr(a, "version", None),
-                          "min_version": a.min_version, "max_version": a.max_version})
+            admits = ((a.min_version is None or running >= Version(a.min_version)) and
+                      (a.max_version is None or running <= Version(a.max_version)))
+            found.append({"label": a.label, "name": a.name, "package": (dists.get(a.name.split(".")[0]) or [None])[0],
+                          "version": getattr(a, "version", None), "min_version": a.min_version,
+                          "max_version": a.max_version, "admits_nautobot": admits})
     return found
 
 
