@@ -39,14 +39,26 @@ class Probe(nvdtest.TestCase):
             f.write("\n".join(lines + list(extra_lines)) + "\n")
         return path
 
-    def scratch_app(self, name, edit):
-        """A copy of the installed app, first on PYTHONPATH, with edit(app_dir) applied."""
+    def scratch_copy(self, name, edit):
+        """A directory holding a copy of the installed app with edit(app_dir) applied."""
         scratch = os.path.join(self.tmp, name)
         app = os.path.join(scratch, "nautobot_contract_models")
         shutil.copytree(os.path.join(self.tb["NVD_TB_SITE_PACKAGES"], "nautobot_contract_models"), app,
                         ignore=shutil.ignore_patterns("__pycache__"))
         edit(app)
-        return self.env_file(f"{name}.env", [f"PYTHONPATH={scratch}"])
+        return scratch
+
+    def scratch_app(self, name, edit):
+        """An environment file putting such a copy first on PYTHONPATH."""
+        return self.env_file(f"{name}.env", [f"PYTHONPATH={self.scratch_copy(name, edit)}"])
+
+    @staticmethod
+    def substitute(path, pattern, replacement, flags=0):
+        """Edits the file; exactly one match is expected (returns the count for assertions)."""
+        text, n = re.subn(pattern, replacement, read(path), flags=flags)
+        with open(path, "w") as f:
+            f.write(text)
+        return n
 
     def test_one_boot_and_command_mode_agree(self):
         probe = nvdtest.Run(self.config("probe.conf", DJANGO))
@@ -60,13 +72,9 @@ class Probe(nvdtest.TestCase):
         self.assertEqual(command.check("migrations")["NVD_REASON"], "No changes detected in app 'nautobot_contract_models'")
 
     def test_job_class_removed_without_migrate(self):
-        def drop_job(app):
-            jobs = os.path.join(app, "jobs.py")
-            text, n = re.subn(r"^    CoverageSnapshotJob,\n", "", read(jobs), flags=re.M)
-            self.assertEqual(n, 1, "register_jobs(...) no longer lists CoverageSnapshotJob")
-            with open(jobs, "w") as f:
-                f.write(text)
-        env = self.scratch_app("nojob", drop_job)
+        env = self.scratch_app("nojob", lambda app: self.assertEqual(self.substitute(
+            os.path.join(app, "jobs.py"), r"^    CoverageSnapshotJob,\n", "", re.M), 1,
+            "register_jobs(...) no longer lists CoverageSnapshotJob"))
         r = nvdtest.Run(self.config("nojob.conf", {**DJANGO, ("nautobot", "environment-file"): env,
                                                    ("package", "jobs"): "RenewalCheckJob"}))
         self.assertEqual(r.code, 1, r.dump())
@@ -78,15 +86,8 @@ class Probe(nvdtest.TestCase):
     def test_web_server_cannot_load_a_job(self):
         # A web server whose code lacks a Job the database lists (and this host's code has):
         # the variables endpoint answers 404 for it.
-        scratch = os.path.join(self.tmp, "webnojob")
-        app = os.path.join(scratch, "nautobot_contract_models")
-        shutil.copytree(os.path.join(self.tb["NVD_TB_SITE_PACKAGES"], "nautobot_contract_models"), app,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-        jobs = os.path.join(app, "jobs.py")
-        text, n = re.subn(r"^    CoverageSnapshotJob,\n", "", read(jobs), flags=re.M)
-        self.assertEqual(n, 1)
-        with open(jobs, "w") as f:
-            f.write(text)
+        scratch = self.scratch_copy("webnojob", lambda app: self.assertEqual(self.substitute(
+            os.path.join(app, "jobs.py"), r"^    CoverageSnapshotJob,\n", "", re.M), 1))
         with nvdtest.extra_instance("webnojob", "--env", f"PYTHONPATH={scratch}") as url:
             r = nvdtest.Run(self.config("webnojob.conf", {("checks", "enable"): "jobs", ("nautobot", "url"): url}))
         self.assertEqual(r.code, 1, r.dump())
@@ -95,15 +96,9 @@ class Probe(nvdtest.TestCase):
     def test_web_server_does_not_show_a_declared_panel(self):
         # The web server runs code whose panel has another title than the installed code declares
         # (as a web server not restarted after an upgrade that renamed or added one).
-        scratch = os.path.join(self.tmp, "webpanel")
-        app = os.path.join(scratch, "nautobot_contract_models")
-        shutil.copytree(os.path.join(self.tb["NVD_TB_SITE_PACKAGES"], "nautobot_contract_models"), app,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-        homepage = os.path.join(app, "homepage.py")
-        text, n = re.subn(r'name="Vendor Concentration"', 'name="Vendor Concentration (old)"', read(homepage))
-        self.assertEqual(n, 1, "homepage.py no longer declares the Vendor Concentration panel")
-        with open(homepage, "w") as f:
-            f.write(text)
+        scratch = self.scratch_copy("webpanel", lambda app: self.assertEqual(self.substitute(
+            os.path.join(app, "homepage.py"), r'name="Vendor Concentration"', 'name="Vendor Concentration (old)"'),
+            1, "homepage.py no longer declares the Vendor Concentration panel"))
         with nvdtest.extra_instance("webpanel", "--env", f"PYTHONPATH={scratch}") as url:
             r = nvdtest.Run(self.config("webpanel.conf", {("checks", "enable"): "panels", ("nautobot", "url"): url}))
         self.assertEqual(r.code, 1, r.dump())
@@ -111,13 +106,9 @@ class Probe(nvdtest.TestCase):
                                                "home page does not show: Vendor Concentration")
 
     def test_app_max_version_excludes_nautobot(self):
-        def cap(app):
-            init = os.path.join(app, "__init__.py")
-            text, n = re.subn(r"^(    version = __version__\n)", r'\1    max_version = "3.0.99"\n', read(init), flags=re.M)
-            self.assertEqual(n, 1)
-            with open(init, "w") as f:
-                f.write(text)
-        env = self.scratch_app("capped", cap)
+        env = self.scratch_app("capped", lambda app: self.assertEqual(self.substitute(
+            os.path.join(app, "__init__.py"), r"^(    version = __version__\n)", r'\1    max_version = "3.0.99"\n',
+            re.M), 1))
         r = nvdtest.Run(self.config("capped.conf", {**DJANGO, ("nautobot", "environment-file"): env}))
         self.assertEqual(r.code, 1, r.dump())
         for check in ("system", "migrations"):
