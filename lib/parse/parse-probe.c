@@ -140,21 +140,43 @@ static int parse_plan(json_object *root, ProbeReport *p)
         return get_strings(s, "applied_not_shipped", &p->applied_not_shipped);
 }
 
+/*
+ * A section that is a list of objects, or {"error": ...} (then *ret_error, and
+ * *ret_list NULL). Absent: -EBADMSG, or 0 with nothing when 'optional' (a
+ * section older probes do not write).
+ */
+static int get_list(json_object *root, const char *key, bool optional, json_object **ret_list,
+                    size_t *ret_n, char **ret_error)
+{
+        json_object *a;
+
+        *ret_list = NULL;
+        *ret_n = 0;
+        if (!json_object_object_get_ex(root, key, &a))
+                return optional ? 0 : -EBADMSG;
+        if (json_object_is_type(a, json_type_object))
+                return get_error(a, ret_error);
+        if (!json_object_is_type(a, json_type_array))
+                return -EBADMSG;
+        *ret_n = json_object_array_length(a);
+        if (*ret_n > PROBE_LIST_MAX)
+                return -E2BIG;
+        for (size_t i = 0; i < *ret_n; i++)
+                if (!json_object_is_type(json_object_array_get_idx(a, i), json_type_object))
+                        return -EBADMSG;
+        *ret_list = a;
+        return 0;
+}
+
 static int parse_apps(json_object *root, ProbeReport *p)
 {
         json_object *a, *v;
         size_t n;
         int r;
 
-        if (!json_object_object_get_ex(root, "apps", &a))
-                return -EBADMSG;
-        if (json_object_is_type(a, json_type_object))
-                return get_error(a, &p->apps_error);
-        if (!json_object_is_type(a, json_type_array))
-                return -EBADMSG;
-        n = json_object_array_length(a);
-        if (n > PROBE_LIST_MAX)
-                return -E2BIG;
+        r = get_list(root, "apps", false, &a, &n, &p->apps_error);
+        if (r < 0 || !a)
+                return r;
         p->apps = calloc(n + 1, sizeof(ProbeApp));
         if (!p->apps)
                 return -ENOMEM;
@@ -162,8 +184,6 @@ static int parse_apps(json_object *root, ProbeReport *p)
                 json_object *e = json_object_array_get_idx(a, i);
                 ProbeApp *app = &p->apps[p->n_apps++];
 
-                if (!json_object_is_type(e, json_type_object))
-                        return -EBADMSG;
                 if ((r = get_string(e, "label", &app->label)) < 0 ||
                     (r = get_string(e, "name", &app->name)) < 0 ||
                     (r = get_string(e, "package", &app->package)) < 0 ||
@@ -218,21 +238,14 @@ static int parse_panels(json_object *root, ProbeReport *p)
         size_t n;
         int r;
 
-        if (!json_object_object_get_ex(root, "panels", &a))
-                return 0;
-        if (json_object_is_type(a, json_type_object))
-                return get_error(a, &p->panels_error);
-        if (!json_object_is_type(a, json_type_array))
-                return -EBADMSG;
-        n = json_object_array_length(a);
-        if (n > PROBE_LIST_MAX)
-                return -E2BIG;
+        r = get_list(root, "panels", true, &a, &n, &p->panels_error);
+        if (r < 0 || !a)
+                return r;
         for (size_t i = 0; i < n; i++) {
                 json_object *e = json_object_array_get_idx(a, i);
                 _cleanup_free_ char *name = NULL;
 
-                if (!json_object_is_type(e, json_type_object) ||
-                    (r = get_string(e, "name", &name)) < 0 || !name)
+                if ((r = get_string(e, "name", &name)) < 0 || !name)
                         return -EBADMSG;
                 r = strv_push(&p->panels, TAKE_PTR(name));
                 if (r < 0)

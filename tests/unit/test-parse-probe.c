@@ -89,6 +89,17 @@ static void test_malformed(void)
         parse_bad("{\"format\": 1}", "malformed");
         parse_bad("{\"format\": 1, \"check\": {\"exit_status\": \"0\"}}", "malformed");
         parse_bad("{\"format\": 1, \"nautobot_version\": 3, \"check\": {}}", "malformed");
+        /* Lists of objects: an element of another type is refused, whichever list. */
+        parse_bad(
+                "{\"format\": 1, \"check\": {\"error\": \"x\"}, \"makemigrations\": {\"error\": \"x\"}, "
+                "\"migration_plan\": {\"error\": \"x\"}, \"apps\": [\"app\"], \"jobs\": {}, "
+                "\"database\": {\"error\": \"x\"}, \"cache\": {}, \"broker\": {}}",
+                "malformed");
+        parse_bad(
+                "{\"format\": 1, \"check\": {\"error\": \"x\"}, \"makemigrations\": {\"error\": \"x\"}, "
+                "\"migration_plan\": {\"error\": \"x\"}, \"apps\": [], \"jobs\": {}, \"panels\": [1], "
+                "\"database\": {\"error\": \"x\"}, \"cache\": {}, \"broker\": {}}",
+                "malformed");
 }
 
 int main(void)
