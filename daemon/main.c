@@ -28,6 +28,8 @@ static void help(void)
                "     --force          with --if-changed: verify even when nothing changed\n"
                "     --watch          keep running; verify once per settled version change\n"
                "     --check-config   validate the configuration, print it, exit\n"
+               "     --instance=NAME  which Nautobot of several on this host (overrides\n"
+               "                      [nautobot] instance=; keys the state)\n"
                "  -q --quiet          no table on standard output\n"
                "  -h --help           this text\n"
                "     --version        the version\n"
@@ -45,7 +47,8 @@ int main(int argc, char *argv[])
                 ARG_FORCE,
                 ARG_WATCH,
                 ARG_CHECK_CONFIG,
-                ARG_VERSION
+                ARG_VERSION,
+                ARG_INSTANCE,
         };
         static const struct option options[] = {
                 {"config", required_argument, NULL, 'c'},
@@ -54,13 +57,14 @@ int main(int argc, char *argv[])
                 {"force", no_argument, NULL, ARG_FORCE},
                 {"watch", no_argument, NULL, ARG_WATCH},
                 {"check-config", no_argument, NULL, ARG_CHECK_CONFIG},
+                {"instance", required_argument, NULL, ARG_INSTANCE},
                 {"quiet", no_argument, NULL, 'q'},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, ARG_VERSION},
                 {},
         };
         _cleanup_(manager_freep) Manager *m = NULL;
-        const char *config_path = DEFAULT_CONFIG;
+        const char *config_path = DEFAULT_CONFIG, *instance = NULL;
         _cleanup_free_ char *error = NULL;
         bool check_config = false, force = false, print = true;
         int modes = 0, c, r;
@@ -89,6 +93,9 @@ int main(int argc, char *argv[])
                         break;
                 case ARG_CHECK_CONFIG:
                         check_config = true;
+                        break;
+                case ARG_INSTANCE:
+                        instance = optarg;
                         break;
                 case 'q':
                         print = false;
@@ -119,6 +126,8 @@ int main(int argc, char *argv[])
         r = config_new(&config);
         if (r >= 0)
                 r = config_load(config, config_path, &error);
+        if (r >= 0 && instance)
+                r = config_set_instance(config, instance, &error);
         if (r >= 0)
                 r = config_finalize(config, &error);
         if (r < 0) {
@@ -135,6 +144,10 @@ int main(int argc, char *argv[])
 
         r = manager_new(&m, config_path, config, mode);
         if (r < 0) {
+                fprintf(stderr, "Out of memory\n");
+                return EX_OSERR;
+        }
+        if (instance && !(m->instance = strdup(instance))) {
                 fprintf(stderr, "Out of memory\n");
                 return EX_OSERR;
         }

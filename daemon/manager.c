@@ -77,6 +77,7 @@ Manager *manager_free(Manager *m)
         config_free(m->next_config);
         sd_event_unref(m->event);
         free(m->config_path);
+        free(m->instance);
         free(m);
         return NULL;
 }
@@ -101,32 +102,71 @@ int manager_new(Manager **ret, const char *config_path, Config *config, Mode mod
         return 0;
 }
 
-/* The last verified state of a package; a corrupt file is reported, moved aside and forgotten. */
+/*
+ * The last verified state of a package in this instance; a corrupt file is
+ * reported, moved aside and forgotten. A file that describes another
+ * Nautobot (two configurations sharing one instance name) is reported and
+ * left alone: this configuration then records nothing over it.
+ */
 static PackageState *load_state(Manager *m, const char *package)
 {
+        const Config *c = m->config;
         _cleanup_free_ char *error = NULL, *problem = NULL;
+        const char *dir = c->instance_state_directory;
         PackageState *s = NULL;
         int r;
 
-        r = state_load(m->config->state_directory, package, &s, &error);
+        r = state_load(dir, package, &s, &error);
+        if (r == -ENOENT && streq(c->instance, "default")) {
+                /* Before instances (0.4), the files lay in the state directory itself. */
+                dir = c->state_directory;
+                r = state_load(dir, package, &s, &error);
+        }
         if (r == -ENOENT)
                 return NULL;
         if (r == -EBADMSG) {
-                int q = state_quarantine(m->config->state_directory, package);
+                int q = state_quarantine(dir, package);
 
                 problem = strjoin_printf(
                         "%s; %s, and the state is rebuilt by the next verification",
                         strempty(error),
                         q < 0 ? "it could not be moved aside" : "moved aside as .corrupt");
         } else if (r < 0)
-                problem = strjoin_printf("cannot read the state file in %s: %s",
-                                         m->config->state_directory, strerror(-r));
+                problem = strjoin_printf("cannot read the state file in %s: %s", dir, strerror(-r));
+        else if (s->site_packages && !streq_ptr(s->site_packages, c->site_packages)) {
+                m->state_foreign = true;
+                problem = strjoin_printf(
+                        "the state of instance '%s' in %s describes the Nautobot in %s, not the one in %s: two configurations share one instance name; give each its own [nautobot] instance= (or --instance=). That state is left alone, and this configuration's verdicts are not recorded",
+                        c->instance, dir, s->site_packages, strempty(c->site_packages));
+                s = package_state_free(s);
+                r = -EXDEV;
+        }
         if (r < 0) {
                 fprintf(stderr, "%s: %s\n", package, strempty(problem));
                 (void)report_journal_state_problem(package, strempty(problem));
                 return NULL;
         }
         return s;
+}
+
+/* Records a package's state, unless another Nautobot's state is in its place. */
+static void save_state(Manager *m, const PackageState *s)
+{
+        PackageState copy = *s;
+        int r;
+
+        if (m->state_foreign)
+                return;
+        copy.site_packages = m->config->site_packages;
+        r = state_save(m->config->instance_state_directory, &copy);
+        if (r < 0) {
+                _cleanup_free_ char *msg =
+                        strjoin_printf("cannot write the state to %s: %s",
+                                       m->config->instance_state_directory, strerror(-r));
+
+                fprintf(stderr, "%s: %s\n", s->package, strempty(msg));
+                (void)report_journal_state_problem(s->package, strempty(msg));
+        }
 }
 
 /*
@@ -159,15 +199,7 @@ static void save_states(Manager *m)
                         .verified_usec = realtime_usec(),
                         .report = report,
                 };
-                r = state_save(m->config->state_directory, &s);
-                if (r < 0) {
-                        _cleanup_free_ char *msg =
-                                strjoin_printf("cannot write the state to %s: %s",
-                                               m->config->state_directory, strerror(-r));
-
-                        fprintf(stderr, "%s: %s\n", *p, strempty(msg));
-                        (void)report_journal_state_problem(*p, strempty(msg));
-                }
+                save_state(m, &s);
         }
         json_object_put(report);
 }
@@ -481,7 +513,7 @@ static int reconcile(Manager *m, Change **ret)
                                              .verdict = (char *)"removed",
                                              .verified_usec = realtime_usec()};
 
-                        (void)state_save(m->config->state_directory, &gone);
+                        save_state(m, &gone);
                         change_free(c);
                         continue;
                 }
@@ -534,7 +566,7 @@ static void on_settled(PkgWatch *w, const PkgEvent *ev, void *userdata)
                                      .verified_usec = realtime_usec()};
                 _cleanup_free_ char *what = change_describe(c);
 
-                (void)state_save(m->config->state_directory, &gone);
+                save_state(m, &gone);
                 report_notify("STATUS=%s %s; waiting for it to be installed again", ev->package,
                               strempty(what));
                 change_free(c);
@@ -591,6 +623,8 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         r = config_new(&c);
         if (r >= 0)
                 r = config_load(c, m->config_path, &error);
+        if (r >= 0 && m->instance)
+                r = config_set_instance(c, m->instance, &error);
         if (r >= 0)
                 r = config_finalize(c, &error);
         if (r < 0) {

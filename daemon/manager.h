@@ -48,6 +48,8 @@ typedef struct Manager {
         bool ready_sent;
         bool stopping;
         bool journal_failed;
+        bool state_foreign; /* another Nautobot's state holds our instance name: record nothing */
+        char *instance;     /* --instance=, applied over every configuration loaded */
         bool fatal; /* the loop ended on an error: exit non-zero, even in watch mode */
         int exit_code;
 } Manager;

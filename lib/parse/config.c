@@ -44,6 +44,12 @@ static int parse_string(Config *c _unused_, void *field, const char *value, char
         return free_and_strdup(field, isempty(value) ? NULL : value);
 }
 
+static int parse_instance(Config *c, void *field, const char *value, char **ret_error)
+{
+        (void)field;
+        return config_set_instance(c, value, ret_error);
+}
+
 static int parse_path(Config *c _unused_, void *field, const char *value, char **ret_error)
 {
         if (!isempty(value) && value[0] != '/') {
@@ -212,6 +218,8 @@ static int parse_size(Config *c _unused_, void *field, const char *value, char *
 
 #define F(x) offsetof(Config, x)
 static const ConfigKey config_table[] = {
+        {"nautobot", "instance", parse_instance, F(instance),
+         "name of this Nautobot among several on the host (keys the state)"},
         {"nautobot", "server", parse_path, F(server), "path of nautobot-server"},
         {"nautobot", "user", parse_string, F(user),
          "account nautobot-server runs as when started as root (default: the owner of server)"},
@@ -307,7 +315,8 @@ int config_new(Config **ret)
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
                 c->enabled[i] = true;
 
-        if (!(c->server = strdup("/opt/nautobot/bin/nautobot-server")) ||
+        if (!(c->instance = strdup("default")) ||
+            !(c->server = strdup("/opt/nautobot/bin/nautobot-server")) ||
             !(c->root = strdup("/opt/nautobot")) || !(c->url = strdup("http://127.0.0.1:8080")) ||
             !(c->username = strdup("nautobot-verifyd")) ||
             !(c->password_credential = strdup("web-password")) ||
@@ -346,6 +355,7 @@ Config *config_free(Config *c)
 {
         if (!c)
                 return NULL;
+        free(c->instance);
         free(c->server);
         free(c->user);
         free(c->root);
@@ -376,6 +386,7 @@ Config *config_free(Config *c)
         strv_free(c->watch_packages);
         strv_free(c->expectations);
         free(c->state_directory);
+        free(c->instance_state_directory);
         free(c->source);
         free(c);
         return NULL;
@@ -624,6 +635,10 @@ int config_finalize(Config *c, char **ret_error)
                 if (!c->state_directory)
                         return -ENOMEM;
         }
+        free(c->instance_state_directory);
+        c->instance_state_directory = strjoin_printf("%s/%s", c->state_directory, c->instance);
+        if (!c->instance_state_directory)
+                return -ENOMEM;
         if (!c->static_root && c->root) {
                 c->static_root = strjoin_printf("%s/static", c->root);
                 if (!c->static_root)
@@ -645,11 +660,28 @@ int config_finalize(Config *c, char **ret_error)
         return -EINVAL;
 }
 
+int config_set_instance(Config *c, const char *name, char **ret_error)
+{
+        size_t n = strlen(name);
+
+        if (n == 0 || n > 64 || name[0] == '.' ||
+            strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.") !=
+                    n) {
+                if (ret_error)
+                        *ret_error = strjoin_printf(
+                                "'%s' is not an instance name (1-64 letters, digits, \"_\", \"-\" or \".\", not starting with \".\")",
+                                name);
+                return -EINVAL;
+        }
+        return free_and_strdup(&c->instance, name);
+}
+
 static void dump_value(const Config *c, const ConfigKey *k, FILE *f)
 {
         const void *field = (const uint8_t *)c + k->offset;
 
-        if (k->parse == parse_string || k->parse == parse_path || k->parse == parse_url)
+        if (k->parse == parse_string || k->parse == parse_path || k->parse == parse_url ||
+            k->parse == parse_instance)
                 fprintf(f, "%s", strempty(*(char *const *)field));
         else if (k->parse == parse_seconds) {
                 uint64_t u = *(const uint64_t *)field;

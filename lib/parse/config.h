@@ -32,9 +32,10 @@ int check_id_from_string(const char *s); /* a CheckId, or -EINVAL when unknown *
 
 typedef struct Config {
         /* [nautobot] */
-        char *server; /* path of nautobot-server */
-        char *user;   /* who runs it when we are root (default: the owner of server); runas.h */
-        char *root;   /* NAUTOBOT_ROOT for the child */
+        char *instance; /* names this Nautobot on a host with several ("default") */
+        char *server;   /* path of nautobot-server */
+        char *user;     /* who runs it when we are root (default: the owner of server); runas.h */
+        char *root;     /* NAUTOBOT_ROOT for the child */
         char *nautobot_config;  /* NAUTOBOT_CONFIG for the child */
         char *environment_file; /* KEY=VALUE lines for the child */
         char *site_packages;    /* where the watched package's dist-info lives */
@@ -76,6 +77,7 @@ typedef struct Config {
         uint64_t quiet_usec;      /* no event for this long: the install has settled */
         uint64_t settle_max_usec; /* give up waiting for a clean state after this */
         char *state_directory;
+        char *instance_state_directory; /* <state_directory>/<instance>: this instance's files */
         uint64_t upgrade_deadline_usec; /* verify an unfinished upgrade after this long */
         uint64_t step_interval_usec;    /* re-check pending upgrade steps this often */
 
@@ -108,6 +110,13 @@ int config_load(Config *c, const char *path, char **ret_error);
  * file set it.
  */
 int config_finalize(Config *c, char **ret_error);
+
+/*
+ * Sets the instance name (the command line's --instance wins over the file):
+ * letters, digits, "_", "-", "." (not leading), at most 64 bytes, as in a
+ * systemd instance name and a file name. -EINVAL with a reason.
+ */
+int config_set_instance(Config *c, const char *name, char **ret_error);
 
 /* Writes the effective configuration as INI text. Secrets are never printed. */
 int config_dump(const Config *c, FILE *f);

@@ -17,6 +17,7 @@ PackageState *package_state_free(PackageState *s)
         if (!s)
                 return NULL;
         free(s->package);
+        free(s->site_packages);
         free(s->version);
         free(s->verdict);
         json_object_put(s->report);
@@ -76,6 +77,8 @@ int state_load(const char *dir, const char *package, PackageState **ret, char **
         if (!json_object_object_get_ex(root, "format", &v) ||
             json_object_get_int(v) != STATE_FORMAT ||
             (r = get_str(root, "package", false, &s->package)) < 0 ||
+            (json_object_object_get_ex(root, "site_packages", NULL) &&
+             (r = get_str(root, "site_packages", false, &s->site_packages)) < 0) ||
             (r = get_str(root, "version", true, &s->version)) < 0 ||
             (r = get_str(root, "verdict", false, &s->verdict)) < 0 ||
             !json_object_object_get_ex(root, "verified_usec", &v) ||
@@ -105,9 +108,17 @@ fail:
         return r;
 }
 
+/*
+ * Creates dir and its parents. Root (an admin's "sudo nautobot-verifyd
+ * --once") creating the instance's folder inside the service's
+ * StateDirectory= gives it to the parent's owner, or the service could no
+ * longer write there.
+ */
 static int mkdir_p(const char *dir)
 {
         _cleanup_free_ char *copy = strdup(dir);
+        struct stat parent;
+        char *slash;
 
         if (!copy)
                 return -ENOMEM;
@@ -118,8 +129,18 @@ static int mkdir_p(const char *dir)
                                 return -errno;
                         *p = '/';
                 }
-        if (mkdir(copy, 0700) < 0 && errno != EEXIST)
-                return -errno;
+        if (mkdir(copy, 0700) < 0) {
+                if (errno != EEXIST)
+                        return -errno;
+                return 0;
+        }
+        slash = strrchr(copy, '/');
+        if (geteuid() == 0 && slash && slash > copy) {
+                *slash = 0;
+                if (stat(copy, &parent) >= 0 && parent.st_uid != 0 &&
+                    chown(dir, parent.st_uid, parent.st_gid) < 0)
+                        return -errno;
+        }
         return 0;
 }
 
@@ -148,6 +169,9 @@ int state_save(const char *dir, const PackageState *s)
                 return -ENOMEM;
         json_object_object_add(root, "format", json_object_new_int(STATE_FORMAT));
         json_object_object_add(root, "package", json_object_new_string(s->package));
+        if (s->site_packages)
+                json_object_object_add(root, "site_packages",
+                                       json_object_new_string(s->site_packages));
         json_object_object_add(root, "version",
                                s->version ? json_object_new_string(s->version) : NULL);
         json_object_object_add(root, "verdict", json_object_new_string(s->verdict));

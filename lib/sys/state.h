@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * What was last verified, per watched package: one JSON file each under the
- * state directory ($STATE_DIRECTORY under systemd), written atomically
- * (temporary file, fsync, rename, fsync of the directory).
+ * What was last verified, per Nautobot instance and watched package: one JSON
+ * file each under "<state directory>/<instance>/" ($STATE_DIRECTORY under
+ * systemd), written atomically (temporary file, fsync, rename, fsync of the
+ * directory). Each file names the site-packages it describes, so two
+ * configurations that share an instance name are told apart, not mixed up.
  */
 #pragma once
 
@@ -15,6 +17,7 @@
 
 typedef struct PackageState {
         char *package;
+        char *site_packages;    /* the Nautobot it describes; NULL in files of before 0.5 */
         char *version;          /* last verified version; NULL: it was not installed */
         char *verdict;          /* "pass", "fail", "incomplete" */
         uint64_t verified_usec; /* CLOCK_REALTIME */

@@ -20,7 +20,7 @@ class Activated(nvdtest.TestCase):
         first = self.run_if_changed(conf)
         self.assertEqual(first.code, 0, first.dump())
         self.assertEqual(len([e for e in first.entries if e.get("NVD_CHECK") == "summary"]), 1, first.dump())
-        state = os.path.join(nvdtest.state_dir_for(conf), "nautobot-contract-models.json")
+        state = os.path.join(nvdtest.state_dir_for(conf), "default", "nautobot-contract-models.json")
         with open(state) as f:
             saved = json.load(f)
         self.assertEqual((saved["version"], saved["verdict"]), ("2026.5.17", "pass"))
@@ -40,9 +40,64 @@ class Activated(nvdtest.TestCase):
         self.assertEqual(forced.code, 0, forced.dump())
         self.assertEqual(forced.check("summary")["NVD_RESULT"], "pass")
 
+    def test_two_instances_keep_their_own_state(self):
+        # Two Nautobots on one host (the test bed on 2026.5.17, a second venv on 2026.5.12),
+        # two configurations, one state directory, as nautobot-verifyd@.service sets it up.
+        _, site_b = nvdtest.venv_with_app(os.path.join(self.tmp, "instance-b-venv"), "2026.5.12")
+        state = os.path.join(self.tmp, "shared.state")
+        only_versions = {("checks", "enable"): "versions", ("watch", "state-directory"): state}
+        conf_a = self.config(name="inst-a.conf", extra={**only_versions, ("nautobot", "instance"): "a"})
+        conf_b = self.config(name="inst-b.conf", extra={**only_versions, ("nautobot", "instance"): "b",
+                                                         ("nautobot", "site-packages"): site_b})
+        every = len(nvdtest.CHECKS) + 1
+        runs = {}
+        for name, conf in (("a", conf_a), ("b", conf_b)):
+            runs[name] = self.run_if_changed(conf, expect=every)
+            self.assertEqual(runs[name].code, 0, runs[name].dump())
+            self.assertEqual(runs[name].check("summary")["NVD_INSTANCE"], name)
+        self.assertEqual(runs["a"].check("summary")["NVD_VERSION"], "2026.5.17")
+        self.assertEqual(runs["b"].check("summary")["NVD_VERSION"], "2026.5.12")  # b was not suppressed by a
+        for name, version, site in (("a", "2026.5.17", self.tb["NVD_TB_SITE_PACKAGES"]), ("b", "2026.5.12", site_b)):
+            with open(os.path.join(state, name, "nautobot-contract-models.json")) as f:
+                saved = json.load(f)
+            self.assertEqual((saved["version"], saved["verdict"], saved["site_packages"]), (version, "pass", site))
+        for conf in (conf_a, conf_b):
+            again = self.run_if_changed(conf, expect=0)
+            self.assertEqual(again.code, 0, again.dump())
+            self.assertIn("unchanged since its last verification (pass)", again.stdout)
+
+        # A third configuration that reuses instance name "a" for the second Nautobot: said so,
+        # verified all the same, and instance a's state is left as it was.
+        conf_c = self.config(name="inst-c.conf", extra={**only_versions, ("nautobot", "instance"): "a",
+                                                         ("nautobot", "site-packages"): site_b})
+        clash = self.run_if_changed(conf_c, expect=every)
+        self.assertEqual(clash.code, 0, clash.dump())
+        self.assertEqual(clash.check("summary")["NVD_VERSION"], "2026.5.12")
+        problems = [e["NVD_DETAIL"] for e in clash.entries if e.get("MESSAGE_ID") == nvdtest.MSG["state-problem"]]
+        self.assertTrue(any("two configurations share one instance name" in p and site_b in p for p in problems),
+                        clash.dump())
+        with open(os.path.join(state, "a", "nautobot-contract-models.json")) as f:
+            self.assertEqual(json.load(f)["version"], "2026.5.17")
+
+    def test_state_of_before_instances_is_read(self):
+        # 0.4 kept "<state-directory>/<package>.json"; the default instance still finds it.
+        conf = self.config(name="legacy.conf", extra=WEB_ONLY)
+        state_dir = nvdtest.state_dir_for(conf)
+        os.makedirs(state_dir, exist_ok=True)
+        nautobot = next(e for e in os.listdir(self.tb["NVD_TB_SITE_PACKAGES"])
+                        if e.startswith("nautobot-") and e.endswith(".dist-info"))
+        for package, version in (("nautobot-contract-models", "2026.5.17"),
+                                 ("nautobot", nautobot[len("nautobot-"):-len(".dist-info")])):
+            with open(os.path.join(state_dir, f"{package}.json"), "w") as f:
+                json.dump({"format": 1, "package": package, "version": version, "verdict": "pass",
+                           "verified_usec": 1}, f)
+        r = self.run_if_changed(conf, expect=0)
+        self.assertEqual(r.code, 0, r.dump())
+        self.assertIn("nautobot-contract-models 2026.5.17: unchanged since its last verification (pass)", r.stdout)
+
     def test_corrupt_state_is_reported_and_rebuilt(self):
         conf = self.config(name="corrupt.conf", extra=WEB_ONLY)
-        state_dir = nvdtest.state_dir_for(conf)
+        state_dir = os.path.join(nvdtest.state_dir_for(conf), "default")
         os.makedirs(state_dir, exist_ok=True)
         path = os.path.join(state_dir, "nautobot-contract-models.json")
         with open(path, "w") as f:

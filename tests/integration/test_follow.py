@@ -37,7 +37,7 @@ class Follow(nvdtest.TestCase):
         return dst
 
     def state(self, conf):
-        path = os.path.join(nvdtest.state_dir_for(conf), "nautobot-contract-models.json")
+        path = os.path.join(nvdtest.state_dir_for(conf), "default", "nautobot-contract-models.json")
         try:
             with open(path) as f:
                 return json.load(f)

@@ -85,7 +85,7 @@ class Watch(nvdtest.TestCase):
 
     def state(self, want_version=None):
         """The state file once it records want_version (it is written right after the summary)."""
-        path = os.path.join(nvdtest.state_dir_for(self.conf), "nautobot-contract-models.json")
+        path = os.path.join(nvdtest.state_dir_for(self.conf), "default", "nautobot-contract-models.json")
 
         def read():
             try:

@@ -239,5 +239,5 @@ username = {tb["NVD_TB_USER"]}
 
     def state(self):
         """The state file the units keep, as JSON (None when there is none)."""
-        r = self.c.run(["cat", f"/var/lib/nautobot-verifyd/{APP}.json"], check=False)
+        r = self.c.run(["cat", f"/var/lib/nautobot-verifyd/default/{APP}.json"], check=False)
         return json.loads(r.stdout) if r.returncode == 0 else None

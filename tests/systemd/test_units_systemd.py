@@ -107,10 +107,12 @@ class VerifydUnits(unittest.TestCase):
                             "/run/credentials/nautobot-verifyd.service/api-token"]).stdout.split("\n")
         for line in filter(None, creds):
             self.assertTrue(line.startswith("400 nautobot "), creds)
-        # StateDirectory=: the state file, owned by the service's user.
-        st = self.c.run(["sh", "-c", "stat -c '%a %U %n' /var/lib/nautobot-verifyd /var/lib/nautobot-verifyd/*"]).stdout
+        # StateDirectory=: the instance's folder and state file, owned by the service's user.
+        st = self.c.run(["sh", "-c", "stat -c '%a %U %n' /var/lib/nautobot-verifyd /var/lib/nautobot-verifyd/*"
+                         " /var/lib/nautobot-verifyd/*/*"]).stdout
         self.assertIn("700 nautobot /var/lib/nautobot-verifyd\n", st)
-        self.assertRegex(st, r"nautobot /var/lib/nautobot-verifyd/\S*nautobot-contract-models\S*")
+        self.assertIn("700 nautobot /var/lib/nautobot-verifyd/default\n", st)
+        self.assertRegex(st, r"nautobot /var/lib/nautobot-verifyd/default/nautobot-contract-models\.json")
         self.c.systemctl("stop", WATCHER)
 
     def test_03_upgrade_unit_then_check_service_passes(self):

@@ -82,6 +82,12 @@ static void test_errors(void)
         _cleanup_free_ char *e8 = load_error("[watch]\nexpect = nautobot >= 3.1, nautobot ~= 3\n");
         ASSERT(strstr(e8, ":2: [watch] expect=: 'nautobot ~= 3' is not a requirement"));
         ASSERT(strstr(e7, ":2: syntax error"));
+        /* The instance names a folder and a unit instance: nothing that climbs out of either. */
+        _cleanup_free_ char *e9 =
+                load_error("[watch]\nquiet-period = 1\n[nautobot]\ninstance = ../etc\n");
+        ASSERT(strstr(e9, ":4: [nautobot] instance=: '../etc' is not an instance name"));
+        _cleanup_free_ char *e10 = load_error("[nautobot]\ninstance = a/b\n");
+        ASSERT(strstr(e10, ":2: [nautobot] instance=: 'a/b' is not an instance name"));
 }
 
 static void test_missing_file(void)

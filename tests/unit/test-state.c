@@ -55,6 +55,14 @@ static void test_round_trip(void)
         ASSERT_STREQ(got->verdict, "pass");
         ASSERT(got->verified_usec == 1764000000000000ULL);
         ASSERT(got->report && json_object_is_type(got->report, json_type_object));
+        ASSERT(!got->site_packages); /* not given: not written (files of before 0.5 have none) */
+
+        /* Which Nautobot the state describes, so two sharing an instance name are told apart. */
+        s.site_packages = (char *)"/opt/nautobot/lib/python3.11/site-packages";
+        ASSERT(state_save(dir, &s) == 0);
+        got = package_state_free(got);
+        ASSERT(state_load(dir, "nautobot-contract-models", &got, NULL) == 0);
+        ASSERT_STREQ(got->site_packages, "/opt/nautobot/lib/python3.11/site-packages");
 
         /* Replacing leaves exactly one file: no temporary behind. */
         s.version = NULL;

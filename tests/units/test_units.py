@@ -30,7 +30,12 @@ CHECK = 'nautobot-verifyd-check.service'
 PATH = 'nautobot-verifyd-check.path'
 TIMER = 'nautobot-verifyd-check.timer'
 SERVICES = (WATCH, CHECK)
-ALL_UNITS = (WATCH, CHECK, PATH, TIMER)
+PLAIN_UNITS = (WATCH, CHECK, PATH, TIMER)
+# The same units as templates, for several Nautobots on one host (--instance=%i),
+# and an instance of each for systemd-analyze (it loads instances, not templates).
+TEMPLATE = {n: n.replace('.', '@.', 1) for n in PLAIN_UNITS}
+INSTANCE = {n: n.replace('.', '@two.', 1) for n in PLAIN_UNITS}
+ALL_UNITS = PLAIN_UNITS + tuple(TEMPLATE.values())
 SPDX = '# SPDX-License-Identifier: LGPL-2.1-or-later'
 # [Service] settings that may differ between the two services; the rest (user,
 # credentials, state directory, sandbox) must agree, or one of them drifted.
@@ -90,7 +95,9 @@ class UnitFiles(unittest.TestCase):
                 text = f.read()
             text = re.sub(r'^(ExecStart=[-+!@:]*)\S*/nautobot-verifyd(?=\s|$)',
                           lambda m: m.group(1) + ARGS.daemon, text, flags=re.MULTILINE)
-            cls.copies[name] = os.path.join(cls.tmp, name)
+            plain = next((p for p, t in TEMPLATE.items() if t == name), None)
+            copy = INSTANCE[plain] if plain else name
+            cls.copies[name] = os.path.join(cls.tmp, copy)
             with open(cls.copies[name], 'w', encoding='utf-8') as f:
                 f.write(text)
 
@@ -111,7 +118,7 @@ class UnitFiles(unittest.TestCase):
 
     def test_exec_start_is_installed_daemon(self):
         # The built file must name an absolute installed path, not the build tree.
-        for name in SERVICES:
+        for name in SERVICES + tuple(TEMPLATE[n] for n in SERVICES):
             with self.subTest(unit=name):
                 starts = values(parse_unit(self.built[name]), 'Service', 'ExecStart')
                 self.assertEqual(len(starts), 1, starts)
@@ -119,12 +126,47 @@ class UnitFiles(unittest.TestCase):
                 self.assertTrue(binary.startswith('/') and binary.endswith('/nautobot-verifyd'),
                                 binary)
                 self.assertNotIn(os.path.dirname(ARGS.daemon), binary)
-                mode = '--watch' if name == WATCH else '--if-changed'
+                mode = '--watch' if name in (WATCH, TEMPLATE[WATCH]) else '--if-changed'
                 self.assertIn(mode, starts[0].split())
 
+    def test_template_instance(self):
+        # nautobot-verifyd@NAME.service: its own configuration, credentials and state.
+        for plain in SERVICES:
+            with self.subTest(unit=TEMPLATE[plain]):
+                unit = parse_unit(self.built[TEMPLATE[plain]])
+                argv = values(unit, 'Service', 'ExecStart')[0].split()
+                self.assertIn('--instance=%i', argv)
+                self.assertEqual(argv[argv.index('-c') + 1],
+                                 '/etc/nautobot-verifyd/%i/nautobot-verifyd.conf')
+                self.assertEqual(values(unit, 'Service', 'LoadCredential'),
+                                 ['web-password:/etc/nautobot-verifyd/%i/web-password',
+                                  'api-token:/etc/nautobot-verifyd/%i/api-token'])
+                # Apart from those, the template is the plain unit: one source, no drift.
+                differs = {'ExecStart', 'LoadCredential', 'Description'}
+                for section in ('Unit', 'Service', 'Install'):
+                    self.assertEqual(
+                        [kv for kv in parse_unit(self.built[plain]).get(section, []) if kv[0] not in differs],
+                        [kv for kv in unit.get(section, []) if kv[0] not in differs])
+        # The daemon takes the instance the unit gives it, and refuses a bad one.
+        with tempfile.NamedTemporaryFile('w', suffix='.conf') as conf:
+            conf.write('[nautobot]\nserver = /bin/true\n')
+            conf.flush()
+            p = subprocess.run([ARGS.daemon, '--check-config', '-c', conf.name, '--instance=two'],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+            self.assertEqual(p.returncode, 0, p.stdout)
+            self.assertRegex(p.stdout, r'(?m)^instance = two ;')
+            p = subprocess.run([ARGS.daemon, '--check-config', '-c', conf.name, '--instance=../x'],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+            self.assertEqual(p.returncode, 78, p.stdout)
+            self.assertIn("'../x' is not an instance name", p.stdout)
+
     def test_verify(self):
-        # All four at once: the .path and .timer then find the check service.
-        paths = [self.copies[n] for n in ALL_UNITS]
+        # The four of a flavour at once: the .path and .timer then find the check service.
+        for flavour in (PLAIN_UNITS, tuple(TEMPLATE.values())):
+            with self.subTest(units=flavour[0]):
+                self.verify_units([self.copies[n] for n in flavour])
+
+    def verify_units(self, paths):
         rc, out = run(['systemd-analyze', 'verify', *paths])
         print(f'systemd-analyze verify: exit status {rc}')
         ours, notes = [], []
@@ -133,7 +175,7 @@ class UnitFiles(unittest.TestCase):
                 continue
             if MISSING_ACCOUNT.search(line):
                 notes.append(line)
-            elif self.tmp in line or any(n in line for n in ALL_UNITS):
+            elif self.tmp in line or any(n in line for n in ALL_UNITS + tuple(INSTANCE.values())):
                 ours.append(line)
             else:
                 notes.append(line)
@@ -146,10 +188,12 @@ class UnitFiles(unittest.TestCase):
 
     def test_triggers_start_check_service(self):
         # verify says nothing when Unit= names a unit that does not exist.
-        for name, section in ((PATH, 'Path'), (TIMER, 'Timer')):
+        for name, section, check in ((PATH, 'Path', CHECK), (TIMER, 'Timer', CHECK),
+                                     (TEMPLATE[PATH], 'Path', 'nautobot-verifyd-check@%i.service'),
+                                     (TEMPLATE[TIMER], 'Timer', 'nautobot-verifyd-check@%i.service')):
             with self.subTest(unit=name):
                 units = values(parse_unit(self.built[name]), section, 'Unit')
-                self.assertEqual(units, [CHECK])
+                self.assertEqual(units, [check])
         self.assertTrue(values(parse_unit(self.built[PATH]), 'Path', 'PathChanged'))
         self.assertEqual(values(parse_unit(self.built[CHECK]), 'Install', 'WantedBy'), [])
 
@@ -165,7 +209,7 @@ class UnitFiles(unittest.TestCase):
                 self.assertEqual(pick(watch, section, keep), pick(check, section, keep))
 
     def test_security_exposure(self):
-        for name in SERVICES:
+        for name in SERVICES + tuple(TEMPLATE[n] for n in SERVICES):
             with self.subTest(unit=name):
                 rc, out = run(['systemd-analyze', 'security', '--offline=yes', '--no-pager',
                                self.copies[name]])
