@@ -149,6 +149,20 @@ static PackageState *load_state(Manager *m, const char *package)
         return s;
 }
 
+/* The state as it is, without reporting (load_state() reported it already): NULL on any problem. */
+static PackageState *peek_state(Manager *m, const char *package)
+{
+        const Config *c = m->config;
+        PackageState *s = NULL;
+
+        if (m->state_foreign)
+                return NULL;
+        if (state_load(c->instance_state_directory, package, &s, NULL) == -ENOENT &&
+            streq(c->instance, "default"))
+                (void)state_load(c->state_directory, package, &s, NULL);
+        return s;
+}
+
 /* Records a package's state, unless another Nautobot's state is in its place. */
 static void save_state(Manager *m, const PackageState *s)
 {
@@ -199,7 +213,15 @@ static void save_states(Manager *m)
                         .verified_usec = realtime_usec(),
                         .report = report,
                 };
+                /* The app's Jobs and panels at its last pass: what the next runs compare with. */
+                if (streq(*p, m->config->package)) {
+                        _cleanup_(package_state_freep) PackageState *old = peek_state(m, *p);
+
+                        s.baseline =
+                                state_next_baseline(report, verified, old ? old->baseline : NULL);
+                }
                 save_state(m, &s);
+                json_object_put(s.baseline);
         }
         json_object_put(report);
 }
@@ -359,6 +381,11 @@ static int start_verification(Manager *m, Change *trigger)
         r = verify_new(&m->verify, m->event, m->bus, c);
         if (r >= 0)
                 r = verify_set_database(m->verify, m->db);
+        if (r >= 0) {
+                _cleanup_(package_state_freep) PackageState *s = peek_state(m, c->package);
+
+                r = verify_set_baseline(m->verify, s ? s->baseline : NULL);
+        }
         if (r >= 0 && m->trigger && m->trigger->kind != VERSION_RECHECK && m->trigger->old_version)
                 r = verify_set_previous(m->verify, m->trigger->old_version);
         if (r < 0) {
@@ -479,7 +506,7 @@ static int reconcile(Manager *m, Change **ret)
                                 return -ENOMEM;
                         }
                         c->kind = VERSION_RECHECK;
-                        journal_result(m, report_journal_change(c, m->config->site_packages));
+                        journal_result(m, report_journal_change(c, m->config));
                         if (!recheck)
                                 recheck = c;
                         else
@@ -507,7 +534,7 @@ static int reconcile(Manager *m, Change **ret)
                         change_free(recheck);
                         return -ENOMEM;
                 }
-                journal_result(m, report_journal_change(c, m->config->site_packages));
+                journal_result(m, report_journal_change(c, m->config));
                 if (c->kind == VERSION_REMOVED) {
                         PackageState gone = {.package = *p,
                                              .verdict = (char *)"removed",
@@ -559,7 +586,7 @@ static void on_settled(PkgWatch *w, const PkgEvent *ev, void *userdata)
                 fprintf(stderr, "Out of memory\n");
                 return;
         }
-        journal_result(m, report_journal_change(c, m->config->site_packages));
+        journal_result(m, report_journal_change(c, m->config));
         if (c->kind == VERSION_REMOVED) {
                 PackageState gone = {.package = (char *)ev->package,
                                      .verdict = (char *)"removed",

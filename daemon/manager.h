@@ -50,7 +50,7 @@ typedef struct Manager {
         bool journal_failed;
         bool state_foreign; /* another Nautobot's state holds our instance name: record nothing */
         char *instance;     /* --instance=, applied over every configuration loaded */
-        bool fatal; /* the loop ended on an error: exit non-zero, even in watch mode */
+        bool fatal;         /* the loop ended on an error: exit non-zero, even in watch mode */
         int exit_code;
 } Manager;
 

@@ -165,9 +165,10 @@ static int send_simple(sd_id128_t id, int priority, const char *message, Fields 
         return fields_send(f);
 }
 
-int report_journal_change(const Change *c, const char *site_packages)
+int report_journal_change(const Change *c, const Config *config)
 {
-        _cleanup_free_ char *what = change_describe(c), *msg = NULL;
+        _cleanup_free_ char *what = change_describe(c), *msg = NULL, *drops = NULL;
+        const char *site_packages = config->site_packages;
         sd_id128_t id = NVD_MESSAGE_VERSION_CHANGED;
         int priority = LOG_NOTICE;
         Fields f = {};
@@ -175,9 +176,12 @@ int report_journal_change(const Change *c, const char *site_packages)
         if (c->kind == VERSION_DOWNGRADED) {
                 id = NVD_MESSAGE_ROLLBACK;
                 priority = LOG_WARNING;
+                /* The package's profile says what its migrations hold ([rollback] sections). */
+                (void)profile_rollback_text(config_profile(config, c->package), &drops);
                 msg = strjoin_printf(
-                        "%s: %s: a rollback. Rolling a schema back drops what later migrations added (for nautobot-contract-models, going below 0008_costsnapshot drops the captured cost history); run nautobot-server migrate <app> <target> before installing the older release",
-                        c->package, strempty(what));
+                        "%s: %s: a rollback. Rolling a schema back drops what later migrations added%s%s%s%s%s; run nautobot-server migrate <app> <target> before installing the older release",
+                        c->package, strempty(what), drops ? " (for " : "", drops ? c->package : "",
+                        drops ? ", " : "", strempty(drops), drops ? ")" : "");
         } else if (c->kind == VERSION_REMOVED) {
                 id = NVD_MESSAGE_REMOVED;
                 priority = LOG_WARNING;

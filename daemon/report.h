@@ -67,8 +67,11 @@ typedef struct ReportContext {
         const Change *trigger; /* the change that started this run, or NULL */
 } ReportContext;
 
-/* One entry per detected change (upgrade, rollback, reinstall, removal). */
-int report_journal_change(const Change *c, const char *site_packages);
+/*
+ * One entry per detected change (upgrade, rollback, reinstall, removal); a
+ * rollback says what the package's profile names as dropped below a migration.
+ */
+int report_journal_change(const Change *c, const Config *config);
 /* Activated mode found nothing to do. */
 int report_journal_unchanged(const char *package, const char *version, const char *verdict);
 /* A state file was corrupt (and moved aside) or could not be written. */

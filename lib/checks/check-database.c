@@ -4,9 +4,10 @@
  * connect and queries; nothing blocks). It compares the app's migrations on
  * disk with django_migrations, which catches the upgrade guide's two schema
  * hazards: an upgrade whose "migrate" was forgotten, and a rollback of the
- * package without "migrate <app> <target>" first. For the reference app it
- * adds the guide's data hazards as findings: 0007 defaulting every contract
- * to monthly billing, 0008's cost snapshot table starting empty.
+ * package without "migrate <app> <target>" first. The app's profile
+ * (profile.h) adds the data hazards its guide warns about as findings: each a
+ * query, run once the migration it names is applied, all in one read-only
+ * transaction on the same connection and within the same database-timeout.
  *
  * Connection parameters are Django's own: DATABASES["default"] as the probe
  * reports it (nautobot_config.py commonly sets it), else NAUTOBOT_DB_* from
@@ -35,7 +36,8 @@
 typedef enum DbStep {
         STEP_CONNECT,
         STEP_MIGRATIONS,
-        STEP_HAZARDS,
+        STEP_READ_ONLY, /* BEGIN READ ONLY, before the profile's queries */
+        STEP_FINDINGS,
 } DbStep;
 
 typedef struct DbState {
@@ -53,20 +55,12 @@ typedef struct DbState {
         bool have_plan; /* the probe's migration plan for the app, to compare with */
         char **plan_unapplied;
         char **plan_unknown;
-        long long hazards[4]; /* snapshots, contracts, monthly contracts, snapshot schedules */
-        bool have_hazards;
+        const Profile *profile; /* the app's, or NULL */
+        size_t finding;         /* the profile's finding being asked */
+        bool profile_stopped;   /* a query failed: the transaction is over */
 } DbState;
 
-/* The reference app's data hazards need these migrations applied. */
-#define HAZARD_APP            "nautobot_contract_models"
-#define HAZARD_MIGRATION_0007 "0007_contract_billing_period"
-#define HAZARD_MIGRATION_0008 "0008_costsnapshot"
-static const char hazard_query[] =
-        "SELECT (SELECT count(*) FROM nautobot_contract_models_costsnapshot),"
-        " (SELECT count(*) FROM nautobot_contract_models_contract),"
-        " (SELECT count(*) FROM nautobot_contract_models_contract WHERE billing_period = 'monthly'),"
-        " (SELECT count(*) FROM extras_scheduledjob s JOIN extras_job j ON j.id = s.job_model_id"
-        "  WHERE j.job_class_name = 'CostHistoryJob' AND s.enabled)";
+#define BOOLOID 16 /* PostgreSQL's catalog/pg_type.h: the type of a boolean column */
 
 static void db_state_free(void *p)
 {
@@ -184,20 +178,6 @@ static void judge(Check *c)
                                                strv_length(unapplied));
         else if (unknown)
                 (void)check_result_set_pending(res, "migrate %s back", app);
-
-        if (!s->have_hazards)
-                return;
-        if (s->hazards[0] == 0)
-                check_result_add_finding(
-                        res, "%s: the cost snapshot table is empty%s", HAZARD_MIGRATION_0008,
-                        s->hazards[3] == 0
-                                ? " and no enabled schedule runs \"Capture cost history snapshot\" (CostHistoryJob): schedule it, or the cost history stays empty"
-                                : "; a schedule of \"Capture cost history snapshot\" will fill it at its next run");
-        if (s->hazards[1] > 0 && s->hazards[2] == s->hazards[1])
-                check_result_add_finding(
-                        res,
-                        "%s: all %lld contracts bill monthly, the migration's default: set the annual and quarterly ones, or the cost panels over-count",
-                        HAZARD_MIGRATION_0007, s->hazards[1]);
 }
 
 static int send_query(Check *c, const char *sql, int n_params, const char *const *params)
@@ -210,12 +190,81 @@ static int send_query(Check *c, const char *sql, int n_params, const char *const
         return watch_fd(c, EPOLLIN | EPOLLOUT, false);
 }
 
+/* The first line of a failed result's error, for a finding. */
+static char *result_error(PGresult *res)
+{
+        char *e = strdup(PQresultErrorMessage(res) ?: "");
+
+        if (e) {
+                e[strcspn(e, "\n")] = 0;
+                if (!*e && free_and_strdup(&e, PQresStatus(PQresultStatus(res))) < 0)
+                        return mfree(e);
+        }
+        return e;
+}
+
+/*
+ * A profile's query answered (or BEGIN did). Its row's first column decides
+ * whether its message is a finding. A query that fails ends the read-only
+ * transaction, so the profile's later findings are not asked: a finding says
+ * so, naming the profile's line, and the verdict on the migrations stands.
+ */
+static int on_profile_result(Check *c, PGresult *res)
+{
+        DbState *s = c->state;
+        const ProfileFinding *f =
+                s->step == STEP_FINDINGS ? &s->profile->findings[s->finding] : NULL;
+        char *values[PROFILE_COLUMNS_MAX] = {};
+        _cleanup_free_ char *message = NULL;
+        int n;
+
+        if (PQresultStatus(res) != (f ? PGRES_TUPLES_OK : PGRES_COMMAND_OK)) {
+                _cleanup_free_ char *e = result_error(res);
+
+                s->profile_stopped = true;
+                if (!e)
+                        return -ENOMEM;
+                if (f)
+                        return check_result_add_finding(
+                                c->result,
+                                "%s:%u: [finding %s] could not be asked on %s: %s (the profile's later findings were not asked)",
+                                s->profile->path, f->line, f->name, strempty(s->where), e);
+                return check_result_add_finding(
+                        c->result,
+                        "%s: its findings were not asked: no read-only transaction on %s: %s",
+                        s->profile->path, strempty(s->where), e);
+        }
+        if (!f || PQntuples(res) < 1) /* no row: nothing to report */
+                return 0;
+        n = PQnfields(res) - 1;
+        if (PQftype(res, 0) != BOOLOID)
+                return check_result_add_finding(
+                        c->result, "%s:%u: [finding %s]: the query's first column is not a boolean",
+                        s->profile->path, f->line, f->name);
+        if (n < (int)f->columns)
+                return check_result_add_finding(
+                        c->result,
+                        "%s:%u: [finding %s]: message= uses {%u}, but the query has only %d column(s) after the first",
+                        s->profile->path, f->line, f->name, f->columns, n);
+        if (PQgetisnull(res, 0, 0) || !streq(PQgetvalue(res, 0, 0), "t"))
+                return 0;
+        n = n < PROFILE_COLUMNS_MAX ? n : PROFILE_COLUMNS_MAX;
+        for (int i = 0; i < n; i++)
+                values[i] = PQgetisnull(res, 0, i + 1) ? NULL : PQgetvalue(res, 0, i + 1);
+        message = profile_finding_format(f, values, (size_t)n);
+        if (!message)
+                return -ENOMEM;
+        return check_result_add_finding(c->result, "%s", message);
+}
+
 /* A whole result has arrived: take it and go on. Returns <0 when the check completed. */
 static int on_result(Check *c, PGresult *res)
 {
         DbState *s = c->state;
         int r;
 
+        if (s->step == STEP_READ_ONLY || s->step == STEP_FINDINGS)
+                return on_profile_result(c, res);
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
                 _cleanup_free_ char *e = strdup(PQresultErrorMessage(res) ?: "");
 
@@ -225,37 +274,53 @@ static int on_result(Check *c, PGresult *res)
                                  strempty(s->where), strempty(e));
                 return -EIO;
         }
-        if (s->step == STEP_MIGRATIONS) {
-                for (int i = 0; i < PQntuples(res) && i < MIGRATIONS_MAX; i++)
-                        if ((r = strv_extend(&s->applied, PQgetvalue(res, i, 0))) < 0)
-                                return r;
-                return 0;
-        }
-        if (PQntuples(res) == 1 && PQnfields(res) == 4) {
-                for (int i = 0; i < 4; i++)
-                        s->hazards[i] = atoll(PQgetvalue(res, 0, i));
-                s->have_hazards = true;
-        }
+        for (int i = 0; i < PQntuples(res) && i < MIGRATIONS_MAX; i++)
+                if ((r = strv_extend(&s->applied, PQgetvalue(res, i, 0))) < 0)
+                        return r;
         return 0;
+}
+
+/* The next of the profile's findings whose migration is applied, from 'from'; NULL: none. */
+static const ProfileFinding *next_finding(DbState *s, size_t from)
+{
+        for (s->finding = from; s->profile && s->finding < s->profile->n_findings; s->finding++) {
+                const ProfileFinding *f = &s->profile->findings[s->finding];
+
+                if (!f->after || strv_contains(s->applied, f->after))
+                        return f;
+        }
+        return NULL;
 }
 
 static void next_step(Check *c)
 {
         DbState *s = c->state;
-        const char *app = c->env->config->app_label;
+        const ProfileFinding *f;
         int r;
 
-        if (s->step == STEP_MIGRATIONS && streq(app, HAZARD_APP) &&
-            strv_contains(s->applied, HAZARD_MIGRATION_0007) &&
-            strv_contains(s->applied, HAZARD_MIGRATION_0008)) {
-                s->step = STEP_HAZARDS;
-                r = send_query(c, hazard_query, 0, NULL);
-                if (r < 0)
+        if (s->step == STEP_MIGRATIONS) {
+                judge(c);
+                if (!next_finding(s, 0)) {
+                        check_complete(c);
+                        return;
+                }
+                /* The profile is data: whatever its queries say, they change nothing. */
+                s->step = STEP_READ_ONLY;
+                if (send_query(c, "BEGIN TRANSACTION READ ONLY", 0, NULL) < 0)
                         fail_db(c, "cannot query");
                 return;
         }
-        judge(c);
-        check_complete(c);
+        f = s->profile_stopped          ? NULL
+            : s->step == STEP_READ_ONLY ? next_finding(s, 0)
+                                        : next_finding(s, s->finding + 1);
+        if (!f) {
+                check_complete(c);
+                return;
+        }
+        s->step = STEP_FINDINGS;
+        r = send_query(c, f->query, 0, NULL);
+        if (r < 0)
+                fail_db(c, "cannot query");
 }
 
 static int on_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
@@ -617,6 +682,7 @@ int check_database_start(Check *c)
         c->state = s;
         c->state_free = db_state_free;
         s->check = c;
+        s->profile = config_profile(cfg, cfg->package);
         dir = strjoin_printf("%s/%s/migrations", strempty(cfg->site_packages), cfg->app_label);
         if (!dir)
                 return -ENOMEM;

@@ -29,6 +29,7 @@ typedef struct JobsState {
         bool api_done; /* every page read */
         bool probe_answered;
         char **code_jobs;  /* "module.Class" of job-module the installed code registers */
+        char **expected;   /* class names: the installed code's, and [package] jobs= */
         size_t next_load;  /* the expected Job whose loadability is asked next */
         char **unloadable; /* expected Jobs the web server cannot load */
         char *code_error;  /* why they are unknown */
@@ -41,6 +42,7 @@ static void jobs_state_free(void *p)
         if (s->probe)
                 probe_unsubscribe(s->probe, s->check);
         strv_free(s->code_jobs);
+        strv_free(s->expected);
         strv_free(s->unloadable);
         free(s->code_error);
         http_session_free(s->http);
@@ -143,7 +145,7 @@ static void judge(Check *c)
         buf_init(&ev, RESULT_EVIDENCE_MAX);
         buf_printf(&ev, "%zu Job(s) on %u page(s) of %s/api/extras/jobs/\n", s->n_jobs, s->pages,
                    cfg->url);
-        STRV_FOREACH (class, cfg->jobs) {
+        STRV_FOREACH (class, s->expected) {
                 const JobRecord *j = find_job(s, cfg->job_module, *class), *elsewhere;
 
                 if (!j) {
@@ -176,10 +178,11 @@ static void judge(Check *c)
                 check_result_set(res, CHECK_ERROR, "out of memory while judging the Job list");
                 return;
         }
-        /* Jobs of the module that nobody expected: new in this version, or left over. */
+        /* Jobs of the module that nobody expected: left over (judge_code() fails installed ones).
+         */
         for (size_t i = 0; i < s->n_jobs; i++)
                 if (in_module(&s->jobs[i], cfg->job_module) &&
-                    !strv_contains(cfg->jobs, s->jobs[i].job_class_name))
+                    !strv_contains(s->expected, s->jobs[i].job_class_name))
                         check_result_add_finding(
                                 res, "Job %s \"%s\" is %s but not in the expected list",
                                 s->jobs[i].job_class_name, s->jobs[i].name,
@@ -193,7 +196,7 @@ static void judge(Check *c)
 
                 check_result_set(
                         res, CHECK_FAIL, "%zu of %zu expected Jobs are not usable:%s%s%s%s%s",
-                        strv_length(missing) + strv_length(uninstalled), strv_length(cfg->jobs),
+                        strv_length(missing) + strv_length(uninstalled), strv_length(s->expected),
                         missing ? " missing: " : "", missing ? strempty(m) : "",
                         missing && uninstalled ? ";" : "",
                         uninstalled
@@ -213,11 +216,15 @@ static void judge(Check *c)
                         "the app's Jobs are grouped as \"%s\", not \"%s\" as expected: the upgrade guide's /jobs/?grouping=%s lists none of them; on this server they are under Jobs (/extras/jobs/) in group \"%s\"",
                         strempty(g), cfg->job_grouping, cfg->job_grouping, strempty(g));
         }
-        if (found > enabled)
+        if (found > enabled) {
+                const Profile *p = config_profile(cfg, cfg->package);
+
                 check_result_add_finding(
                         res,
-                        "%zu of %zu expected Jobs are disabled (Nautobot creates new Jobs disabled): enable the ones you run, e.g. schedule \"Capture cost history snapshot\" after an upgrade to 0008",
-                        found - enabled, found);
+                        "%zu of %zu expected Jobs are disabled (Nautobot creates new Jobs disabled): enable the ones you run%s%s",
+                        found - enabled, found, p && p->jobs_disabled ? ", " : "",
+                        p && p->jobs_disabled ? p->jobs_disabled : "");
+        }
         if (res->state == CHECK_PASS)
                 judge_code(c);
         if (res->state == CHECK_PASS && s->unloadable) {
@@ -236,7 +243,7 @@ static void on_variables(HttpSession *h, const HttpResponse *resp, void *userdat
 {
         Check *c = userdata;
         JobsState *s = c->state;
-        const char *class = c->env->config->jobs[s->next_load - 1];
+        const char *class = s->expected[s->next_load - 1];
 
         (void)h;
         if (resp->curl_code == 0 && resp->status == 404 && strv_extend(&s->unloadable, class) < 0) {
@@ -260,8 +267,8 @@ static void ask_next_load(Check *c)
         JobsState *s = c->state;
         const Config *cfg = c->env->config;
 
-        while (cfg->jobs && s->next_load < strv_length(cfg->jobs)) {
-                const JobRecord *j = find_job(s, cfg->job_module, cfg->jobs[s->next_load++]);
+        while (s->expected && s->next_load < strv_length(s->expected)) {
+                const JobRecord *j = find_job(s, cfg->job_module, s->expected[s->next_load++]);
                 _cleanup_free_ char *url = NULL;
 
                 if (!j || !j->installed || !j->id)
@@ -272,10 +279,49 @@ static void ask_next_load(Check *c)
                         return;
                 check_result_add_finding(c->result,
                                          "could not ask whether the web server loads Job %s",
-                                         cfg->jobs[s->next_load - 1]);
+                                         s->expected[s->next_load - 1]);
         }
         judge(c);
         check_complete(c);
+}
+
+/*
+ * What the server must show: the Job classes the installed code declares (the
+ * code is the truth about the release), plus [package] jobs=. Without the
+ * probe's answer and without a list, every Job of the module the database
+ * lists. Also records what the server shows, for the next runs' baseline.
+ */
+static int set_expected(Check *c)
+{
+        JobsState *s = c->state;
+        const Config *cfg = c->env->config;
+        _cleanup_strv_free_ char **observed = NULL;
+        bool code_known = s->probe && s->probe_answered && !s->code_error;
+
+        STRV_FOREACH (p, s->code_jobs)
+                if (!strv_contains(s->expected, strrchr(*p, '.') + 1) &&
+                    strv_extend(&s->expected, strrchr(*p, '.') + 1) < 0)
+                        return -ENOMEM;
+        STRV_FOREACH (p, cfg->jobs)
+                if (!strv_contains(s->expected, *p) && strv_extend(&s->expected, *p) < 0)
+                        return -ENOMEM;
+        for (size_t i = 0; i < s->n_jobs; i++) {
+                const JobRecord *j = &s->jobs[i];
+
+                if (!in_module(j, cfg->job_module))
+                        continue;
+                if (!code_known && !cfg->jobs && !strv_contains(s->expected, j->job_class_name) &&
+                    strv_extend(&s->expected, j->job_class_name) < 0)
+                        return -ENOMEM;
+                if (j->installed) {
+                        _cleanup_free_ char *item =
+                                strjoin_printf("%s (%s)", j->job_class_name, strempty(j->name));
+
+                        if (!item || strv_extend(&observed, item) < 0)
+                                return -ENOMEM;
+                }
+        }
+        return check_result_set_observed(c->result, TAKE_PTR(observed));
 }
 
 /* Both answers in (the API's pages, and the probe's when it runs): judge and complete. */
@@ -285,6 +331,12 @@ static void maybe_finish(Check *c)
 
         if (!s->api_done || (s->probe && !s->probe_answered))
                 return;
+        if (set_expected(c) < 0) {
+                check_result_set(c->result, CHECK_ERROR,
+                                 "out of memory while judging the Job list");
+                check_complete(c);
+                return;
+        }
         ask_next_load(c);
 }
 
@@ -294,24 +346,31 @@ static void on_probe(const ProbeOutcome *po, void *userdata)
         JobsState *s = c->state;
         const char *module = c->env->config->job_module;
         size_t ml = strlen(module);
+        int r = 0;
 
         s->probe_answered = true;
-        if (!po->report || po->report->jobs_error)
+        if (!po->report || po->report->jobs_error) {
                 s->code_error =
                         strjoin_printf("the Django probe %s: %s",
                                        po->start_error < 0 ? "did not start" : "gave no Job list",
                                        po->start_error < 0 ? strerror(-po->start_error)
                                        : po->report        ? po->report->jobs_error
                                                            : strempty(po->report_error));
-        else
+                r = s->code_error ? 0 : -ENOMEM;
+        } else
                 STRV_FOREACH (j, po->report->jobs)
                         /* The module itself or a submodule: "<module>.Class", "<module>.sub.Class".
                          */
                         if (strncmp(*j, module, ml) == 0 && (*j)[ml] == '.' &&
-                            strv_extend(&s->code_jobs, *j) < 0)
-                                s->code_error = strdup("out of memory");
-        if (!po->report && !s->code_error)
-                s->code_error = strdup("out of memory");
+                            (r = strv_extend(&s->code_jobs, *j)) < 0)
+                                break;
+        if (r < 0) {
+                /* Not "unknown" (a finding on a pass): a class dropped from the list would hide
+                 * a Job the database does not list. */
+                check_result_set(c->result, CHECK_ERROR, "out of memory");
+                check_complete(c);
+                return;
+        }
         maybe_finish(c);
 }
 

@@ -59,20 +59,12 @@ static void judge_declared(Check *c)
                                          s->declared_error);
                 return;
         }
-        STRV_FOREACH (p, s->declared) {
+        STRV_FOREACH (p, s->declared)
                 if (!strv_contains(s->shown, *p) && strv_extend(&hidden, *p) < 0) {
                         check_result_set(res, CHECK_ERROR,
                                          "out of memory while judging the home page");
                         return;
                 }
-                if (!strv_contains(cfg->panels, *p))
-                        check_result_add_finding(
-                                res, "panel \"%s\" is declared by the installed %s%s", *p,
-                                cfg->package,
-                                strv_contains(s->shown, *p)
-                                        ? " and shown, but not in the expected list"
-                                        : "");
-        }
         if (hidden) {
                 _cleanup_free_ char *h = strv_join(hidden, ", ");
 
@@ -81,6 +73,34 @@ static void judge_declared(Check *c)
                         "the installed %s declares %zu panel(s) that the home page does not show: %s (a web server not restarted after the upgrade still renders the old release's panels; or '%s' lacks their permissions)",
                         cfg->package, strv_length(hidden), strempty(h), cfg->username);
         }
+}
+
+/*
+ * What the server showed of what was expected (the installed code's panels and
+ * panels=; everything on the page when neither is known), for the next runs'
+ * baseline; and the reason of a pass, with where the expectations came from.
+ */
+static int observe(Check *c)
+{
+        PanelsState *s = c->state;
+        const Config *cfg = c->env->config;
+        _cleanup_strv_free_ char **seen = NULL;
+        size_t expected = strv_length(cfg->panels);
+        bool any = s->declared || cfg->panels;
+
+        STRV_FOREACH (p, s->declared)
+                if (!strv_contains(cfg->panels, *p))
+                        expected++;
+        STRV_FOREACH (p, s->shown)
+                if ((!any || strv_contains(s->declared, *p) || strv_contains(cfg->panels, *p)) &&
+                    !strv_contains(seen, *p) && strv_extend(&seen, *p) < 0)
+                        return -ENOMEM;
+        if (c->result->state == CHECK_PASS && s->probe && !s->declared_error)
+                check_result_set(
+                        c->result, CHECK_PASS,
+                        "all %zu expected panels are on the home page (%zu declared by the installed %s, %zu in panels=)",
+                        expected, strv_length(s->declared), cfg->package, strv_length(cfg->panels));
+        return check_result_set_observed(c->result, TAKE_PTR(seen));
 }
 
 /* The page judged and the probe answered (when it runs): complete. */
@@ -92,6 +112,9 @@ static void maybe_finish(Check *c)
                 return;
         if (s->probe)
                 judge_declared(c);
+        if (c->result->state == CHECK_PASS && observe(c) < 0)
+                check_result_set(c->result, CHECK_ERROR,
+                                 "out of memory while judging the home page");
         check_complete(c);
 }
 
@@ -99,17 +122,24 @@ static void on_probe(const ProbeOutcome *po, void *userdata)
 {
         Check *c = userdata;
         PanelsState *s = c->state;
+        int r = 0;
 
         s->probe_answered = true;
-        if (!po->report || po->report->panels_error)
+        if (!po->report || po->report->panels_error) {
                 s->declared_error =
                         strdup(po->report ? po->report->panels_error : strempty(po->report_error));
-        else
+                r = s->declared_error ? 0 : -ENOMEM;
+        } else
                 STRV_FOREACH (p, po->report->panels)
-                        if (strv_extend(&s->declared, *p) < 0)
-                                s->declared_error = strdup("out of memory");
-        if (!po->report && !s->declared_error)
-                s->declared_error = strdup("out of memory");
+                        if ((r = strv_extend(&s->declared, *p)) < 0)
+                                break;
+        if (r < 0) {
+                /* Not "unknown" (a finding on a pass): a panel dropped from the list would hide
+                 * one the page does not show. */
+                check_result_set(c->result, CHECK_ERROR, "out of memory");
+                check_complete(c);
+                return;
+        }
         maybe_finish(c);
 }
 

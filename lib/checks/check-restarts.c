@@ -124,7 +124,11 @@ static void judge(Check *c)
         if (stale) {
                 _cleanup_free_ char *why = strv_join(stale, "; "), *p = strv_join(pending, ", ");
 
-                check_result_set(res, CHECK_FAIL, "%s", strempty(why));
+                if (!why) { /* the list is the reason: a fail without one says nothing */
+                        check_result_set(res, CHECK_ERROR, "out of memory");
+                        return;
+                }
+                check_result_set(res, CHECK_FAIL, "%s", why);
                 (void)check_result_set_pending(res, "restart of %s", strempty(p));
         } else if (errors) {
                 _cleanup_free_ char *why = strv_join(errors, "; ");

@@ -29,7 +29,7 @@ int check_versions_start(Check *c)
         STRV_FOREACH (e, cfg->expectations) {
                 _cleanup_free_ char *version = NULL, *problem = NULL, *line = NULL;
                 VersionRequirement req = {};
-                bool editable;
+                bool editable, met = false;
 
                 r = version_requirement_parse(*e, &req);
                 if (r < 0) { /* the configuration parser let it through: cannot happen */
@@ -38,6 +38,11 @@ int check_versions_start(Check *c)
                 }
                 r = pkg_probe(cfg->site_packages ?: "/nonexistent", req.package, &version,
                               &editable, &problem);
+                if (r == -ENOMEM) { /* not the dist-info's fault: the check could not run */
+                        version_requirement_done(&req);
+                        buf_done(&ev);
+                        return r;
+                }
                 if (r < 0)
                         line = strjoin_printf("%s: cannot read its dist-info: %s", *e,
                                               read_file_error_to_string(r));
@@ -49,9 +54,12 @@ int check_versions_start(Check *c)
                         line = strjoin_printf("%s: %s %s%s", *e, req.package, version,
                                               r < 0 ? " is not a PEP 440 version"
                                                     : " does not meet it");
+                else
+                        met = true;
                 buf_printf(&ev, "  %s: %s %s\n", *e, req.package, version ?: "(not installed)");
                 version_requirement_done(&req);
-                if (line && (r = strv_push(&broken, TAKE_PTR(line))) < 0) {
+                /* An unmet one whose line could not be written is -ENOMEM, never dropped. */
+                if (!met && (r = strv_push(&broken, TAKE_PTR(line))) < 0) {
                         buf_done(&ev);
                         return r;
                 }

@@ -40,6 +40,7 @@ CheckResult *check_result_free(CheckResult *r)
         free(r->reason);
         free(r->evidence);
         strv_free(r->findings);
+        strv_free(r->observed);
         free(r->pending);
         free(r);
         return NULL;
@@ -77,9 +78,16 @@ int check_result_set(CheckResult *r, CheckState state, const char *fmt, ...)
         va_start(ap, fmt);
         q = set_text(&r->reason, fmt, ap);
         va_end(ap);
-        if (q >= 0)
-                r->state = state;
-        return q;
+        if (q < 0) {
+                /* A verdict that cannot be worded must not leave an earlier one standing (a pass
+                 * judged before this fail, say): an error, its reason NULL if even that fails. */
+                free(r->reason);
+                r->reason = strdup("out of memory");
+                r->state = CHECK_ERROR;
+                return q;
+        }
+        r->state = state;
+        return 0;
 }
 
 int check_result_set_evidence(CheckResult *r, const char *text)
@@ -104,6 +112,19 @@ int check_result_add_finding(CheckResult *r, const char *fmt, ...)
         if (!s)
                 return -ENOMEM;
         return strv_push(&r->findings, s);
+}
+
+int check_result_set_observed(CheckResult *r, char **items)
+{
+        size_t n = strv_length(items);
+
+        for (size_t i = RESULT_OBSERVED_MAX; i < n; i++)
+                free(items[i]);
+        if (n > RESULT_OBSERVED_MAX)
+                items[RESULT_OBSERVED_MAX] = NULL;
+        strv_free(r->observed);
+        r->observed = items;
+        return 0;
 }
 
 int check_result_set_pending(CheckResult *r, const char *fmt, ...)

@@ -21,6 +21,7 @@ typedef enum CheckState {
 #define RESULT_REASON_MAX   1024
 #define RESULT_EVIDENCE_MAX 8192
 #define RESULT_FINDINGS_MAX 32
+#define RESULT_OBSERVED_MAX 256
 
 typedef struct CheckResult {
         char *check; /* "system", "migrations", "jobs", "panels" */
@@ -32,6 +33,9 @@ typedef struct CheckResult {
         char *evidence;
         char **findings;
         char *pending; /* an upgrade step still to do, short: "migrate (1 unapplied)" */
+        /* What the server showed that later runs compare with: "Class (Job name)", panel titles.
+         * Kept as the baseline when the run passes (state.h). */
+        char **observed;
         uint64_t duration_usec;
 } CheckResult;
 
@@ -47,5 +51,7 @@ int check_result_set(CheckResult *r, CheckState state, const char *fmt, ...) _pr
 /* Replaces the evidence text, cut to its last RESULT_EVIDENCE_MAX bytes. */
 int check_result_set_evidence(CheckResult *r, const char *text);
 int check_result_add_finding(CheckResult *r, const char *fmt, ...) _printf_(2, 3);
+/* Replaces the observed items (at most RESULT_OBSERVED_MAX, the rest dropped); takes 'items'. */
+int check_result_set_observed(CheckResult *r, char **items);
 /* Names the upgrade step this result waits for (for STATUS= while an upgrade is in progress). */
 int check_result_set_pending(CheckResult *r, const char *fmt, ...) _printf_(2, 3);

@@ -45,8 +45,10 @@ struct Verify {
         bool only[_CHECK_ID_MAX]; /* all false: every enabled check */
         bool limited;
         Probe *probe;
-        DbSettings *db_known; /* given: what an earlier probe said */
-        DbSettings *db_seen;  /* what this run's probe said */
+        DbSettings *db_known;           /* given: what an earlier probe said */
+        DbSettings *db_seen;            /* what this run's probe said */
+        char *baseline_version;         /* of the last passing verification */
+        char **baseline[_CHECK_ID_MAX]; /* ... and what each check observed then */
         Check checks[_CHECK_ID_MAX];
         size_t n_running;
         uint64_t start_usec;
@@ -69,6 +71,9 @@ Verify *verify_free(Verify *v)
         probe_free(v->probe);
         db_settings_free(v->db_known);
         db_settings_free(v->db_seen);
+        free(v->baseline_version);
+        for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
+                strv_free(v->baseline[i]);
         http_client_free(v->http);
         strv_free(v->env.child_env);
         free(v->child_env_error);
@@ -283,6 +288,135 @@ static void on_probe(const ProbeOutcome *po, void *userdata)
         (void)db_settings_from_probe(po->report, &v->db_seen);
 }
 
+int verify_set_baseline(Verify *v, json_object *baseline)
+{
+        json_object *version, *observed;
+
+        if (!baseline || !json_object_object_get_ex(baseline, "version", &version) ||
+            !json_object_object_get_ex(baseline, "observed", &observed) ||
+            !json_object_is_type(observed, json_type_object))
+                return 0;
+        if (free_and_strdup(&v->baseline_version, json_object_get_string(version)) < 0)
+                return -ENOMEM;
+        for (CheckId i = 0; i < _CHECK_ID_MAX; i++) {
+                json_object *items;
+
+                if (!json_object_object_get_ex(observed, check_id_to_string(i), &items) ||
+                    !json_object_is_type(items, json_type_array))
+                        continue;
+                for (size_t j = 0; j < json_object_array_length(items) && j < RESULT_OBSERVED_MAX;
+                     j++) {
+                        json_object *x = json_object_array_get_idx(items, j);
+
+                        if (json_object_is_type(x, json_type_string) &&
+                            strv_extend(&v->baseline[i], json_object_get_string(x)) < 0)
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+/* "Class (Job name)" → "Class" and "Job name"; a plain title is both. */
+static void split_item(const char *item, size_t *ret_key_len, const char **ret_label)
+{
+        const char *p = strstr(item, " (");
+        size_t n = strlen(item);
+
+        if (p && n > 0 && item[n - 1] == ')') {
+                *ret_key_len = (size_t)(p - item);
+                *ret_label = p + 2;
+        } else {
+                *ret_key_len = n;
+                *ret_label = item;
+        }
+}
+
+static bool same_key(const char *a, const char *b)
+{
+        size_t la, lb;
+        const char *x, *y;
+
+        split_item(a, &la, &x);
+        split_item(b, &lb, &y);
+        return la == lb && strncmp(a, b, la) == 0;
+}
+
+static bool same_label(const char *a, const char *b)
+{
+        size_t la, lb;
+        const char *x, *y;
+
+        split_item(a, &la, &x);
+        split_item(b, &lb, &y);
+        return streq(x, y);
+}
+
+static bool has_key(char **l, const char *item)
+{
+        STRV_FOREACH (x, l)
+                if (same_key(*x, item))
+                        return true;
+        return false;
+}
+
+/*
+ * What the server shows now against the last passing verification: items
+ * added, gone, and renamed (same Job name, other class; or the other way
+ * round), as findings. Whether they should be there is the check's verdict.
+ */
+static int note_changes(Verify *v, CheckResult *res, CheckId id)
+{
+        _cleanup_strv_free_ char **added = NULL, **gone = NULL, **renamed = NULL;
+        _cleanup_free_ char *a = NULL, *g = NULL, *rn = NULL;
+        const char *what = id == CHECK_ID_JOBS ? "Jobs" : "panels";
+
+        if (!v->baseline_version || !res->observed || res->state != CHECK_PASS)
+                return 0;
+        STRV_FOREACH (x, res->observed)
+                if (!has_key(v->baseline[id], *x) && strv_extend(&added, *x) < 0)
+                        return -ENOMEM;
+        STRV_FOREACH (x, v->baseline[id])
+                if (!has_key(res->observed, *x) && strv_extend(&gone, *x) < 0)
+                        return -ENOMEM;
+        /* A gone and an added item with the same label (or key) are one renamed item. */
+        for (size_t i = 0; gone && gone[i];) {
+                size_t j = 0;
+
+                while (added && added[j] && !same_label(gone[i], added[j]) &&
+                       !same_key(gone[i], added[j]))
+                        j++;
+                if (!added || !added[j]) {
+                        i++;
+                        continue;
+                }
+                _cleanup_free_ char *pair = strjoin_printf("%s → %s", gone[i], added[j]);
+
+                if (!pair || strv_extend(&renamed, pair) < 0)
+                        return -ENOMEM;
+                strv_remove_at(gone, i);
+                strv_remove_at(added, j);
+        }
+        a = strv_join(added, ", ");
+        g = strv_join(gone, ", ");
+        rn = strv_join(renamed, ", ");
+        if ((added && !a) || (gone && !g) || (renamed && !rn))
+                return -ENOMEM;
+        if (strv_length(added) > 0)
+                (void)check_result_add_finding(
+                        res, "%s added since the last passing verification (%s): %s", what,
+                        v->baseline_version, a);
+        if (strv_length(gone) > 0)
+                (void)check_result_add_finding(
+                        res,
+                        "%s no longer shown since the last passing verification (%s): %s (the installed code no longer declares them)",
+                        what, v->baseline_version, g);
+        if (renamed)
+                (void)check_result_add_finding(
+                        res, "%s renamed since the last passing verification (%s): %s", what,
+                        v->baseline_version, rn);
+        return 0;
+}
+
 int verify_set_previous(Verify *v, const char *what)
 {
         return free_and_strdup(&v->previous_what, what);
@@ -368,6 +502,8 @@ static void on_check_done(Check *c, void *userdata)
         Verify *v = userdata;
 
         v->n_running--;
+        if (note_changes(v, c->result, c->id) < 0)
+                (void)check_result_set(c->result, CHECK_ERROR, "out of memory");
         if (v->run_as && check_type(c->id)->runs_server && !c->result->disabled &&
             check_result_add_finding(c->result, "%s", v->run_as->note) < 0)
                 (void)check_result_set(c->result, CHECK_ERROR, "out of memory");
@@ -583,6 +719,13 @@ json_object *verify_report_json(const Verify *v)
                 STRV_FOREACH (x, r->findings)
                         json_object_array_add(f, json_object_new_string(*x));
                 json_object_object_add(c, "findings", f);
+                if (r->observed) {
+                        json_object *o = json_object_new_array();
+
+                        STRV_FOREACH (x, r->observed)
+                                json_object_array_add(o, json_object_new_string(*x));
+                        json_object_object_add(c, "observed", o);
+                }
                 json_object_array_add(checks, c);
         }
         json_object_object_add(root, "checks", checks);

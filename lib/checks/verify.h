@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <json-c/json.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
@@ -35,6 +36,13 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Verify *, verify_free);
 int verify_set_database(Verify *v, const DbSettings *d);
 /* ... and those this run's probe reported (NULL: none). */
 const DbSettings *verify_database_seen(const Verify *v);
+
+/*
+ * The last passing verification (state.h's baseline): what its checks
+ * observed. Each check's observed items are compared with it, and what was
+ * added, gone or renamed becomes a finding.
+ */
+int verify_set_baseline(Verify *v, struct json_object *baseline);
 
 /* What ran before the installed release ("2026.5.12"), for the restart advice. */
 int verify_set_previous(Verify *v, const char *what);

@@ -14,19 +14,10 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "metadata.h"
 #include "version.h"
 
 #define SECRET_MAX 4096
-
-/* Defaults describe the reference app, nautobot-contract-models 2026.5.17. */
-static const char *const default_jobs[] = {
-        "RenewalCheckJob",     "CoverageGapJob", "CostReportJob",
-        "CostHistoryJob",      "CostAnomalyJob", "MigrateContractLCMToContract",
-        "CoverageSnapshotJob",
-};
-static const char *const default_panels[] = {
-        "Contracts", "Action Required", "Coverage Gaps", "Cost Summary", "Renewal Forecast",
-};
 
 typedef int (*ConfigParser)(Config *c, void *field, const char *value, char **ret_error);
 
@@ -164,6 +155,28 @@ static int parse_expectations(Config *c, void *field, const char *value, char **
         return parse_list(c, field, value, ret_error);
 }
 
+/* A list of directories, each an absolute path. */
+static int parse_dirs(Config *c, void *field, const char *value, char **ret_error)
+{
+        _cleanup_strv_free_ char **l = NULL;
+        int r;
+
+        r = parse_list(c, &l, value, ret_error);
+        if (r < 0)
+                return r;
+        STRV_FOREACH (d, l)
+                if ((*d)[0] != '/') {
+                        *ret_error = strjoin_printf("'%s' is not an absolute path", *d);
+                        return -EINVAL;
+                }
+        return parse_list(c, field, value, ret_error);
+}
+
+static bool key_is_list(const ConfigKey *k)
+{
+        return k->parse == parse_list || k->parse == parse_expectations || k->parse == parse_dirs;
+}
+
 static int parse_checks(Config *c, void *field _unused_, const char *value, char **ret_error)
 {
         _cleanup_strv_free_ char **l = NULL;
@@ -267,8 +280,10 @@ static const ConfigKey config_table[] = {
         {"package", "job-module", parse_string, F(job_module), "module holding its Jobs"},
         {"package", "job-grouping", parse_string, F(job_grouping),
          "grouping the upgrade guide expects"},
-        {"package", "jobs", parse_list, F(jobs), "expected Job class names"},
-        {"package", "panels", parse_list, F(panels), "expected home page panels"},
+        {"package", "jobs", parse_list, F(jobs),
+         "Job classes expected besides those the installed code declares"},
+        {"package", "panels", parse_list, F(panels),
+         "home page panels expected besides those the installed code declares"},
         {"watch", "packages", parse_list, F(watch_packages),
          "distributions whose changes trigger a verification"},
         {"watch", "expect", parse_expectations, F(expectations),
@@ -286,6 +301,8 @@ static const ConfigKey config_table[] = {
         {"checks", "enable", parse_checks, 0, "checks to run"},
         {"checks", "django", parse_django, F(use_probe),
          "probe: one nautobot-server for system, migrations, jobs; command: one per check"},
+        {"checks", "profiles", parse_dirs, F(profile_dirs),
+         "directories searched in order for app profiles (<package>.conf); empty: none"},
 };
 #undef F
 
@@ -325,11 +342,6 @@ int config_new(Config **ret)
             !(c->app_label = strdup("nautobot_contract_models")) ||
             !(c->job_grouping = strdup("Contracts")) || !(c->probe = strdup(NVD_PROBE_PATH)))
                 return -ENOMEM;
-        for (size_t i = 0; i < ELEMENTSOF(default_jobs); i++) {
-                r = strv_extend(&c->jobs, default_jobs[i]);
-                if (r < 0)
-                        return r;
-        }
         /* Nautobot's documented units (docs: installation/services.md). */
         if ((r = strv_extend(&c->units, "nautobot.service")) < 0 ||
             (r = strv_extend(&c->units, "nautobot-worker.service")) < 0 ||
@@ -342,11 +354,10 @@ int config_new(Config **ret)
         if ((r = strv_extend(&c->expectations, "nautobot >= 3.1.0")) < 0 ||
             (r = strv_extend(&c->expectations, "nautobot < 4")) < 0)
                 return r;
-        for (size_t i = 0; i < ELEMENTSOF(default_panels); i++) {
-                r = strv_extend(&c->panels, default_panels[i]);
-                if (r < 0)
-                        return r;
-        }
+        /* The admin's drop-ins first, then the ones installed with the daemon. */
+        if ((r = strv_extend(&c->profile_dirs, PROFILE_DIR_ETC)) < 0 ||
+            (r = strv_extend(&c->profile_dirs, NVD_PROFILE_DIR)) < 0)
+                return r;
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -385,6 +396,10 @@ Config *config_free(Config *c)
         strv_free(c->panels);
         strv_free(c->watch_packages);
         strv_free(c->expectations);
+        strv_free(c->profile_dirs);
+        for (size_t i = 0; i < c->n_profiles; i++)
+                profile_free(c->profiles[i]);
+        free(c->profiles);
         free(c->state_directory);
         free(c->instance_state_directory);
         free(c->source);
@@ -428,7 +443,7 @@ static int handler(void *userdata, const char *section, const char *key, const c
                 if (!streq(k->section, section) || !streq(k->key, key))
                         continue;
                 /* A list named in the file replaces the default; further lines append. */
-                if ((k->parse == parse_list || k->parse == parse_expectations) && !s->assigned[i])
+                if (key_is_list(k) && !s->assigned[i])
                         *(char ***)((uint8_t *)s->config + k->offset) =
                                 strv_free(*(char ***)((uint8_t *)s->config + k->offset));
                 s->assigned[i] = true;
@@ -465,6 +480,16 @@ static char *read_line(char *str, int num, void *userdata)
                 if (s->line_complete || s->line == 0)
                         s->line++;
                 s->line_complete = strchr(r, '\n') != NULL;
+                /* inih would take the rest of a long line for a line of its own. */
+                if (!s->line_complete && !feof(s->file)) {
+                        if (!s->error) {
+                                s->error = strjoin_printf(
+                                        "line longer than %d bytes: split a long list over repeated keys (each appends)",
+                                        num - 2);
+                                s->r = -EINVAL;
+                        }
+                        return NULL;
+                }
         }
         return r;
 }
@@ -493,6 +518,8 @@ int config_load(Config *c, const char *path, char **ret_error)
         line = ini_parse_stream(read_line, &s, handler, &s);
         fclose(f);
 
+        if (line == 0 && s.error) /* the reader stopped it (a long line) */
+                line = (int)s.line;
         if (line == 0)
                 return 0;
         if (ret_error) {
@@ -547,12 +574,8 @@ static const struct {
         uint64_t checks; /* bits of the CheckIds that need it; ALWAYS: the run itself */
 } required_keys[] = {
         {"nautobot", "server", ALWAYS}, /* the child's PATH, site-packages */
-        {"nautobot", "url", ALWAYS},
-        {"credentials", "username", CHECK_BIT(CHECK_ID_PANELS)},
-        {"package", "name", ALWAYS},
-        {"package", "app-label", ALWAYS},
-        {"package", "jobs", CHECK_BIT(CHECK_ID_JOBS)},
-        {"package", "panels", CHECK_BIT(CHECK_ID_PANELS)},
+        {"nautobot", "url", ALWAYS},    {"credentials", "username", CHECK_BIT(CHECK_ID_PANELS)},
+        {"package", "name", ALWAYS},    {"package", "app-label", ALWAYS},
         {"watch", "packages", ALWAYS},
 };
 
@@ -560,7 +583,7 @@ static bool key_is_empty(const Config *c, const ConfigKey *k)
 {
         const void *field = (const uint8_t *)c + k->offset;
 
-        if (k->parse == parse_list || k->parse == parse_expectations)
+        if (key_is_list(k))
                 return strv_length(*(char **const *)field) == 0;
         if (k->parse == parse_string || k->parse == parse_path || k->parse == parse_url)
                 return isempty(*(char *const *)field);
@@ -616,6 +639,67 @@ static int check_required_keys(const Config *c, char **ret_error)
         return 0;
 }
 
+/* One profile per package: the app's, and the other watched packages' (for their rollbacks). */
+static int load_profiles(Config *c, char **ret_error)
+{
+        _cleanup_strv_free_ char **names = NULL, **seen = NULL;
+        int r;
+
+        for (size_t i = 0; i < c->n_profiles; i++)
+                profile_free(c->profiles[i]);
+        c->profiles = mfree(c->profiles);
+        c->n_profiles = 0;
+        if ((r = strv_extend(&names, c->package)) < 0)
+                return r;
+        STRV_FOREACH (w, c->watch_packages)
+                if ((r = strv_extend(&names, *w)) < 0)
+                        return r;
+        STRV_FOREACH (n, names) {
+                _cleanup_free_ char *norm = python_name_normalize(*n);
+                _cleanup_(profile_freep) Profile *p = NULL;
+                Profile **l;
+
+                if (!norm)
+                        return -ENOMEM;
+                if (strv_contains(seen, norm))
+                        continue;
+                if ((r = strv_extend(&seen, norm)) < 0)
+                        return r;
+                r = profile_find(c->profile_dirs, *n, &p, ret_error);
+                if (r < 0)
+                        return r == -ENOMEM ? r : -EINVAL;
+                if (!p)
+                        continue;
+                /* The app's findings are about its migrations: the labels must agree. */
+                if (n == names && !streq(p->label, c->app_label)) {
+                        if (ret_error)
+                                *ret_error = strjoin_printf(
+                                        "%s:%u: [app] label= is '%s', but [package] app-label= is '%s'",
+                                        p->path, p->label_line, p->label, c->app_label);
+                        return -EINVAL;
+                }
+                l = reallocarray(c->profiles, c->n_profiles + 1, sizeof(Profile *));
+                if (!l)
+                        return -ENOMEM;
+                c->profiles = l;
+                c->profiles[c->n_profiles++] = TAKE_PTR(p);
+        }
+        return 0;
+}
+
+const Profile *config_profile(const Config *c, const char *package)
+{
+        _cleanup_free_ char *a = package ? python_name_normalize(package) : NULL;
+
+        for (size_t i = 0; a && i < c->n_profiles; i++) {
+                _cleanup_free_ char *b = python_name_normalize(c->profiles[i]->package);
+
+                if (b && streq(a, b))
+                        return c->profiles[i];
+        }
+        return NULL;
+}
+
 int config_finalize(Config *c, char **ret_error)
 {
         int r;
@@ -650,6 +734,9 @@ int config_finalize(Config *c, char **ret_error)
                         return -ENOMEM;
         }
         r = check_required_keys(c, ret_error);
+        if (r < 0)
+                return r;
+        r = load_profiles(c, ret_error);
         if (r < 0)
                 return r;
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
@@ -696,7 +783,7 @@ static void dump_value(const Config *c, const ConfigKey *k, FILE *f)
                 fprintf(f, "%s", *(const bool *)field ? "probe" : "command");
         else if (k->parse == parse_size)
                 fprintf(f, "%zu", *(const size_t *)field);
-        else if (k->parse == parse_list || k->parse == parse_expectations) {
+        else if (key_is_list(k)) {
                 char *const *l = *(char **const *)field;
 
                 for (size_t i = 0; l && l[i]; i++)
@@ -723,10 +810,21 @@ int config_dump(const Config *c, FILE *f)
                         fprintf(f, "%s[%s]\n", section ? "\n" : "", k->section);
                         section = k->section;
                 }
+                if (k->parse == parse_list || k->parse == parse_expectations) {
+                        /* One key line per item past the first: short lines, and they append. */
+                        char *const *l = *(char **const *)((const uint8_t *)c + k->offset);
+
+                        fprintf(f, "%s = %s ; %s\n", k->key, l && l[0] ? l[0] : "", k->help);
+                        for (size_t j = 1; l && l[j]; j++)
+                                fprintf(f, "%s = %s\n", k->key, l[j]);
+                        continue;
+                }
                 fprintf(f, "%s = ", k->key);
                 dump_value(c, k, f);
                 fprintf(f, " ; %s\n", k->help);
         }
+        for (size_t i = 0; i < c->n_profiles; i++)
+                fprintf(f, "; profile of %s: %s\n", c->profiles[i]->package, c->profiles[i]->path);
         fflush(f);
         return ferror(f) ? -EIO : 0;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "profile.h"
 #include "util.h"
 
 typedef enum CheckId {
@@ -83,8 +84,13 @@ typedef struct Config {
 
         /* [checks] */
         bool enabled[_CHECK_ID_MAX];
-        bool use_probe;    /* [checks] django=probe: one Django boot; =command: one per check */
-        size_t output_max; /* bytes captured per child stream */
+        bool use_probe;      /* [checks] django=probe: one Django boot; =command: one per check */
+        size_t output_max;   /* bytes captured per child stream */
+        char **profile_dirs; /* where app profiles are looked for, in order (profile.h) */
+
+        /* Found by config_finalize(): the app's profile and the other watched packages'. */
+        Profile **profiles;
+        size_t n_profiles;
 
         /* Where the keys were set, so config_finalize() names file:line: the file loaded
          * last and, per config table entry, the line that set it last (0: not in it). */
@@ -105,11 +111,19 @@ int config_load(Config *c, const char *path, char **ret_error);
 
 /*
  * Fills in what can be derived (site-packages from the server path, job
- * module) and refuses a configuration an enabled check cannot run with (an
- * empty server=, username=, ...): -EINVAL and "path:line: reason" when the
- * file set it.
+ * module), loads the app profiles (config_profile()) and refuses a
+ * configuration an enabled check cannot run with (an empty server=,
+ * username=, ...): -EINVAL and "path:line: reason" when the file set it.
  */
 int config_finalize(Config *c, char **ret_error);
+
+/*
+ * The profile of 'package' that config_finalize() loaded (the first
+ * "<dir>/<name>.conf" of [checks] profiles=), or NULL when it has none.
+ * config_finalize() refuses a profile that cannot be read or parsed, with
+ * "path:line: reason", and the app's profile when its label= is not app-label=.
+ */
+const Profile *config_profile(const Config *c, const char *package);
 
 /*
  * Sets the instance name (the command line's --instance wins over the file):

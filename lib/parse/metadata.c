@@ -86,23 +86,28 @@ int metadata_parse(const char *text, char **ret_name, char **ret_version)
         return 0;
 }
 
-/* Is 'entry' "<name>-<version>.dist-info" for the normalised name? */
-static bool dist_info_matches(const char *entry, const char *normalized)
+/*
+ * Is 'entry' "<name>-<version>.dist-info" for the normalised name? 1 or 0, or
+ * -ENOMEM: not "no", which would hide a second dist-info (an install in progress).
+ */
+static int dist_info_matches(const char *entry, const char *normalized)
 {
         _cleanup_free_ char *prefix = NULL, *n = NULL;
         const char *dash;
 
         if (!endswith(entry, ".dist-info"))
-                return false;
+                return 0;
         /* Distribution names in the folder never contain '-' (it is escaped to '_'). */
         dash = strchr(entry, '-');
         if (!dash)
-                return false;
+                return 0;
         prefix = strndup(entry, (size_t)(dash - entry));
         if (!prefix)
-                return false;
+                return -ENOMEM;
         n = python_name_normalize(prefix);
-        return n && streq(n, normalized);
+        if (!n)
+                return -ENOMEM;
+        return streq(n, normalized);
 }
 
 int dist_info_find(const char *site_packages, const char *name, DistInfo **ret,
@@ -122,7 +127,10 @@ int dist_info_find(const char *site_packages, const char *name, DistInfo **ret,
         if (!dir)
                 return -errno;
         while ((errno = 0, de = readdir(dir))) {
-                if (!dist_info_matches(de->d_name, normalized))
+                r = dist_info_matches(de->d_name, normalized);
+                if (r < 0)
+                        break;
+                if (r == 0)
                         continue;
                 r = strv_push(&found, strjoin_printf("%s/%s", site_packages, de->d_name));
                 if (r < 0)

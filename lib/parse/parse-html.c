@@ -66,22 +66,24 @@ static char *attr(xmlNodePtr n, const char *name)
         return r;
 }
 
+/* Reads libxml2's copy of the attribute: a copy of ours that failed would hide a panel. */
 static bool has_class(xmlNodePtr n, const char *cls)
 {
-        _cleanup_free_ char *c = attr(n, "class");
+        xmlChar *c = xmlGetProp(n, BAD_CAST "class");
         size_t l = strlen(cls);
+        bool found = false;
 
-        for (const char *p = c; p && *p;) {
+        for (const char *p = (const char *)c; p && *p && !found;) {
                 size_t w;
 
                 while (isspace((unsigned char)*p))
                         p++;
                 w = strcspn(p, " \t\r\n\f");
-                if (w == l && strncmp(p, cls, l) == 0)
-                        return true;
+                found = w == l && strncmp(p, cls, l) == 0;
                 p += w;
         }
-        return false;
+        xmlFree(c);
+        return found;
 }
 
 /* Text content with runs of white space folded to one space, trimmed. */

@@ -21,6 +21,7 @@ PackageState *package_state_free(PackageState *s)
         free(s->version);
         free(s->verdict);
         json_object_put(s->report);
+        json_object_put(s->baseline);
         free(s);
         return NULL;
 }
@@ -100,6 +101,9 @@ int state_load(const char *dir, const char *package, PackageState **ret, char **
         }
         if (json_object_object_get_ex(root, "report", &v))
                 s->report = json_object_get(v);
+        if (json_object_object_get_ex(root, "baseline", &v) &&
+            json_object_is_type(v, json_type_object))
+                s->baseline = json_object_get(v);
         json_object_put(root);
         *ret = TAKE_PTR(s);
         return 0;
@@ -114,6 +118,35 @@ fail:
  * StateDirectory= gives it to the parent's owner, or the service could no
  * longer write there.
  */
+json_object *state_next_baseline(json_object *report, const char *version, json_object *previous)
+{
+        json_object *verdict, *checks, *b, *observed;
+
+        if (!report || !version || !json_object_object_get_ex(report, "verdict", &verdict) ||
+            !streq(json_object_get_string(verdict), "pass") ||
+            !json_object_object_get_ex(report, "checks", &checks))
+                return json_object_get(previous);
+        b = json_object_new_object();
+        observed = json_object_new_object();
+        if (!b || !observed) {
+                json_object_put(b);
+                json_object_put(observed);
+                return NULL;
+        }
+        json_object_object_add(b, "version", json_object_new_string(version));
+        for (size_t i = 0; i < json_object_array_length(checks); i++) {
+                json_object *c = json_object_array_get_idx(checks, i), *name, *items;
+
+                if (json_object_object_get_ex(c, "check", &name) &&
+                    json_object_object_get_ex(c, "observed", &items) &&
+                    json_object_is_type(items, json_type_array))
+                        json_object_object_add(observed, json_object_get_string(name),
+                                               json_object_get(items));
+        }
+        json_object_object_add(b, "observed", observed);
+        return b;
+}
+
 static int mkdir_p(const char *dir)
 {
         _cleanup_free_ char *copy = strdup(dir);
@@ -179,6 +212,8 @@ int state_save(const char *dir, const PackageState *s)
                                json_object_new_int64((int64_t)s->verified_usec));
         if (s->report)
                 json_object_object_add(root, "report", json_object_get(s->report));
+        if (s->baseline)
+                json_object_object_add(root, "baseline", json_object_get(s->baseline));
         text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
                                                             JSON_C_TO_STRING_NOSLASHESCAPE);
         len = text ? strlen(text) : 0;

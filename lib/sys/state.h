@@ -22,6 +22,9 @@ typedef struct PackageState {
         char *verdict;          /* "pass", "fail", "incomplete" */
         uint64_t verified_usec; /* CLOCK_REALTIME */
         json_object *report;    /* the full last report, or NULL */
+        /* The last passing verification: {"version", "observed": {"<check>": [items]}}, or NULL.
+         * What later runs compare the server with (Jobs, panels added or gone). */
+        json_object *baseline;
 } PackageState;
 
 PackageState *package_state_free(PackageState *s);
@@ -32,6 +35,12 @@ char *state_path(const char *dir, const char *package);
 
 /* -ENOENT when there is none; -EBADMSG (reason in *ret_error) when it is corrupt. */
 int state_load(const char *dir, const char *package, PackageState **ret, char **ret_error);
+
+/*
+ * The baseline a run with 'report' (verify_report_json()) leaves: its
+ * observed items when its verdict is "pass", else 'previous' (a new reference).
+ */
+json_object *state_next_baseline(json_object *report, const char *version, json_object *previous);
 
 /* Writes the state atomically; creates dir (0700) if needed. Takes no ownership. */
 int state_save(const char *dir, const PackageState *s);

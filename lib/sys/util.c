@@ -73,6 +73,12 @@ char **strv_free(char **l)
         return NULL;
 }
 
+void strv_remove_at(char **l, size_t i)
+{
+        free(l[i]);
+        memmove(l + i, l + i + 1, (strv_length(l + i + 1) + 1) * sizeof(char *));
+}
+
 int strv_push(char ***l, char *value)
 {
         size_t n = strv_length(*l);

@@ -154,6 +154,7 @@ char **strv_free(char **l);
 int strv_push(char ***l, char *value); /* takes value, even on failure */
 int strv_extend(char ***l, const char *value);
 bool strv_contains(char *const *l, const char *value);
+void strv_remove_at(char **l, size_t i); /* frees l[i], moves the rest up */
 char *strv_join(char *const *l, const char *sep);
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
 #define _cleanup_strv_free_ _cleanup_(strv_freep)

@@ -20,6 +20,7 @@
 #include "parse-output.h"
 #include "parse-probe.h"
 #include "parse-status.h"
+#include "profile.h"
 #include "state.h"
 #include "version.h"
 
@@ -199,6 +200,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         (void)probe_report_has_job(p, "nautobot_contract_models.jobs",
                                                    "RenewalCheckJob");
                         probe_report_free(p);
+                }
+                free(error);
+                break;
+        }
+        case 12: {
+                Profile *p = NULL;
+                char *error = NULL, *rollback = NULL, *values[] = {text, NULL, text};
+
+                if (profile_parse(text, "fuzz.conf", NULL, &p, &error) == 0) {
+                        for (size_t i = 0; i < p->n_findings; i++)
+                                free(profile_finding_format(&p->findings[i], values, 3));
+                        if (profile_rollback_text(p, &rollback) == 0)
+                                free(rollback);
+                        profile_free(p);
                 }
                 free(error);
                 break;

@@ -33,6 +33,9 @@ TESTBED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbe
 # The Django probe from the source tree (an installed daemon finds its own).
 PROBE = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib", "checks", "probe",
                                       "nautobot-verifyd-probe.py"))
+# The app profiles from the source tree (an installed daemon finds its own).
+PROFILES = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib", "checks",
+                                         "profiles"))
 
 # The MESSAGE_IDs documented in README.md (daemon/report.h).
 MSG = {
@@ -155,12 +158,13 @@ def extra_instance(name, *up_args):
         subprocess.run([TESTBED, "down", "--name", name], capture_output=True, timeout=120)
 
 
-def venv_with_app(dest, version):
-    """A private copy of the test bed's virtualenv holding another release of the app.
+def venv_with_app(dest, version, package="nautobot-contract-models"):
+    """A private copy of the test bed's virtualenv holding another release of the app
+    (or of another app in it: package=tb["NVD_TB_APP2_PACKAGE"], version=tb["NVD_TB_APP2_OLD_VERSION"]).
 
     Returns (venv, site-packages)."""
     subprocess.run([TESTBED, "venv-copy", dest], check=True, capture_output=True, timeout=300)
-    subprocess.run([os.path.join(dest, "bin", "pip"), "install", "-q", f"nautobot-contract-models=={version}"],
+    subprocess.run([os.path.join(dest, "bin", "pip"), "install", "-q", f"{package}=={version}"],
                    check=True, capture_output=True, timeout=600)
     site = subprocess.run([os.path.join(dest, "bin", "python"), "-c",
                            "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
@@ -252,7 +256,7 @@ def write_config(tb, path, extra=None, **overrides):
         "package": {"name": "nautobot-contract-models", "app-label": "nautobot_contract_models"},
         "watch": {"state-directory": state_dir_for(path)},
         "database": {},
-        "checks": {},
+        "checks": {"profiles": PROFILES},
     }
     # The test bed's venv belongs to root: as root the daemon runs nautobot-server as root
     # only when told so (tests/integration/test_run_as_root.py covers the other account).

@@ -17,6 +17,9 @@ class Cli(nvdtest.TestCase):
         self.assertIn(f"url = {self.tb['NVD_TB_URL']} ; base URL", p.stdout)
         self.assertIn("job-module = nautobot_contract_models.jobs ; ", p.stdout)
         self.assertIn("command-timeout = 180s ; ", p.stdout)
+        # Which app profile is used, from the source tree's profiles (nvdtest.PROFILES).
+        self.assertIn(f"; profile of nautobot-contract-models: {nvdtest.PROFILES}/nautobot-contract-models.conf\n",
+                      p.stdout)
         with open(self.tb["NVD_TB_PASSWORD_FILE"]) as f:
             self.assertNotIn(f.read().strip(), p.stdout)
 

@@ -65,6 +65,35 @@ class DatabaseFaults(nvdtest.TestCase):
         self.assertIn("0007_contract_billing_period: all 1 contracts bill monthly, the migration's default: set the annual and quarterly ones, or the cost panels over-count",
                       r.findings("database"))
 
+    def profiles(self, text):
+        """An admin's drop-in directory holding this profile, searched before the shipped ones."""
+        d = os.path.join(self.tmp, "profiles.d")
+        os.makedirs(d, exist_ok=True)
+        path = os.path.join(d, "nautobot-contract-models.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        return {**DB_ONLY, ("checks", "profiles"): f"{d}, {nvdtest.PROFILES}"}, path
+
+    def test_admin_profile_wins_and_asks_the_real_database(self):
+        extra, _ = self.profiles(
+            "[app]\npackage = nautobot-contract-models\nlabel = nautobot_contract_models\n"
+            "[finding recorded]\nafter = 0001_initial\n"
+            "query = SELECT true, count(*), max(name) FROM django_migrations\n"
+            "  WHERE app = 'nautobot_contract_models'\n"
+            "message = {1} migrations recorded, the last {2}\n")
+        r = nvdtest.Run(self.config(extra=extra))
+        self.assertEqual(r.code, 0, r.dump())
+        self.assertEqual(r.findings("database"), [f"10 migrations recorded, the last {LAST}"], r.dump())
+
+    def test_broken_profile_is_refused_with_file_and_line(self):
+        extra, path = self.profiles(
+            "[app]\npackage = nautobot-contract-models\nlabel = nautobot_contract_models\n"
+            "[finding wipe]\nquery = DELETE FROM nautobot_contract_models_contract\nmessage = gone\n")
+        r = subprocess.run([nvdtest.DAEMON, "--once", "-c", self.config(extra=extra)], capture_output=True,
+                           text=True, timeout=30)
+        self.assertEqual(r.returncode, 78, r.stderr)
+        self.assertIn(f"{path}:5: [finding wipe] query=: must be one SELECT statement", r.stderr)
+
     def test_database_unreachable(self):
         env = os.path.join(self.tmp, "nodb.env")
         with open(self.tb["NVD_TB_ENV_FILE"]) as src, open(env, "w") as dst:

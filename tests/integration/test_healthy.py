@@ -75,6 +75,9 @@ class Healthy(nvdtest.TestCase):
         findings = self.run_.findings("jobs")
         self.assertTrue(any('grouped as "nautobot_contract_models.jobs", not "Contracts"' in f for f in findings), findings)
         self.assertTrue(any("7 of 7 expected Jobs are disabled" in f for f in findings), findings)
+        # The advice comes from the app's profile (lib/checks/profiles/), word for word as before.
+        self.assertTrue(any(f.endswith('enable the ones you run, e.g. schedule "Capture cost history snapshot" '
+                                       'after an upgrade to 0008') for f in findings), findings)
 
     def test_notify_sequence(self):
         msgs = self.run_.messages

@@ -13,7 +13,12 @@
   names another database, that is said, and Django's is the one checked.
 - Nautobot itself upgraded (pip, a newer release) without migrate: its own
   migrations are unapplied; the migrations check lists them.
+- The Jobs and panels to expect come from the installed code: a healthy
+  server on the old release 2026.5.12 passes with no list configured, and
+  what its checks saw becomes the baseline later runs compare with.
 """
+
+import json
 
 import os
 import re
@@ -82,6 +87,67 @@ class Probe(nvdtest.TestCase):
                                              "that the installed code no longer defines (CoverageSnapshotJob)")
         self.assertIn('run "nautobot-server migrate"', r.check("jobs")["NVD_REASON"])
         self.assertEqual(r.check("system")["NVD_RESULT"], "pass")
+
+    def test_old_release_passes_with_no_lists(self):
+        # The guide's starting point, with a configuration that names no Job and no panel.
+        with nvdtest.extra_instance("old512", "--app-version", "2026.5.12"):
+            old = nvdtest.read_instance_env(os.path.join(os.environ.get("NVD_RUN_DIR", "/var/tmp/nvd-testbed"),
+                                                         "old512", "instance.env"))
+            conf = nvdtest.write_config(old, os.path.join(self.tmp, "old512.conf"),
+                                        {("checks", "enable"): "system, migrations, database, running, jobs, panels"})
+            r = nvdtest.Run(conf)
+        self.assertEqual(r.code, 0, r.dump())
+        self.assertEqual(r.check("summary")["NVD_VERSION"], "2026.5.12")
+        self.assertResult(r, "jobs", "pass", "all 6 expected Jobs are installed")
+        self.assertResult(r, "panels", "pass", "all 5 expected panels are on the home page "
+                                               "(5 declared by the installed nautobot-contract-models, 0 in panels=)")
+        self.assertNotIn("CoverageSnapshotJob", r.check("jobs")["NVD_EVIDENCE"])  # 2026.5.17's, not this one's
+        with open(os.path.join(nvdtest.state_dir_for(conf), "default", "nautobot-contract-models.json")) as f:
+            baseline = json.load(f)["baseline"]
+        self.assertEqual(baseline["version"], "2026.5.12")
+        self.assertEqual(len(baseline["observed"]["jobs"]), 6, baseline)
+        self.assertIn("RenewalCheckJob (", " ".join(baseline["observed"]["jobs"]))
+        self.assertEqual(sorted(baseline["observed"]["panels"]),  # the upgrade guide's five
+                         sorted(["Contracts", "Action Required", "Coverage Gaps", "Cost Summary", "Renewal Forecast"]))
+
+    def app2(self, enable):
+        """A configuration for the test bed's second app, nautobot-dns-models: nothing but its name."""
+        package, label = self.tb["NVD_TB_APP2_PACKAGE"], self.tb["NVD_TB_APP2_LABEL"]
+        return {("package", "name"): package, ("package", "app-label"): label,
+                ("watch", "packages"): f"{package}, nautobot", ("checks", "enable"): enable}
+
+    def test_second_app_verified_on_its_own(self):
+        # Another real app, with no Job or panel named anywhere: its code says what to expect.
+        r = nvdtest.Run(self.config("app2.conf", self.app2("versions, system, migrations, database, running, jobs, panels")))
+        self.assertEqual(r.code, 0, r.dump())
+        summary = r.check("summary")
+        self.assertEqual((summary["NVD_PACKAGE"], summary["NVD_VERSION"]),
+                         (self.tb["NVD_TB_APP2_PACKAGE"], self.tb["NVD_TB_APP2_VERSION"]))
+        self.assertResult(r, "jobs", "pass", "all 1 expected Jobs are installed")
+        self.assertIn('AutoRenewDomains "', r.check("jobs")["NVD_EVIDENCE"])
+        self.assertResult(r, "panels", "pass", "all 0 expected panels are on the home page (0 declared")
+        self.assertResult(r, "database", "pass", "all 10 migrations of 'nautobot_dns_models' are applied")
+        self.assertResult(r, "running", "pass", f"nautobot-dns-models {self.tb['NVD_TB_APP2_VERSION']}")
+
+    def test_second_app_upgraded_without_migrate(self):
+        # pip install --upgrade nautobot-dns-models (2.2.0 -> 2.3.0) on the old release's server,
+        # migrate not run: that app fails, with its two migrations named; the other app's do not.
+        with nvdtest.extra_instance("dnsold", "--app-version", "2026.5.12"):
+            old = nvdtest.read_instance_env(os.path.join(os.environ.get("NVD_RUN_DIR", "/var/tmp/nvd-testbed"),
+                                                         "dnsold", "instance.env"))
+            self.assertEqual(old["NVD_TB_APP2_VERSION"], "2.2.0")
+            upgraded = {("nautobot", "site-packages"): self.tb["NVD_TB_SITE_PACKAGES"]}  # 2.3.0's code
+            r = nvdtest.Run(nvdtest.write_config(old, os.path.join(self.tmp, "dnsold.conf"),
+                                                 {**self.app2("database"), **upgraded}))
+            other = nvdtest.Run(nvdtest.write_config(
+                old, os.path.join(self.tmp, "dnsold-ref.conf"),
+                {("checks", "enable"): "database", ("nautobot", "site-packages"): old["NVD_TB_SITE_PACKAGES"]}))
+        self.assertEqual(r.code, 1, r.dump())
+        self.assertResult(r, "database", "fail", "2 migration(s) of 'nautobot_dns_models' are not applied "
+                                                 "(0009_alter_aaaarecord__ttl_alter_arecord__ttl_and_more, "
+                                                 "0010_aaaarecord_enabled_arecord_enabled_and_more)")
+        self.assertEqual(other.code, 0, other.dump())
+        self.assertResult(other, "database", "pass", "migrations of 'nautobot_contract_models' are applied")
 
     def test_web_server_cannot_load_a_job(self):
         # A web server whose code lacks a Job the database lists (and this host's code has):

@@ -38,10 +38,6 @@ WATCHER = "nautobot-verifyd.service"
 CHECK = "nautobot-verifyd-check.service"
 PATH_UNIT = "nautobot-verifyd-check.path"
 TIMER = "nautobot-verifyd-check.timer"
-# The Jobs both releases ship: an admin on 2026.5.12 lists what their release has
-# (2026.5.17 adds CoverageSnapshotJob).
-OLD_JOBS = ("RenewalCheckJob, CoverageGapJob, CostReportJob, CostHistoryJob, CostAnomalyJob, "
-            "MigrateContractLCMToContract")
 
 MSG = {
     "summary-pass": "116f2dc905454e4a81122ce54029cac4",

@@ -31,8 +31,7 @@ import nvdscenario as ns
 from nvdscenario import APP, CHECK, MSG, NEW, OLD, PATH_UNIT, TIMER, WATCHER, log, now_us
 
 WEB_WORKER = ("nautobot.service", "nautobot-worker.service")
-JOBS = f"\n[package]\njobs = {ns.OLD_JOBS}\n"
-SHORT_DEADLINE = JOBS + "\n[watch]\nupgrade-deadline = 20s\nstep-interval = 1s\n"
+SHORT_DEADLINE = "\n[watch]\nupgrade-deadline = 20s\nstep-interval = 1s\n"
 TIMINGS = {}
 VERDICTS = []  # (scenario, verdict) for the closing table
 
@@ -91,6 +90,16 @@ class Guide(unittest.TestCase):
         self.assertEqual(restarts["NVD_RESULT"], "pass", dump)
         self.assertIn("nautobot-scheduler.service: no such unit here (not used)", restarts.get("NVD_FINDING", ""), dump)
         self.assertEqual((s.state()["version"], s.state()["verdict"]), (NEW, "pass"))
+        # No Jobs or panels configured: the installed code says what to expect, and what the
+        # upgrade added is reported against the old release's passing verification.
+        for check, added in (("jobs", "Jobs added since the last passing verification (2026.5.12): "
+                                      "CoverageSnapshotJob ("),
+                             ("panels", "panels added since the last passing verification (2026.5.12): "
+                                        "Vendor Concentration")):
+            last = [e for e in s.entries(unit, self.since) if e.get("NVD_CHECK") == check][-1]
+            findings = last.get("NVD_FINDING", [])
+            findings = findings if isinstance(findings, list) else [findings]
+            self.assertTrue(any(f.startswith(added) for f in findings), dump)
 
     def walk_guide(self, s, unit, name):
         """pip is done: the rest of the guide, STATUS= checked after each step."""
@@ -109,7 +118,7 @@ class Guide(unittest.TestCase):
                      f"--since=@{self.since // 1_000_000}"], check=False).stdout)
 
     def test_1_watcher(self):
-        with ns.Scenario("gw", units=WEB_WORKER, config_extra=JOBS, timings=TIMINGS) as s:
+        with ns.Scenario("gw", units=WEB_WORKER, timings=TIMINGS) as s:
             self.verify_old(s, WATCHER)
             self.since = now_us()
             s.pip("install", "--upgrade", f"{APP}=={NEW}")
@@ -118,7 +127,7 @@ class Guide(unittest.TestCase):
             self.assertEqual(s.c.show(WATCHER, ["NRestarts"])["NRestarts"], "0")
 
     def test_2_path_and_timer(self):
-        with ns.Scenario("gp", units=WEB_WORKER, config_extra=JOBS, timings=TIMINGS) as s:
+        with ns.Scenario("gp", units=WEB_WORKER, timings=TIMINGS) as s:
             self.verify_old(s, CHECK)
             s.c.systemctl("start", PATH_UNIT, TIMER)
             self.since = now_us()

@@ -154,6 +154,60 @@ static void test_lock_timeout_cancels(sd_event *e, Config *cfg, PGconn *admin)
         PQfinish(locker);
 }
 
+/*
+ * The app profile's findings: asked in a read-only transaction once their
+ * migration is applied, a query that would write refused by the server (and
+ * the later ones not asked), the verdict on the migrations unchanged.
+ */
+static void test_profile_findings(sd_event *e, Config *cfg)
+{
+        static const char text[] =
+                "[app]\npackage = nvd-test-app\nlabel = " APP "\n"
+                "[finding empty]\nafter = 0001_initial\n"
+                "query = SELECT count(*) = 0, count(*), '!' FROM nvd_t\nmessage = nvd_t has {1} rows{2}\n"
+                "[finding later]\nafter = 0099_later\nquery = SELECT true\nmessage = not applied\n"
+                "[finding quiet]\nquery = SELECT false, 1\nmessage = false\n"
+                "[finding notbool]\nquery = SELECT 1\nmessage = not a boolean\n"
+                "[finding write]\n"
+                "query = WITH d AS (DELETE FROM django_migrations RETURNING 1) SELECT true FROM d\n"
+                "message = wrote\n"
+                "[finding after-write]\nquery = SELECT true\nmessage = asked after a failure\n";
+        _cleanup_strv_free_ char **env = db_env("127.0.0.1", "5432");
+        _cleanup_(check_result_freep) CheckResult *res = NULL;
+        _cleanup_free_ char *conninfo = NULL;
+        Profile *p = NULL;
+        PGconn *db;
+        PGresult *r;
+
+        conninfo = strjoin_printf("host=127.0.0.1 port=5432 user=postgres dbname=%s", dbname);
+        db = connect_or_skip(conninfo);
+        sql(db, "CREATE TABLE nvd_t (x int)");
+        ASSERT(profile_parse(text, "p.conf", NULL, &p, NULL) == 0);
+        ASSERT(cfg->profiles = calloc(1, sizeof(Profile *)));
+        cfg->profiles[cfg->n_profiles++] = p;
+        ASSERT(free_and_strdup(&cfg->package, "nvd-test-app") == 0);
+        cfg->database_timeout_usec = 5 * USEC_PER_SEC;
+
+        run_check(e, cfg, env, &res);
+        for (size_t i = 0; i < strv_length(res->findings); i++)
+                printf("  finding: %s\n", res->findings[i]);
+        ASSERT(res->state == CHECK_PASS);
+        ASSERT(strv_length(res->findings) == 3);
+        ASSERT_STREQ(res->findings[0], "nvd_t has 0 rows!");
+        ASSERT_STREQ(res->findings[1],
+                     "p.conf:15: [finding notbool]: the query's first column is not a boolean");
+        ASSERT(startswith(
+                res->findings[2],
+                "p.conf:18: [finding write] could not be asked on postgres@127.0.0.1:5432/"));
+        ASSERT(strstr(res->findings[2], "read-only transaction"));
+        ASSERT(strstr(res->findings[2], "(the profile's later findings were not asked)"));
+
+        r = PQexec(db, "SELECT count(*) FROM django_migrations");
+        ASSERT(PQresultStatus(r) == PGRES_TUPLES_OK && streq(PQgetvalue(r, 0, 0), "1"));
+        PQclear(r);
+        PQfinish(db);
+}
+
 int main(void)
 {
         char sp[] = "/tmp/nvd-test-db-XXXXXX";
@@ -199,6 +253,8 @@ int main(void)
         printf("ok - test_host_list\n");
         test_lock_timeout_cancels(e, cfg, admin);
         printf("ok - test_lock_timeout_cancels\n");
+        test_profile_findings(e, cfg);
+        printf("ok - test_profile_findings\n");
 
         free(q);
         q = strjoin_printf("DROP DATABASE %s WITH (FORCE)", dbname);

@@ -35,18 +35,6 @@ static void on_settled(PkgWatch *w, const PkgEvent *ev, void *userdata)
         s->editable = ev->editable;
 }
 
-static void sh(const char *fmt, ...) _printf_(1, 2);
-static void sh(const char *fmt, ...)
-{
-        _cleanup_free_ char *cmd = NULL;
-        va_list ap;
-
-        va_start(ap, fmt);
-        ASSERT(vasprintf(&cmd, fmt, ap) >= 0);
-        va_end(ap);
-        ASSERT(system(cmd) == 0);
-}
-
 /* Runs the loop for 'usec' (the watcher's timers fire inside). */
 static void run_for(sd_event *e, uint64_t usec)
 {

@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,4 +43,20 @@ static inline char *fixture(const char *name)
         if (!dir || asprintf(&p, "%s/%s", dir, name) < 0)
                 abort();
         return p;
+}
+
+/* Runs a shell command line (printf-style); aborts unless it exits 0. */
+static inline void __attribute__((format(printf, 1, 2))) sh(const char *fmt, ...)
+{
+        char *cmd = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&cmd, fmt, ap);
+        va_end(ap);
+        ASSERT(r >= 0);
+        r = system(cmd);
+        free(cmd);
+        ASSERT(r == 0);
 }
