@@ -2,7 +2,7 @@
 /*
  * The journal reporter: one structured entry per check, one summary per run.
  * Field names are the interface admins and tools filter on (see README.md):
- * NVD_CHECK, NVD_RESULT, NVD_INSTANCE, NVD_PACKAGE, NVD_VERSION, NVD_DURATION_USEC,
+ * NVD_CHECK, NVD_RESULT, NVD_INSTANCE, NVD_APP, NVD_PACKAGE, NVD_VERSION, NVD_DURATION_USEC,
  * NVD_REASON, NVD_EVIDENCE, NVD_FINDING (repeated), NVD_RUN_ID.
  */
 #include <inttypes.h>
@@ -59,6 +59,7 @@ static void add_common(Fields *f, const ReportContext *ctx)
         fields_add(f, "SYSLOG_IDENTIFIER=nautobot-verifyd");
         fields_add(f, "NVD_RUN_ID=" SD_ID128_FORMAT_STR, SD_ID128_FORMAT_VAL(ctx->run_id));
         fields_add(f, "NVD_INSTANCE=%s", ctx->config->instance);
+        fields_add(f, "NVD_APP=%s", ctx->config->app_label); /* the Django app label */
         fields_add(f, "NVD_PACKAGE=%s", ctx->config->package);
         fields_add(f, "NVD_VERSION=%s", ctx->version ?: "unknown");
         if (!ctx->version && ctx->version_error)

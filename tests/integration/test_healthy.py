@@ -42,6 +42,7 @@ class Healthy(nvdtest.TestCase):
             self.assertEqual(e["MESSAGE_ID"], MSG["check-pass"])
             self.assertIn(e["PRIORITY"], ("5", "6"))  # notice when it carries findings
             self.assertEqual(e["NVD_PACKAGE"], "nautobot-contract-models")
+            self.assertEqual((e["NVD_APP"], e["NVD_INSTANCE"]), ("nautobot_contract_models", "default"))
             self.assertEqual(e["NVD_VERSION"], "2026.5.17")
             self.assertGreater(int(e["NVD_DURATION_USEC"]), 0)
             self.assertTrue(e["NVD_EVIDENCE"])

@@ -121,8 +121,8 @@ class Probe(nvdtest.TestCase):
         r = nvdtest.Run(self.config("app2.conf", self.app2("versions, system, migrations, database, running, jobs, panels")))
         self.assertEqual(r.code, 0, r.dump())
         summary = r.check("summary")
-        self.assertEqual((summary["NVD_PACKAGE"], summary["NVD_VERSION"]),
-                         (self.tb["NVD_TB_APP2_PACKAGE"], self.tb["NVD_TB_APP2_VERSION"]))
+        self.assertEqual((summary["NVD_PACKAGE"], summary["NVD_APP"], summary["NVD_VERSION"]),
+                         (self.tb["NVD_TB_APP2_PACKAGE"], self.tb["NVD_TB_APP2_LABEL"], self.tb["NVD_TB_APP2_VERSION"]))
         self.assertResult(r, "jobs", "pass", "all 1 expected Jobs are installed")
         self.assertIn('AutoRenewDomains "', r.check("jobs")["NVD_EVIDENCE"])
         self.assertResult(r, "panels", "pass", "all 0 expected panels are on the home page (0 declared")
