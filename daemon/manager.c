@@ -320,6 +320,8 @@ static void on_all_done(Verify *v, void *userdata)
         /* An aborted run verified nothing: its state stays what it was. */
         if (!m->stopping)
                 save_states(m);
+        if (!m->stopping) /* as the state: node_exporter shows the last finished verification */
+                report_prometheus(&m->report, v);
         keep_database(m, verify_database_seen(v));
         m->exit_code = verdict_exit_code(verify_overall(v));
 

@@ -172,6 +172,18 @@ static int parse_dirs(Config *c, void *field, const char *value, char **ret_erro
         return parse_list(c, field, value, ret_error);
 }
 
+/* node_exporter's textfile collector reads only *.prom files: another name would be ignored. */
+static int parse_textfile(Config *c, void *field, const char *value, char **ret_error)
+{
+        if (!isempty(value) && (!endswith(value, ".prom") || endswith(value, "/.prom"))) {
+                *ret_error = strjoin_printf(
+                        "'%s' does not end in <name>.prom: node_exporter's textfile collector reads only *.prom files",
+                        value);
+                return -EINVAL;
+        }
+        return parse_path(c, field, value, ret_error);
+}
+
 static bool key_is_list(const ConfigKey *k)
 {
         return k->parse == parse_list || k->parse == parse_expectations || k->parse == parse_dirs;
@@ -303,6 +315,8 @@ static const ConfigKey config_table[] = {
          "probe: one nautobot-server for system, migrations, jobs; command: one per check"},
         {"checks", "profiles", parse_dirs, F(profile_dirs),
          "directories searched in order for app profiles (<package>.conf); empty: none"},
+        {"report", "prometheus-textfile", parse_textfile, F(prometheus_textfile),
+         "file written for node_exporter's textfile collector after each run; empty: none"},
 };
 #undef F
 
@@ -397,6 +411,7 @@ Config *config_free(Config *c)
         strv_free(c->watch_packages);
         strv_free(c->expectations);
         strv_free(c->profile_dirs);
+        free(c->prometheus_textfile);
         for (size_t i = 0; i < c->n_profiles; i++)
                 profile_free(c->profiles[i]);
         free(c->profiles);
@@ -768,7 +783,7 @@ static void dump_value(const Config *c, const ConfigKey *k, FILE *f)
         const void *field = (const uint8_t *)c + k->offset;
 
         if (k->parse == parse_string || k->parse == parse_path || k->parse == parse_url ||
-            k->parse == parse_instance)
+            k->parse == parse_instance || k->parse == parse_textfile)
                 fprintf(f, "%s", strempty(*(char *const *)field));
         else if (k->parse == parse_seconds) {
                 uint64_t u = *(const uint64_t *)field;

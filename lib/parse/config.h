@@ -88,6 +88,9 @@ typedef struct Config {
         size_t output_max;   /* bytes captured per child stream */
         char **profile_dirs; /* where app profiles are looked for, in order (profile.h) */
 
+        /* [report] */
+        char *prometheus_textfile; /* node_exporter textfile-collector file (NULL: none) */
+
         /* Found by config_finalize(): the app's profile and the other watched packages'. */
         Profile **profiles;
         size_t n_profiles;

@@ -93,6 +93,13 @@ static void test_errors(void)
         ASSERT(strstr(e9, ":4: [nautobot] instance=: '../etc' is not an instance name"));
         _cleanup_free_ char *e10 = load_error("[nautobot]\ninstance = a/b\n");
         ASSERT(strstr(e10, ":2: [nautobot] instance=: 'a/b' is not an instance name"));
+        /* A file node_exporter's textfile collector would silently ignore is refused at load. */
+        _cleanup_free_ char *e12 = load_error("[report]\nprometheus-textfile = /var/tmp/nvd.txt\n");
+        ASSERT(strstr(e12,
+                      ":2: [report] prometheus-textfile=: '/var/tmp/nvd.txt' does not end in"));
+        _cleanup_free_ char *e13 = load_error("[report]\nprometheus-textfile = nvd.prom\n");
+        ASSERT(strstr(e13,
+                      ":2: [report] prometheus-textfile=: 'nvd.prom' is not an absolute path"));
 }
 
 static void test_missing_file(void)

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Runs of nautobot-verifyd read back from the journal (sd-journal): the
+ * entries of one run share NVD_RUN_ID; each check has one entry, the verdict
+ * is the "summary" entry (report-journal.c writes them). Everything read is
+ * bounded: entries per command, checks per run, findings per check, bytes per
+ * field.
+ */
+#pragma once
+
+#include <json-c/json.h>
+#include <systemd/sd-id128.h>
+#include <systemd/sd-journal.h>
+
+#include "ctl.h"
+
+#define RUN_FIELD_MAX    (16 * 1024) /* bytes kept of one field (evidence is at most 8 KiB) */
+#define RUN_FINDINGS_MAX 64          /* per check (the daemon writes at most 32) */
+#define RUN_CHECKS_MAX   32          /* per run (the daemon writes nine) */
+#define RUN_ENTRIES_MAX  100000      /* journal entries one command looks at */
+#define RUN_HISTORY_MAX  1000        /* runs "history" lists at most */
+
+typedef struct RunCheck {
+        char *check;
+        char *result; /* "pass", "fail", "error", "skipped" */
+        char *reason;
+        char *evidence;
+        char **findings;
+        size_t n_findings;
+        bool findings_cut; /* more than RUN_FINDINGS_MAX */
+        uint64_t duration_usec;
+        uint64_t realtime_usec;
+} RunCheck;
+
+typedef struct Run {
+        sd_id128_t id;
+        char *instance;
+        char *package;
+        char *app; /* the Django label */
+        char *version;
+        char *url;
+        char *hostname;
+        /* The summary entry's NVD_RESULT: "pass", "fail", "incomplete"; NULL: the run wrote
+         * none (stopped before its verdict, or still running). */
+        char *verdict;
+        char *trigger_package;
+        char *change; /* "upgrade", "downgrade", ...; NULL: not started by a change */
+        char *old_version;
+        char *new_version;
+        unsigned passed, failed, errors, skipped;
+        uint64_t duration_usec;
+        uint64_t realtime_usec; /* the summary's time, else the last entry's */
+        uint64_t pid;
+        RunCheck checks[RUN_CHECKS_MAX];
+        size_t n_checks;
+        bool checks_cut; /* more check entries than RUN_CHECKS_MAX */
+} Run;
+
+Run *run_free(Run *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Run *, run_free);
+void run_free_many(Run **runs, size_t n);
+
+/* Opens the local journal, or --directory / --file. Caller logs the error. */
+int run_journal_open(const CtlOptions *o, sd_journal **ret);
+
+/*
+ * Turns a run id given on the command line into one: 32 hex digits (or a
+ * UUID), or a unique prefix of at least 6 hex digits of a run in the journal.
+ * -EINVAL: not a run id; -ENOENT: no run has it; -ENOTUNIQ: the prefix is
+ * ambiguous. *ret_error says which, naming the id.
+ */
+int run_resolve(sd_journal *j, const char *text, sd_id128_t *ret, char **ret_error);
+
+/* The newest run with a summary (of o->instance and o->package when set): -ENOENT if none. */
+int run_find_last(sd_journal *j, const CtlOptions *o, sd_id128_t *ret);
+
+/* Every entry of a run: -ENOENT when the journal has none. */
+int run_load(sd_journal *j, sd_id128_t id, Run **ret);
+
+/*
+ * The summary entries, newest first, of o->instance, o->package, since
+ * o->since_usec, at most o->lines (or RUN_HISTORY_MAX): runs without checks.
+ * *ret_cut is set when there were more.
+ */
+int run_history(sd_journal *j, const CtlOptions *o, Run ***ret, size_t *ret_n, bool *ret_cut);
+
+/* The run's verdict word for output: its summary's, or "unfinished". */
+const char *run_verdict(const Run *r);
+/* The daemon's exit code for that verdict: 0 pass, 1 fail, 2 anything else. */
+int run_exit_code(const Run *r);
+/* The checks in report order (lib/checks' table), unknown names last. */
+void run_sort_checks(Run *r);
+const RunCheck *run_check(const Run *r, const char *check);
+
+/* The run as JSON (schema "run" of README.md); checks only when 'checks', evidence when asked. */
+json_object *run_to_json(const Run *r, bool checks, bool evidence);

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The Prometheus reporter: after each finished run, the verdict as a file for
+ * node_exporter's textfile collector ([report] prometheus-textfile=), in the
+ * text exposition format. node_exporter reads the file whenever it is scraped,
+ * so it is replaced atomically: written to a temporary file in the same
+ * directory (a name not ending in .prom, which the collector ignores),
+ * fsynced, renamed over the old one, and the directory fsynced.
+ *
+ * Every series carries nautobot_instance= (not instance=, which Prometheus
+ * sets to the scrape target and would rename to exported_instance) and
+ * package=. Results are state sets, as node_exporter's own
+ * node_systemd_unit_state: one series per possible state, 1 for the current
+ * one, so "== 1" selects and alerts need no magic numbers.
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "report.h"
+
+/* The verdicts of verify_verdict(), in the order they are written. */
+static const char *const verdicts[] = {"pass", "fail", "incomplete"};
+
+/* A label value as the exposition format wants it: \, " and newline escaped. */
+static void put_label_value(FILE *f, const char *s)
+{
+        for (; s && *s; s++)
+                switch (*s) {
+                case '\\':
+                        fputs("\\\\", f);
+                        break;
+                case '"':
+                        fputs("\\\"", f);
+                        break;
+                case '\n':
+                        fputs("\\n", f);
+                        break;
+                default:
+                        fputc(*s, f);
+                }
+}
+
+static void put_family(FILE *f, const char *name, const char *help)
+{
+        /* Every family is a gauge: each value is what the last run saw, not a running total. */
+        fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+/* "name{nautobot_instance="...",package="..."" without the closing brace. */
+static void put_series(FILE *f, const char *name, const ReportContext *ctx)
+{
+        fprintf(f, "%s{nautobot_instance=\"", name);
+        put_label_value(f, ctx->config->instance);
+        fputs("\",package=\"", f);
+        put_label_value(f, ctx->config->package);
+        fputc('"', f);
+}
+
+static void put_check_series(FILE *f, const char *name, const ReportContext *ctx,
+                             const CheckResult *r)
+{
+        put_series(f, name, ctx);
+        fputs(",check=\"", f);
+        put_label_value(f, r->check);
+        fputc('"', f);
+}
+
+/* Checks that [checks] enable= turned off have no series: they are not part of the run. */
+static bool check_reported(const CheckResult *r)
+{
+        return r && (!r->disabled || r->not_applicable);
+}
+
+static void put_seconds(FILE *f, uint64_t usec)
+{
+        fprintf(f, " %" PRIu64 ".%06" PRIu64 "\n", usec / USEC_PER_SEC, usec % USEC_PER_SEC);
+}
+
+static void write_metrics(FILE *f, const ReportContext *ctx, const Verify *v, uint64_t now_usec)
+{
+        const char *verdict = verify_verdict(v);
+
+        put_family(
+                f, "nautobot_verifyd_verification_result",
+                "Verdict of the last verification: 1 for the result it had (pass, fail, incomplete), 0 for the others.");
+        for (size_t i = 0; i < ELEMENTSOF(verdicts); i++) {
+                put_series(f, "nautobot_verifyd_verification_result", ctx);
+                fprintf(f, ",result=\"%s\"} %d\n", verdicts[i], streq(verdict, verdicts[i]));
+        }
+
+        put_family(f, "nautobot_verifyd_last_run_timestamp_seconds",
+                   "When the last verification finished, in seconds since the Unix epoch.");
+        put_series(f, "nautobot_verifyd_last_run_timestamp_seconds", ctx);
+        fputc('}', f);
+        put_seconds(f, now_usec);
+
+        put_family(f, "nautobot_verifyd_run_duration_seconds",
+                   "How long the last verification took, in seconds.");
+        put_series(f, "nautobot_verifyd_run_duration_seconds", ctx);
+        fputc('}', f);
+        put_seconds(f, verify_duration_usec(v));
+
+        put_family(
+                f, "nautobot_verifyd_package_info",
+                "The version of the app the last verification verified (\"unknown\" when it could not be read); always 1.");
+        put_series(f, "nautobot_verifyd_package_info", ctx);
+        fputs(",version=\"", f);
+        put_label_value(f, ctx->version ?: "unknown");
+        fputs("\"} 1\n", f);
+
+        put_family(
+                f, "nautobot_verifyd_check_result",
+                "Result of each check in the last verification: 1 for the result it had (pass, fail, error: could not run, skipped), 0 for the others.");
+        for (size_t i = 0; i < verify_n_results(v); i++) {
+                const CheckResult *r = verify_result(v, i);
+
+                if (!check_reported(r))
+                        continue;
+                for (CheckState s = 0; s < _CHECK_STATE_MAX; s++) {
+                        put_check_series(f, "nautobot_verifyd_check_result", ctx, r);
+                        fprintf(f, ",result=\"%s\"} %d\n", check_state_to_string(s), r->state == s);
+                }
+        }
+
+        put_family(f, "nautobot_verifyd_check_duration_seconds",
+                   "How long each check of the last verification took, in seconds.");
+        for (size_t i = 0; i < verify_n_results(v); i++) {
+                const CheckResult *r = verify_result(v, i);
+
+                if (!check_reported(r))
+                        continue;
+                put_check_series(f, "nautobot_verifyd_check_duration_seconds", ctx, r);
+                fputc('}', f);
+                put_seconds(f, r->duration_usec);
+        }
+
+        put_family(
+                f, "nautobot_verifyd_check_findings",
+                "Findings (facts worth a look that do not change the result) of each check in the last verification.");
+        for (size_t i = 0; i < verify_n_results(v); i++) {
+                const CheckResult *r = verify_result(v, i);
+
+                if (!check_reported(r))
+                        continue;
+                put_check_series(f, "nautobot_verifyd_check_findings", ctx, r);
+                fprintf(f, "} %zu\n", strv_length(r->findings));
+        }
+}
+
+int report_prometheus_write(const ReportContext *ctx, const Verify *v, const char *path)
+{
+        _cleanup_free_ char *tmp = NULL, *dir = NULL;
+        _cleanup_close_ int dfd = -EBADF;
+        struct timespec ts;
+        const char *slash;
+        FILE *f;
+        int fd, r;
+
+        slash = strrchr(path, '/');
+        if (!slash)
+                return -EINVAL; /* the configuration allows absolute paths only */
+        dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+        tmp = strjoin_printf("%s.XXXXXX", path);
+        if (!dir || !tmp)
+                return -ENOMEM;
+        if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+                return -errno;
+
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        /* node_exporter runs as its own user: it must be able to read the file. */
+        if (fchmod(fd, 0644) < 0) {
+                r = -errno;
+                (void)close(fd);
+                goto fail;
+        }
+        f = fdopen(fd, "w");
+        if (!f) {
+                r = -errno;
+                (void)close(fd);
+                goto fail;
+        }
+        write_metrics(f, ctx, v, (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000);
+        r = fflush(f) == 0 && !ferror(f) ? 0 : (errno ? -errno : -EIO);
+        if (r >= 0 && fsync(fileno(f)) < 0)
+                r = -errno;
+        if (fclose(f) != 0 && r >= 0)
+                r = errno ? -errno : -EIO;
+        if (r < 0)
+                goto fail;
+        if (rename(tmp, path) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        /* The rename itself survives a crash only once the directory is synced. */
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) < 0)
+                return -errno;
+        return 0;
+fail:
+        (void)unlink(tmp);
+        return r;
+}
+
+void report_prometheus(const ReportContext *ctx, const Verify *v)
+{
+        const char *path = ctx->config->prometheus_textfile;
+        int r;
+
+        if (isempty(path))
+                return;
+        r = report_prometheus_write(ctx, v, path);
+        if (r < 0)
+                fprintf(stderr, "Failed to write the Prometheus textfile '%s': %s\n", path,
+                        strerror(-r));
+}
