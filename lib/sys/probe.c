@@ -2,6 +2,8 @@
 /*
  * The Django probe as a child process. See probe.h.
  */
+#include <inttypes.h>
+
 #include "envfile.h"
 #include "probe.h"
 
@@ -151,6 +153,22 @@ void probe_start(Probe *p)
                 wanted |= p->subscribers[i].done != NULL;
         if (!wanted || p->child)
                 return;
+        if (p->timeout_usec > 0) {
+                /* When the child's timer (child.c) fires: the probe gives up on a forked section
+                 * before then and still writes what the others answered. */
+                _cleanup_free_ char *deadline = NULL;
+                uint64_t now;
+
+                r = sd_event_now(p->event, CLOCK_MONOTONIC, &now);
+                if (r >= 0) {
+                        deadline = strjoin_printf("%" PRIu64, now + p->timeout_usec);
+                        r = deadline ? env_set(&p->envp, "NVD_PROBE_DEADLINE", deadline) : -ENOMEM;
+                }
+                if (r < 0) {
+                        tell(p, &(ProbeOutcome){.start_error = r});
+                        return;
+                }
+        }
         r = child_start(p->event,
                         &(ChildOptions){
                                 .argv = p->argv,

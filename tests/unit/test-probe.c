@@ -2,8 +2,8 @@
 /*
  * The probe as a child, with a real program in the place of nautobot-server
  * (a shell script writing to fd 3 what the probe writes): the document, the
- * password after its NUL byte, no answer at all, an answer with Django's
- * streams beside it, a hang past the timeout.
+ * password after its NUL byte, the deadline it is given, no answer at all, an
+ * answer with Django's streams beside it, a hang past the timeout.
  */
 #include <signal.h>
 #include <sys/stat.h>
@@ -34,11 +34,12 @@ static void on_told(const ProbeOutcome *o, void *userdata)
         t->report_error = o->report_error ? strdup(o->report_error) : NULL;
 }
 
-#define DOCUMENT                                                                                   \
-        "{\"format\": 1, \"nautobot_version\": \"3.1.6\", \"check\": {\"error\": \"x\"}, "         \
+#define DOCUMENT_OF(version)                                                                       \
+        "{\"format\": 1, \"nautobot_version\": \"" version "\", \"check\": {\"error\": \"x\"}, "   \
         "\"makemigrations\": {\"error\": \"x\"}, \"migration_plan\": {\"error\": \"x\"}, "         \
         "\"apps\": {\"error\": \"x\"}, \"jobs\": {\"error\": \"x\"}, "                             \
         "\"database\": {\"error\": \"x\"}, \"cache\": {\"ok\": true}, \"broker\": {\"ok\": true}}"
+#define DOCUMENT DOCUMENT_OF("3.1.6")
 
 /* A stand-in nautobot-server: runs 'body' with sh, whatever the arguments. */
 static char *server(const char *body)
@@ -110,6 +111,27 @@ static void test_document_and_password(void)
         told_done(&t);
 }
 
+static void test_deadline(void)
+{
+        Told t;
+        uint64_t before = now_usec(), deadline;
+        char *end;
+
+        /* When the daemon stops it, on CLOCK_MONOTONIC (the probe gives up on a forked section
+         * in time): echoed back here as the version. */
+        run("printf '" DOCUMENT_OF("%s") "' \"$NVD_PROBE_DEADLINE\" >&3", 10 * USEC_PER_SEC, &t);
+        ASSERT(!t.report_error && t.nautobot_version);
+        deadline = strtoull(t.nautobot_version, &end, 10);
+        ASSERT(*t.nautobot_version && !*end);
+        ASSERT(deadline > before && deadline <= now_usec() + 10 * USEC_PER_SEC);
+        told_done(&t);
+
+        /* No timeout, no deadline. */
+        run("printf '" DOCUMENT_OF("%s") "' \"${NVD_PROBE_DEADLINE-unset}\" >&3", 0, &t);
+        ASSERT_STREQ(t.nautobot_version, "unset");
+        told_done(&t);
+}
+
 static void test_no_answer(void)
 {
         Told t;
@@ -167,6 +189,7 @@ int main(void)
         sigaddset(&mask, SIGCHLD);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         RUN(test_document_and_password);
+        RUN(test_deadline);
         RUN(test_no_answer);
         RUN(test_timeout);
         RUN(test_cannot_start);

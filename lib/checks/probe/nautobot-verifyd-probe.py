@@ -12,7 +12,12 @@ libraries print goes to stdout/stderr, which the daemon keeps only as
 evidence. Every section is answered or carries an "error" ("Type: message");
 one section failing never hides the others. Read-only: it changes nothing.
 
-Format 1 (the daemon's lib/parse-probe.c reads it; a change here is a change there):
+Environment: NVD_PROBE_APP_LABEL (the app), NVD_PROBE_SECTIONS (what to answer;
+the others say "not asked for"), NVD_PROBE_DEADLINE (CLOCK_MONOTONIC microseconds
+at which the daemon stops the probe; optional). makemigrations runs in a forked
+child, in the same process group, beside the other sections (see forked()).
+
+Format 1 (the daemon's lib/parse/parse-probe.c reads it; a change here is a change there):
   format             1
   nautobot_version   "3.1.6"
   check              {"exit_status", "stdout", "stderr"} as "nautobot-server check" gives them
@@ -23,19 +28,24 @@ Format 1 (the daemon's lib/parse-probe.c reads it; a change here is a change the
   jobs               {"<module>": ["ClassName", ...]}: the Job classes the installed code registers
   panels             [{"name", "weight", "permissions"}, ...]: the home-page panels the app declares
   database           {"engine", "host", "port", "name", "user"}: DATABASES["default"]
+  cache, broker      {"ok": true} or {"error": ...}
 After the document: a NUL byte and the database password, so that it never
 passes through a JSON parser or into a report; the daemon wipes it after use.
-  cache, broker      {"ok": true} or {"error": ...}
 """
 
+import contextlib
 import io
 import json
 import os
+import signal
 import sys
+import time
 import traceback
 
 FORMAT = 1
 RESULT_FD = 3
+RESULT_MAX = 4 * 1024 * 1024  # the daemon's PROBE_RESULT_MAX: what a forked section may answer
+DEADLINE_MARGIN = 2.0  # seconds left to write the document when a forked section overstays
 
 
 def error_text(exc):
@@ -162,9 +172,104 @@ def section(fn, *args):
         return {"error": error_text(e)}
 
 
+def deadline():
+    """When the daemon stops us (NVD_PROBE_DEADLINE, CLOCK_MONOTONIC microseconds), less time
+    to write the document; None: no limit known (run by hand)."""
+    try:
+        return int(os.environ["NVD_PROBE_DEADLINE"]) / 1e6 - DEADLINE_MARGIN
+    except (KeyError, ValueError):
+        return None
+
+
+def forked(fn):
+    """section(fn) in a child process: returns a function that waits for its answer.
+
+    Django is set up; a child shares it copy-on-write, so the slowest section
+    (makemigrations: its loader, project state and autodetector, ~0.7 s) runs beside the
+    others on a second core, and the probe takes about one boot and that section. The
+    answer comes back as JSON through a pipe, at most RESULT_MAX bytes, before deadline();
+    a child that dies, overstays or answers nothing readable is the section's "error".
+    Where fork() fails, the section runs here.
+    """
+    try:
+        from django.db import connections
+
+        # Neither a database connection nor buffered output may be shared by two processes.
+        connections.close_all()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        r, w = os.pipe()  # both close-on-exec
+    except Exception:  # noqa: BLE001 - then not in a child
+        answer = section(fn)
+        return lambda: answer
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(r)
+        os.close(w)
+        answer = section(fn)
+        return lambda: answer
+    if pid == 0:
+        status = 1
+        try:
+            os.close(r)
+            with contextlib.suppress(OSError):
+                os.close(RESULT_FD)  # the parent's to write
+            with os.fdopen(w, "wb") as f:
+                f.write(json.dumps(section(fn)).encode())
+            status = 0
+        finally:  # never back into nautobot-server's code: one process writes the document
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(status)
+    os.close(w)
+
+    def wait():
+        import select
+
+        data, eof, until = bytearray(), False, deadline()
+        poller = select.poll()
+        poller.register(r, select.POLLIN)
+        try:
+            while not eof and len(data) <= RESULT_MAX:
+                left = None if until is None else until - time.monotonic()
+                if (left is not None and left <= 0) or not poller.poll(None if left is None else left * 1000):
+                    break
+                chunk = os.read(r, 65536)
+                data += chunk
+                eof = not chunk
+        finally:
+            os.close(r)
+        if not eof:
+            os.kill(pid, signal.SIGKILL)
+        code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        if len(data) > RESULT_MAX:
+            return {"error": f"ValueError: its answer is longer than {RESULT_MAX} bytes"}
+        if not eof:
+            return {"error": "TimeoutError: no answer before the daemon's deadline"}
+        try:
+            if code == 0:
+                return json.loads(data)
+        except ValueError:
+            pass
+        how = f"signal {-code}" if code < 0 else f"exit status {code}"
+        return {"error": f"ChildProcessError: the probe's child for it ended with {how}, without an answer"}
+
+    return wait
+
+
 def main():
+    import gc
+
     import nautobot
 
+    # What Django's boot built (~400,000 objects) lives until exit. Out of the collector's
+    # sight, the full collections that makemigrations' allocations trigger (~0.3 s each) and
+    # the interpreter's teardown (~1.3 s of collecting and freeing it all) skip it; a
+    # throw-away process leaves that to the kernel.
+    gc.freeze()
     label = os.environ.get("NVD_PROBE_APP_LABEL", "")
     # Only what the daemon's running checks need (NVD_PROBE_SECTIONS); each costs time.
     wanted = set(os.environ.get("NVD_PROBE_SECTIONS", "check,makemigrations,migration_plan,apps,jobs,panels,"
@@ -181,14 +286,20 @@ def main():
         "broker": broker,
     }
     report = {"format": FORMAT, "nautobot_version": getattr(nautobot, "__version__", None)}
+    # makemigrations runs in a child beside the rest (forked()); the order of the document stays.
+    waiting = {"makemigrations": forked(sections["makemigrations"])} if "makemigrations" in wanted else {}
     for name, fn in sections.items():
-        if name not in wanted:
+        if name in waiting:
+            report[name] = None
+        elif name not in wanted:
             report[name] = {"error": "not asked for"}
         elif name in ("cache", "broker") and report["check"].get("exit_status") not in (0, None):
             # "check" died on what these would hang on (a wedged Redis): do not wait twice.
             report[name] = {"error": "not asked: nautobot-server check failed first"}
         else:
             report[name] = section(fn)
+    for name, wait in waiting.items():
+        report[name] = wait()
     data = json.dumps(report).encode()
     try:
         from django.conf import settings
