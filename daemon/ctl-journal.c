@@ -209,8 +209,7 @@ static int parse_check_field(RunCheck *c, const void *d, size_t l)
         return 0;
 }
 
-/* The entry under the cursor: the summary, or one check's. Other entries are ignored. */
-static int run_add_entry(sd_journal *j, Run *run)
+int run_add_entry(sd_journal *j, Run *run)
 {
         _cleanup_free_ char *check = NULL;
         RunCheck *c = NULL;

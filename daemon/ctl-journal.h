@@ -74,6 +74,12 @@ int run_resolve(sd_journal *j, const char *text, sd_id128_t *ret, char **ret_err
 /* The newest run with a summary (of o->instance and o->package when set): -ENOENT if none. */
 int run_find_last(sd_journal *j, const CtlOptions *o, sd_id128_t *ret);
 
+/*
+ * Adds the entry under the cursor to 'run': the summary, or one check's (the
+ * first entry of a check wins). Other entries are ignored.
+ */
+int run_add_entry(sd_journal *j, Run *run);
+
 /* Every entry of a run: -ENOENT when the journal has none. */
 int run_load(sd_journal *j, sd_id128_t id, Run **ret);
 
@@ -91,6 +97,9 @@ int run_exit_code(const Run *r);
 /* The checks in report order (lib/checks' table), unknown names last. */
 void run_sort_checks(Run *r);
 const RunCheck *run_check(const Run *r, const char *check);
+
+/* One check as "show" prints it: name, result, duration, reason, findings (evidence if asked). */
+void run_print_check(const CtlOptions *o, const RunCheck *c);
 
 /* The run as JSON (schema "run" of README.md); checks only when 'checks', evidence when asked. */
 json_object *run_to_json(const Run *r, bool checks, bool evidence);

@@ -115,7 +115,7 @@ static void print_evidence(const CtlOptions *o, const char *evidence)
         }
 }
 
-static void print_check(const CtlOptions *o, const RunCheck *c)
+void run_print_check(const CtlOptions *o, const RunCheck *c)
 {
         const char *word = ctl_result_word(c->result);
         CtlColor color = ctl_result_color(c->result);
@@ -184,7 +184,7 @@ static void print_run(const CtlOptions *o, const Run *r)
         printf("%12s %s\n", "Verdict:", strempty(line));
         printf("\n");
         for (size_t i = 0; i < r->n_checks; i++)
-                print_check(o, &r->checks[i]);
+                run_print_check(o, &r->checks[i]);
         if (r->n_checks == 0)
                 printf("  (no check entries in the journal)\n");
         if (r->checks_cut)

@@ -4,8 +4,9 @@
  * command shares: the parsed command line, the exit codes, and the output
  * helpers (colour on a terminal only, JSON documents of one versioned schema,
  * times, strings that are safe to print). The commands live in ctl-status.c
- * (status, --nagios; ctl-state.c reads what it says) and ctl-runs.c (show,
- * history, diff; ctl-journal.c reads the runs back from the journal).
+ * (status, --nagios; ctl-state.c reads what it says), ctl-runs.c (show,
+ * history, diff; ctl-journal.c reads the runs back from the journal) and
+ * ctl-verify.c (verify: starts the check unit and follows it).
  */
 #pragma once
 
@@ -54,7 +55,10 @@ typedef struct CtlOptions {
         bool nagios;
         bool evidence;
         bool last;
-        bool full; /* do not cut lines to the terminal's width */
+        bool full;               /* do not cut lines to the terminal's width */
+        bool wait;               /* verify: follow the run to its verdict */
+        uint64_t timeout_usec;   /* verify --wait: give up waiting after this long */
+        const char *daemon_path; /* verify without systemd: the daemon to run */
         bool color;
         unsigned columns; /* the terminal's width; 0: not a terminal, nothing is cut */
 } CtlOptions;
@@ -63,6 +67,8 @@ int ctl_status(const CtlOptions *o);
 int ctl_show(const CtlOptions *o, const char *run_id);
 int ctl_history(const CtlOptions *o);
 int ctl_diff(const CtlOptions *o, const char *a, const char *b);
+/* Starts a verification (systemd's check unit, forced; or the daemon in this process). */
+int ctl_verify(const CtlOptions *o);
 
 /* ---- output (ctl-output.c) ---- */
 

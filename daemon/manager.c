@@ -747,6 +747,20 @@ static void begin(Manager *m)
         Change *change = NULL;
         int r;
 
+        if (m->mode == MODE_IF_CHANGED && !m->force) {
+                /* nautobot-verifyctl verify asked for one run, whether or not anything changed. */
+                r = state_take_force_request(m->config->instance_state_directory);
+                if (r > 0) {
+                        m->force = true;
+                        fprintf(stderr,
+                                "Verifying even if nothing changed: nautobot-verifyctl verify asked for it (%s/%s)\n",
+                                m->config->instance_state_directory, STATE_FORCE_FILE);
+                } else if (r < 0)
+                        fprintf(stderr,
+                                "Cannot take the request %s/%s: %s; verifying only if something changed\n",
+                                m->config->instance_state_directory, STATE_FORCE_FILE,
+                                strerror(-r));
+        }
         r = reconcile(m, &change);
         if (r < 0) {
                 fail(m, "Failed to compare with the state", r);

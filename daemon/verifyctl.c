@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * nautobot-verifyctl: asks what nautobot-verifyd verified. This file owns the
- * command line and the exit code; ctl-status.c (through ctl-state.c) the
- * state directory and systemd, ctl-runs.c the journal (through ctl-journal.c).
- * It writes nothing and never starts a verification.
+ * nautobot-verifyctl: asks what nautobot-verifyd verified, and starts a
+ * verification. This file owns the command line and the exit code;
+ * ctl-status.c (through ctl-state.c) the state directory and systemd,
+ * ctl-runs.c the journal (through ctl-journal.c), ctl-verify.c starting the
+ * check unit and following it. Only verify writes (its request for a forced
+ * run) or starts anything.
  */
 #include <getopt.h>
 #include <locale.h>
@@ -11,15 +13,21 @@
 
 #include "ctl.h"
 
-#define DEFAULT_CONFIG "/etc/nautobot-verifyd/nautobot-verifyd.conf"
-#define LINES_MAX      1000
+#define DEFAULT_CONFIG     "/etc/nautobot-verifyd/nautobot-verifyd.conf"
+#define LINES_MAX          1000
+#define VERIFY_TIMEOUT     (15 * 60 * USEC_PER_SEC)
+#define VERIFY_TIMEOUT_MAX (24 * 3600 * USEC_PER_SEC)
+
+#ifndef NVD_DAEMON_PATH
+#define NVD_DAEMON_PATH "/usr/bin/nautobot-verifyd"
+#endif
 
 static void help(void)
 {
         printf("Usage: nautobot-verifyctl [OPTIONS] COMMAND\n"
                "\n"
                "Shows what nautobot-verifyd verified: the state it keeps and its runs in the\n"
-               "journal.\n"
+               "journal; starts a verification.\n"
                "\n"
                "Commands:\n"
                "  status               per instance and package: installed and verified release,\n"
@@ -29,12 +37,16 @@ static void help(void)
                "  history              runs and their verdicts, newest first\n"
                "  diff RUN-ID RUN-ID   what changed between two runs: versions, checks, findings,\n"
                "                       what the checks saw (Jobs, panels)\n"
+               "  verify               verify now, even if nothing changed: systemd starts\n"
+               "                       nautobot-verifyd-check[@NAME].service; without systemd\n"
+               "                       the daemon verifies once, in this process\n"
                "\n"
                "Options:\n"
                "  -c --config=PATH         configuration (default " DEFAULT_CONFIG ")\n"
                "     --state-directory=DIR status: read the state here, not where the\n"
                "                           configuration says\n"
-               "     --instance=NAME       only this Nautobot (status, show --last, history)\n"
+               "     --instance=NAME       only this Nautobot (status, show --last, history);\n"
+               "                           verify: this instance's unit and configuration\n"
                "     --package=NAME        only this app (show --last, history; also --app)\n"
                "     --last                show: the newest finished run\n"
                "     --evidence            show: each check's evidence too; diff: the lines of\n"
@@ -48,14 +60,22 @@ static void help(void)
                "  -D --directory=DIR       read the journal files in DIR\n"
                "     --file=PATH           read this journal file (may be repeated)\n"
                "  -l --full                do not cut lines to the terminal's width\n"
+               "     --wait                verify: follow the run, each check as it ends, and\n"
+               "                           exit with its verdict\n"
+               "     --timeout=DURATION    verify --wait: give up waiting after DURATION\n"
+               "                           (default 15min; \"90s\", \"30min\", \"1h\")\n"
+               "     --daemon=PATH         verify without systemd: run this daemon (default\n"
+               "                           " NVD_DAEMON_PATH ")\n"
                "  -h --help                this text\n"
                "     --version             the version\n"
                "\n"
                "Colour only on a terminal, and never with NO_COLOR set.\n"
-               "Exit status: status, show and diff follow the (second) run's verdict as the\n"
-               "daemon does: 0 passed, 1 a check failed, 2 incomplete, unknown or not verified\n"
-               "yet; history 0. 64 bad command line, 66 no such run in the journal, 71 system\n"
-               "error, 78 bad configuration.\n",
+               "Exit status: status, show, diff and verify --wait follow the (second, new)\n"
+               "run's verdict as the daemon does: 0 passed, 1 a check failed, 2 incomplete,\n"
+               "unknown or not verified yet (verify: no verdict, or not within --timeout);\n"
+               "history and verify 0. 64 bad command line, 66 no such run in the journal,\n"
+               "71 system error (verify: systemd refused to start the unit), 78 bad\n"
+               "configuration.\n",
                LINES_MAX);
 }
 
@@ -100,6 +120,9 @@ int main(int argc, char *argv[])
                 ARG_JSON,
                 ARG_FILE,
                 ARG_VERSION,
+                ARG_WAIT,
+                ARG_TIMEOUT,
+                ARG_DAEMON,
         };
         static const struct option options[] = {
                 {"config", required_argument, NULL, 'c'},
@@ -116,13 +139,21 @@ int main(int argc, char *argv[])
                 {"directory", required_argument, NULL, 'D'},
                 {"file", required_argument, NULL, ARG_FILE},
                 {"full", no_argument, NULL, 'l'},
+                {"wait", no_argument, NULL, ARG_WAIT},
+                {"timeout", required_argument, NULL, ARG_TIMEOUT},
+                {"daemon", required_argument, NULL, ARG_DAEMON},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, ARG_VERSION},
                 {},
         };
         _cleanup_strv_free_ char **files = NULL;
-        CtlOptions o = {.config_path = DEFAULT_CONFIG};
+        CtlOptions o = {
+                .config_path = DEFAULT_CONFIG,
+                .timeout_usec = VERIFY_TIMEOUT,
+                .daemon_path = NVD_DAEMON_PATH,
+        };
         const char *verb, *since = NULL;
+        bool timeout_given = false, daemon_given = false;
         bool nagios = false;
         size_t n_args;
         int c, r;
@@ -196,6 +227,26 @@ int main(int argc, char *argv[])
                 case 'l':
                         o.full = true;
                         break;
+                case ARG_WAIT:
+                        o.wait = true;
+                        break;
+                case ARG_TIMEOUT:
+                        if (parse_duration(optarg, &o.timeout_usec) < 0 || o.timeout_usec == 0 ||
+                            o.timeout_usec > VERIFY_TIMEOUT_MAX)
+                                return usage_error(
+                                        nagios,
+                                        "--timeout wants a duration from 1s to 24h (\"90s\", \"30min\", \"1h\"), not '%s'",
+                                        optarg);
+                        timeout_given = true;
+                        break;
+                case ARG_DAEMON:
+                        if (optarg[0] != '/')
+                                return usage_error(nagios,
+                                                   "--daemon wants an absolute path, not '%s'",
+                                                   optarg);
+                        o.daemon_path = optarg;
+                        daemon_given = true;
+                        break;
                 case 'h':
                         help();
                         return 0;
@@ -210,7 +261,7 @@ int main(int argc, char *argv[])
         o.journal_files = files;
 
         if (optind >= argc)
-                return usage_error(nagios, "Give a command: status, show, history or diff");
+                return usage_error(nagios, "Give a command: status, show, history, diff or verify");
         verb = argv[optind];
         n_args = (size_t)(argc - optind - 1);
         if (o.journal_directory && o.journal_files)
@@ -227,6 +278,14 @@ int main(int argc, char *argv[])
                 return usage_error(nagios, "--since and --lines go with history");
         if (o.state_directory && !streq(verb, "status"))
                 return usage_error(nagios, "--state-directory goes with status");
+        if ((o.wait || timeout_given || daemon_given) && !streq(verb, "verify"))
+                return usage_error(nagios, "--wait, --timeout and --daemon go with verify");
+        if (timeout_given && !o.wait)
+                return usage_error(nagios, "--timeout goes with verify --wait");
+        if (streq(verb, "verify") && (o.json || o.journal_directory || o.journal_files))
+                return usage_error(
+                        nagios,
+                        "verify follows this host's journal and prints text: not with --json, --directory or --file");
         if (since && ctl_parse_time(since, &o.since_usec) < 0)
                 return usage_error(
                         nagios,
@@ -261,5 +320,12 @@ int main(int argc, char *argv[])
                 r = ctl_diff(&o, argv[optind + 1], argv[optind + 2]);
                 return r;
         }
-        return usage_error(nagios, "Unknown command '%s' (status, show, history, diff)", verb);
+        if (streq(verb, "verify")) {
+                if (n_args > 0)
+                        return usage_error(nagios, "verify takes no argument ('%s')",
+                                           argv[optind + 1]);
+                return ctl_verify(&o);
+        }
+        return usage_error(nagios, "Unknown command '%s' (status, show, history, diff, verify)",
+                           verb);
 }

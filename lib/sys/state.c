@@ -269,6 +269,44 @@ fail:
         return r;
 }
 
+int state_request_force(const char *dir)
+{
+        static const char text[] = "verify even if nothing changed (nautobot-verifyctl verify)\n";
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1;
+        struct stat dst;
+        int r;
+
+        r = mkdir_p(dir);
+        if (r < 0)
+                return r;
+        path = strjoin_printf("%s/" STATE_FORCE_FILE, dir);
+        if (!path)
+                return -ENOMEM;
+        /* An empty file would do; the text says what it is to an admin who finds one. */
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        if (geteuid() == 0 && stat(dir, &dst) >= 0 && dst.st_uid != 0 &&
+            fchown(fd, dst.st_uid, dst.st_gid) < 0)
+                return -errno;
+        if (write(fd, text, sizeof(text) - 1) != (ssize_t)(sizeof(text) - 1))
+                return errno ? -errno : -EIO;
+        return 0;
+}
+
+int state_take_force_request(const char *dir)
+{
+        _cleanup_free_ char *path = strjoin_printf("%s/" STATE_FORCE_FILE, dir);
+
+        if (!path)
+                return -ENOMEM;
+        /* Removed, not just read: a request that cannot be removed would force every run. */
+        if (unlink(path) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        return 1;
+}
+
 int state_quarantine(const char *dir, const char *package)
 {
         _cleanup_free_ char *path = state_path(dir, package), *aside = NULL;

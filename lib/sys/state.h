@@ -45,5 +45,20 @@ json_object *state_next_baseline(json_object *report, const char *version, json_
 /* Writes the state atomically; creates dir (0700) if needed. Takes no ownership. */
 int state_save(const char *dir, const PackageState *s);
 
+/*
+ * A one-shot request for the next --if-changed run of the instance whose
+ * state is in 'dir': verify even when nothing changed ("<dir>/force", written
+ * by nautobot-verifyctl verify, as root, before it starts the check unit).
+ * Creates dir as state_save() does; the file belongs to dir's owner.
+ */
+#define STATE_FORCE_FILE "force"
+int state_request_force(const char *dir);
+
+/*
+ * Takes the request: 1 when there was one (it is removed now, so one request
+ * forces one run), 0 when there is none.
+ */
+int state_take_force_request(const char *dir);
+
 /* Moves a corrupt file aside as "<file>.corrupt" so it can be read later. */
 int state_quarantine(const char *dir, const char *package);

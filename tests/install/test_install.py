@@ -106,7 +106,7 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
     def test_bash_completion(self):
         if not os.path.exists(BASH_COMPLETION):
             self.skipTest(f"{BASH_COMPLETION} is missing (Debian package bash-completion)")
-        self.assertEqual(self.complete("nautobot-verifyctl "), ["diff", "history", "show", "status"])
+        self.assertEqual(self.complete("nautobot-verifyctl "), ["diff", "history", "show", "status", "verify"])
         self.assertEqual(self.complete("nautobot-verifyctl s"), ["show", "status"])
         self.assertEqual(self.complete("nautobot-verifyctl --instance x h"), ["history"])
         self.assertIn("--nagios", self.complete("nautobot-verifyctl status --"))
@@ -118,6 +118,10 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
         # An option's argument is not the command: "-n 5" leaves history the command.
         self.assertIn("--since", self.complete("nautobot-verifyctl history -n 5 --s"))
         self.assertEqual(self.complete("nautobot-verifyctl -D /tmp st"), ["status"])
+        self.assertEqual(self.complete("nautobot-verifyctl verify --w"), ["--wait"])
+        # "--timeout 5min" is an option and its argument, not the command's argument.
+        self.assertIn("--daemon", self.complete("nautobot-verifyctl verify --wait --timeout 5min --"))
+        self.assertIn("15min", self.complete("nautobot-verifyctl verify --wait --timeout "))
 
 
 def main():

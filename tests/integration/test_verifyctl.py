@@ -15,6 +15,8 @@ nautobot-verifyctl reads back the state files it left and the real journal.
   and removed; runs sent to journald by hand for what a healthy test bed does not give
   (findings that come and go, no summary, too many findings, bytes that are not text).
 - Colour only on a terminal (a real pty), never with NO_COLOR.
+- verify without systemd: the daemon runs in this process (--once), its table
+  and journal entries, its exit code passed through; the command line's errors.
 """
 
 import json
@@ -591,6 +593,64 @@ def load(mock, parameters):
         self.assertIn("\u2026", out)  # cut to the width
         for line in out.replace("\r\n", "\n").splitlines():
             self.assertLessEqual(len(re.sub(r"\033\[[0-9;]*m", "", line)), 60, line)
+
+
+class VerifyWithoutSystemd(nvdtest.TestCase):
+    """verify --wait where systemd does not run: the daemon runs in this process (--once)."""
+
+    def test_verify_wait_runs_the_daemon(self):
+        if systemd_runs_here():
+            self.skipTest("systemd runs here: tests/systemd/test_units_systemd.py covers verify under it")
+        instance = f"vfy-{os.getpid()}"
+        extra = {("checks", "enable"): "versions, jobs", ("nautobot", "instance"): instance}
+        conf = nvdtest.write_config(self.tb, os.path.join(self.tmp, "vfy.conf"), extra)
+        since = time.time_ns() // 1000
+        p = ctl("-c", conf, "verify", "--wait", "--daemon", nvdtest.DAEMON, timeout=600)
+        out = p.stdout + p.stderr
+        self.assertEqual(p.returncode, 0, out)
+        self.assertIn(f"systemd is not running here: verifying in this process ({nvdtest.DAEMON} --once)",
+                      p.stderr)
+        # The daemon's table: each enabled check with its result.
+        self.assertRegex(p.stdout, r"(?m)^\s*versions\s+pass\b", out)
+        self.assertRegex(p.stdout, r"(?m)^\s*jobs\s+pass\b", out)
+        # ... and its report in the journal, under this instance.
+        entries = self.entries_of(instance, since, want=2)
+        results = {e["NVD_CHECK"]: e["NVD_RESULT"] for e in entries if "NVD_CHECK" in e}
+        self.assertEqual((results.get("versions"), results.get("jobs"), results.get("summary")),
+                         ("pass", "pass", "pass"), results)
+        self.assertEqual(results.get("panels"), "skipped", results)
+        # The verdict passes through: a Job no code defines fails the same way.
+        nvdtest.write_config(self.tb, conf, {**extra, ("package", "jobs"): "NoSuchJob"})
+        p = ctl("-c", conf, "verify", "--daemon", nvdtest.DAEMON, timeout=600)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertRegex(p.stdout, r"(?mi)^\s*jobs\s+fail\b", p.stdout)
+        # A daemon that is not there: a clear error, 71.
+        p = ctl("-c", conf, "verify", "--daemon", "/nonexistent/nautobot-verifyd")
+        self.assertEqual(p.returncode, 71, p.stdout + p.stderr)
+        self.assertIn("Cannot run /nonexistent/nautobot-verifyd: No such file or directory", p.stderr)
+
+    def test_verify_command_line(self):
+        for args, what in ((["verify", "extra"], "verify takes no argument"),
+                           (["verify", "--json"], "not with --json"),
+                           (["verify", "--timeout", "5min"], "--timeout goes with verify --wait"),
+                           (["verify", "--wait", "--timeout", "soon"], "--timeout wants a duration"),
+                           (["status", "--wait"], "--wait, --timeout and --daemon go with verify"),
+                           (["verify", "--daemon", "relative"], "--daemon wants an absolute path")):
+            p = ctl(*args)
+            self.assertEqual(p.returncode, 64, (args, p.stderr))
+            self.assertIn(what, p.stderr, args)
+
+    def entries_of(self, instance, since, want, timeout=15):
+        deadline = time.monotonic() + timeout
+        while True:
+            out = subprocess.run(["journalctl", "--no-pager", "-o", "json", f"--since=@{since // 1_000_000 - 1}",
+                                  "SYSLOG_IDENTIFIER=nautobot-verifyd", f"NVD_INSTANCE={instance}"],
+                                 capture_output=True, text=True, timeout=30).stdout
+            entries = [e for e in (json.loads(line) for line in out.splitlines() if line.strip())
+                       if int(e["__REALTIME_TIMESTAMP"]) >= since]
+            if any(e.get("NVD_CHECK") == "summary" for e in entries) or time.monotonic() > deadline:
+                return entries
+            time.sleep(0.2)
 
 
 if __name__ == "__main__":

@@ -10,14 +10,16 @@ nautobot-worker.service and nautobot-scheduler.service, against the host's
 PostgreSQL and Redis. The tests then walk an admin's path: the watcher on the
 old release, the upgrade (an upgrade unit chained to the activated check), the
 .path activation, the watcher seeing a reinstall, reload, the watchdog, the
-sandbox and systemd-analyze security.
+sandbox and systemd-analyze security, and nautobot-verifyctl verify --wait
+starting the check unit for a forced run.
 
-The tests run in order (test_01 ... test_07) and share the container.
+The tests run in order (test_01 ... test_08) and share the container.
 Exits 77 with the reason when the harness cannot run here (not root, no
 systemd-nspawn); anything else that goes wrong is a failure.
 """
 
 import os
+import re
 import sys
 import tempfile
 import time
@@ -265,6 +267,89 @@ TimeoutStartSec=15min
             score = float(last[-1].split("Overall exposure level for")[1].split(":")[1].split()[0])
             log(f"systemd-analyze security {unit}: {score}")
             self.assertLessEqual(score, 1.0, r.stdout)
+
+    def test_08_verifyctl_verify_wait(self):
+        """nautobot-verifyctl verify --wait: the real check unit, forced although nothing changed."""
+        # The watcher keeps the same state; one verifier at a time.
+        self.c.systemctl("stop", WATCHER, check=False)
+        state = self.s.state()
+        self.assertEqual((state["version"], state["verdict"]), (NEW, "pass"), state)
+        # The check unit on its own: nothing changed, so no verification.
+        since = now_us()
+        r = self.c.systemctl("start", CHECK, timeout=300, check=False)
+        self.assertEqual(r.returncode, 0, r.stderr + self.dump(CHECK, since))
+        self.assertIn(UNCHANGED, [e.get("MESSAGE_ID") for e in self.entries(CHECK, since)], self.dump(CHECK, since))
+        self.assertEqual(self.s.summaries(CHECK, since), [], self.dump(CHECK, since))
+
+        since = now_us()
+        t = time.monotonic()
+        r = self.c.run(["nautobot-verifyctl", "verify", "--wait", "--timeout", "10min"], timeout=700, check=False)
+        TIMINGS["nautobot-verifyctl verify --wait (forced run)"] = time.monotonic() - t
+        out = f"exit {r.returncode}\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr}\n" + self.dump(CHECK, since)
+        log("nautobot-verifyctl verify --wait:\n" + r.stdout + r.stderr)
+        self.assertEqual(r.returncode, 0, out)
+        self.assertRegex(r.stdout, rf"^Started {CHECK} \(a forced run\): job /org/freedesktop/systemd1/job/\d+\n", out)
+        self.assertIn("Verifying even if nothing changed: nautobot-verifyctl verify asked for it "
+                      "(/var/lib/nautobot-verifyd/default/force)", r.stdout, out)
+        for check in ("versions", "system", "migrations", "database", "static", "restarts", "running", "jobs",
+                      "panels"):
+            self.assertRegex(r.stdout, rf"(?m)^  {check} +pass ", out)
+        self.assertNotIn("\033", r.stdout, "colour or a progress line without a terminal")
+        # The forced run happened although nothing changed: one summary, newer than the start.
+        summaries = self.s.summaries(CHECK, since)
+        self.assertEqual([e["NVD_RESULT"] for e in summaries], ["pass"], out)
+        self.assertIn(f"Run {summaries[0]['NVD_RUN_ID']}: {APP} {NEW}, instance default\n", r.stdout, out)
+        self.assertRegex(r.stdout, r"\n    Verdict: pass: 9 passed, 0 failed, 0 could not run, 0 skipped, in .*\n"
+                                  rf"    Details: nautobot-verifyctl show {summaries[0]['NVD_RUN_ID']}\n", out)
+        self.assertNotIn(UNCHANGED, [e.get("MESSAGE_ID") for e in self.entries(CHECK, since)], out)
+        self.assertEqual(self.c.show(CHECK, ["Result"])["Result"], "success", out)
+        self.c.run(["test", "!", "-e", "/var/lib/nautobot-verifyd/default/force"])  # the request was taken
+
+        # Without --wait: the job is queued, the command returns at once.
+        since = now_us()
+        r = self.c.run(["nautobot-verifyctl", "verify"], timeout=60, check=False)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, rf"^Started {CHECK} \(a forced run\): job /org/freedesktop/systemd1/job/\d+\n")
+        summary = self.wait_summary(CHECK, since, timeout=600)
+        self.assertEqual(summary["NVD_RESULT"], "pass", self.dump(CHECK, since))
+        self.c.wait_until(lambda: self.c.show(CHECK, ["ActiveState"])["ActiveState"] == "inactive", 120,
+                          "the check service to finish")
+
+        # On a terminal (script(1)'s pty): colour, and a progress line redrawn in place and cleared
+        # before each check's line; no line wider than the terminal.
+        since = now_us()
+        r = self.c.run(["script", "-qec", "nautobot-verifyctl verify --wait", "/dev/null"], timeout=700,
+                       check=False, env={"TERM": "xterm", "COLUMNS": "100"})
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + self.dump(CHECK, since))
+        self.assertIn("\r\033[K", r.stdout)
+        self.assertRegex(r.stdout, r"\u2026 (\d of 9 checks done|nautobot-verifyd-check\.service), \d+ s", r.stdout)
+        self.assertIn("\033[32mpass", r.stdout)
+        for line in re.split(r"\r\n|\r|\n", re.sub(r"\033\[[0-9;]*[mK]", "", r.stdout)):
+            self.assertLessEqual(len(line), 100, line)
+        self.assertEqual([e["NVD_RESULT"] for e in self.s.summaries(CHECK, since)], ["pass"])
+
+        # An instance without its credentials: the unit fails before any verdict; said, exit 2,
+        # and the request it was never taken by is not left behind.
+        unit = "nautobot-verifyd-check@nvdnone.service"
+        r = self.c.run(["nautobot-verifyctl", "verify", "--wait", "--instance", "nvdnone", "--timeout", "2min"],
+                       timeout=200, check=False)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn(f"{unit} ended without a verdict (job failed, result ", r.stderr)
+        self.assertIn(f"see journalctl -u {unit}", r.stderr)
+        self.c.run(["test", "!", "-e", "/var/lib/nautobot-verifyd/nvdnone/force"])
+        self.c.run(["rm", "-rf", "/var/lib/nautobot-verifyd/nvdnone"])
+        self.c.systemctl("reset-failed", unit, check=False)
+        # A unit systemd does not know: refused, its reason, 71.
+        self.c.run(["mv", "/lib/systemd/system/nautobot-verifyd-check.service", "/run/nvd-check.service"])
+        self.c.daemon_reload()
+        try:
+            r = self.c.run(["nautobot-verifyctl", "verify"], timeout=60, check=False)
+            self.assertEqual(r.returncode, 71, r.stdout + r.stderr)
+            self.assertIn(f"Failed to start {CHECK}: Unit {CHECK} not found.", r.stderr)
+            self.c.run(["test", "!", "-e", "/var/lib/nautobot-verifyd/default/force"])
+        finally:
+            self.c.run(["mv", "/run/nvd-check.service", "/lib/systemd/system/nautobot-verifyd-check.service"])
+            self.c.daemon_reload()
 
 
 IP_PROBE = """\

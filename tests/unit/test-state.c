@@ -135,10 +135,32 @@ static void test_root_writes_as_the_directory_owner(void)
         ASSERT(unlink(path) == 0 && rmdir(dir) == 0);
 }
 
+/* nautobot-verifyctl verify's request: one request, one forced run. */
+static void test_force_request(void)
+{
+        char dir[] = "/tmp/nvd-test-state-force-XXXXXX";
+        _cleanup_free_ char *sub = NULL, *path = NULL;
+        struct stat st;
+
+        ASSERT(mkdtemp(dir));
+        sub = strjoin_printf("%s/default", dir);
+        path = strjoin_printf("%s/" STATE_FORCE_FILE, sub);
+        ASSERT(sub && path);
+        ASSERT(state_take_force_request(sub) == 0); /* no directory yet: no request */
+        ASSERT(state_request_force(sub) == 0);
+        ASSERT(stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0777) == 0600);
+        ASSERT(state_request_force(sub) == 0); /* twice is still one request */
+        ASSERT(state_take_force_request(sub) == 1);
+        ASSERT(state_take_force_request(sub) == 0);
+        ASSERT(stat(path, &st) < 0 && errno == ENOENT);
+        ASSERT(rmdir(sub) == 0 && rmdir(dir) == 0);
+}
+
 int main(void)
 {
         RUN(test_round_trip);
         RUN(test_corrupt);
         RUN(test_root_writes_as_the_directory_owner);
+        RUN(test_force_request);
         return 0;
 }

@@ -1,0 +1,724 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * nautobot-verifyctl verify: starts one verification. With systemd it leaves
+ * a one-shot request in the instance's state directory (state.h: the check
+ * unit runs --if-changed, which takes the request and verifies even if
+ * nothing changed), asks systemd over sd-bus to start the check unit and, with
+ * --wait, follows it on one sd-event loop: JobRemoved says when the job ended,
+ * the journal (the unit's entries, as they land) what each check found.
+ * Without systemd it runs the daemon's --once in this process (exec).
+ * Every bus call has a timeout; so has the wait.
+ */
+#include <signal.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+#include "ctl-journal.h"
+#include "state.h"
+
+#define BUS_TIMEOUT_USEC    (10 * USEC_PER_SEC)
+#define DRAIN_USEC          (3 * USEC_PER_SEC) /* after the job ended, for journald to catch up */
+#define PROGRESS_USEC       (1 * USEC_PER_SEC)
+#define STATUS_TEXT_MAX     512
+#define SYSTEMD_DEST        "org.freedesktop.systemd1"
+#define SYSTEMD_PATH        "/org/freedesktop/systemd1"
+#define SYSTEMD_MANAGER     "org.freedesktop.systemd1.Manager"
+#define DEFAULT_CONFIG_DIR  "/etc/nautobot-verifyd"
+#define DEFAULT_CONFIG_NAME "nautobot-verifyd.conf"
+#define DEFAULT_STATE_DIR   "/var/lib/nautobot-verifyd"
+
+#ifndef MIN
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
+
+typedef struct Follow {
+        const CtlOptions *o;
+        sd_event *event;
+        sd_bus *bus;
+        sd_journal *journal;
+        char unit[128];
+        char *unit_path;
+        char *job;        /* our start job's object path */
+        char *job_result; /* JobRemoved's "done", "failed", ...; NULL: not yet */
+        Run *run;         /* the run followed, from its first entry in the journal */
+        size_t n_printed; /* of run->checks */
+        bool verdict_printed;
+        unsigned entries; /* looked at, bounded by RUN_ENTRIES_MAX */
+        bool tty;
+        bool progress_shown;
+        char *status_text; /* the unit's StatusText=, for the progress line */
+        sd_bus_slot *status_call;
+        uint64_t start_usec; /* CLOCK_MONOTONIC */
+        sd_event_source *drain;
+        bool timed_out;
+        bool interrupted;
+        int error; /* negative errno: the loop ended on it */
+} Follow;
+
+static void follow_done(Follow *f)
+{
+        run_free(f->run);
+        free(f->unit_path);
+        free(f->job);
+        free(f->job_result);
+        free(f->status_text);
+        sd_bus_slot_unref(f->status_call);
+        sd_event_source_unref(f->drain);
+        if (f->journal)
+                sd_journal_close(f->journal);
+        sd_bus_flush_close_unref(f->bus);
+        sd_event_unref(f->event);
+}
+
+/* ---- the terminal ---- */
+
+static void progress_clear(Follow *f)
+{
+        if (!f->progress_shown)
+                return;
+        fputs("\r\033[K", stdout);
+        f->progress_shown = false;
+}
+
+/* The progress line, cut to the terminal's width (code points, one cell each). */
+static void progress_show(Follow *f)
+{
+        _cleanup_free_ char *text = NULL, *status = NULL;
+        unsigned columns = f->o->columns ?: 80, cells = 0;
+        uint64_t secs = (now_usec() - f->start_usec) / USEC_PER_SEC;
+        size_t n = 0;
+
+        if (!f->tty)
+                return;
+        status = f->status_text ? ctl_escape(f->status_text) : NULL;
+        if (f->run)
+                text = strjoin_printf("\u2026 %zu of %d checks done, %" PRIu64 " s%s%s",
+                                      f->run->n_checks, _CHECK_ID_MAX, secs, status ? ": " : "",
+                                      strempty(status));
+        else
+                text = strjoin_printf("\u2026 %s, %" PRIu64 " s%s%s", f->unit, secs,
+                                      status ? ": " : "", status ?: "starting");
+        if (!text)
+                return;
+        for (; text[n]; n++)
+                if (((unsigned char)text[n] & 0xc0) != 0x80 && ++cells >= columns)
+                        break;
+        progress_clear(f);
+        printf("%s%.*s%s", ctl_color_on(f->o, COLOR_GREY), (int)n, text,
+               ctl_color_off(f->o, COLOR_GREY));
+        fflush(stdout);
+        f->progress_shown = true;
+}
+
+static int on_status_text(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+        Follow *f = userdata;
+        const char *text;
+
+        (void)ret_error;
+        f->status_call = sd_bus_slot_unref(f->status_call);
+        if (sd_bus_message_is_method_error(reply, NULL) ||
+            sd_bus_message_read(reply, "v", "s", &text) < 0)
+                return 0;
+        free(f->status_text);
+        f->status_text = isempty(text) ? NULL : strndup(text, STATUS_TEXT_MAX);
+        progress_show(f);
+        return 0;
+}
+
+static int on_progress(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Follow *f = userdata;
+
+        (void)usec;
+        /* The daemon's STATUS= (what it waits for, which checks run), asked without blocking. */
+        if (!f->status_call && f->unit_path)
+                (void)sd_bus_call_method_async(f->bus, &f->status_call, SYSTEMD_DEST, f->unit_path,
+                                               "org.freedesktop.DBus.Properties", "Get",
+                                               on_status_text, f, "ss",
+                                               "org.freedesktop.systemd1.Service", "StatusText");
+        progress_show(f);
+        (void)sd_event_source_set_time_relative(s, PROGRESS_USEC);
+        return 0;
+}
+
+/* ---- the journal ---- */
+
+static void print_note(Follow *f, const char *message)
+{
+        _cleanup_free_ char *e = ctl_escape(message), *line = NULL;
+
+        line = strjoin_printf("%s%s%s", ctl_color_on(f->o, COLOR_GREY), e,
+                              ctl_color_off(f->o, COLOR_GREY));
+        progress_clear(f);
+        ctl_print_line(f->o, strempty(line));
+}
+
+static void print_run_header(Follow *f)
+{
+        _cleanup_free_ char *line = NULL, *e = NULL;
+        char id[SD_ID128_STRING_MAX];
+
+        line = strjoin_printf("%s %s, instance %s", f->run->package ?: "(package unknown)",
+                              f->run->version ?: "(version unknown)",
+                              f->run->instance ?: "(unknown)");
+        e = line ? ctl_escape(line) : NULL;
+        progress_clear(f);
+        printf("%sRun %s%s: %s\n", ctl_color_on(f->o, COLOR_BOLD),
+               sd_id128_to_string(f->run->id, id), ctl_color_off(f->o, COLOR_BOLD), strempty(e));
+}
+
+static void print_verdict(Follow *f)
+{
+        const Run *r = f->run;
+        CtlColor color = ctl_result_color(r->verdict);
+        char duration[32] = "", id[SD_ID128_STRING_MAX];
+
+        ctl_format_duration(r->duration_usec, duration, sizeof(duration));
+        progress_clear(f);
+        printf("\n%12s %s%s%s: %u passed, %u failed, %u could not run, %u skipped, in %s\n",
+               "Verdict:", ctl_color_on(f->o, color), ctl_result_word(run_verdict(r)),
+               ctl_color_off(f->o, color), r->passed, r->failed, r->errors, r->skipped, duration);
+        printf("%12s nautobot-verifyctl show %s\n", "Details:", sd_id128_to_string(r->id, id));
+        f->verdict_printed = true;
+}
+
+static int field_string(sd_journal *j, const char *field, char **ret)
+{
+        const void *d;
+        size_t l, n = strlen(field);
+        int r;
+
+        *ret = NULL;
+        r = sd_journal_get_data(j, field, &d, &l);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (l <= n + 1)
+                return 0;
+        *ret = strndup((const char *)d + n + 1, MIN(l - n - 1, (size_t)RUN_FIELD_MAX));
+        return *ret ? 1 : -ENOMEM;
+}
+
+static void maybe_finish(Follow *f);
+
+/* One entry of the unit: a check of the run (printed as "show" does), its verdict, or a note. */
+static int follow_entry(Follow *f)
+{
+        _cleanup_free_ char *run_id = NULL, *check = NULL, *message = NULL;
+        sd_id128_t id;
+        int r;
+
+        r = field_string(f->journal, "NVD_RUN_ID", &run_id);
+        if (r >= 0)
+                r = field_string(f->journal, "NVD_CHECK", &check);
+        if (r < 0)
+                return r;
+        if (!run_id || !check || sd_id128_from_string(run_id, &id) < 0) {
+                /* What the daemon says besides the report: changes, upgrade steps, errors. */
+                r = field_string(f->journal, "MESSAGE", &message);
+                if (r > 0)
+                        print_note(f, message);
+                return r < 0 ? r : 0;
+        }
+        if (f->run && !sd_id128_equal(f->run->id, id))
+                return 0; /* an earlier run's last entries: ours is the first seen */
+        if (!f->run) {
+                f->run = calloc(1, sizeof(Run));
+                if (!f->run)
+                        return -ENOMEM;
+                f->run->id = id;
+        }
+        r = run_add_entry(f->journal, f->run);
+        if (r < 0)
+                return r;
+        if (f->n_printed == 0 && f->run->n_checks + (f->run->verdict ? 1 : 0) > 0 &&
+            !f->verdict_printed)
+                print_run_header(f);
+        for (; f->n_printed < f->run->n_checks; f->n_printed++) {
+                progress_clear(f);
+                run_print_check(f->o, &f->run->checks[f->n_printed]);
+        }
+        if (f->run->verdict && !f->verdict_printed)
+                print_verdict(f);
+        fflush(stdout);
+        return 0;
+}
+
+static int follow_read(Follow *f)
+{
+        int r;
+
+        while ((r = sd_journal_next(f->journal)) > 0) {
+                if (++f->entries > RUN_ENTRIES_MAX)
+                        return -E2BIG;
+                r = follow_entry(f);
+                if (r < 0)
+                        return r;
+        }
+        return r;
+}
+
+static void follow_fail(Follow *f, int r)
+{
+        f->error = r;
+        (void)sd_event_exit(f->event, 0);
+}
+
+static int on_journal(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        Follow *f = userdata;
+        int r;
+
+        (void)s, (void)fd, (void)revents;
+        r = sd_journal_process(f->journal);
+        if (r >= 0)
+                r = follow_read(f);
+        if (r < 0) {
+                follow_fail(f, r);
+                return 0;
+        }
+        maybe_finish(f);
+        return 0;
+}
+
+/* ---- the job ---- */
+
+static void maybe_finish(Follow *f)
+{
+        /* Done when the job ended and its verdict is read; else on_drain() gives up. */
+        if (f->job_result && f->verdict_printed)
+                (void)sd_event_exit(f->event, 0);
+}
+
+static int on_drain(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Follow *f = userdata;
+        int r;
+
+        (void)s, (void)usec;
+        r = follow_read(f);
+        if (r < 0)
+                follow_fail(f, r);
+        else
+                (void)sd_event_exit(f->event, 0);
+        return 0;
+}
+
+static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+        Follow *f = userdata;
+        const char *job, *unit, *result;
+        uint32_t id;
+        int r;
+
+        (void)ret_error;
+        if (sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) < 0)
+                return 0;
+        if (!f->job || !streq(job, f->job))
+                return 0;
+        f->job_result = strdup(result);
+        if (!f->job_result) {
+                follow_fail(f, -ENOMEM);
+                return 0;
+        }
+        r = follow_read(f);
+        if (r < 0) {
+                follow_fail(f, r);
+                return 0;
+        }
+        if (f->verdict_printed) {
+                (void)sd_event_exit(f->event, 0);
+                return 0;
+        }
+        r = sd_event_add_time_relative(f->event, &f->drain, CLOCK_MONOTONIC, DRAIN_USEC, 0,
+                                       on_drain, f);
+        if (r < 0)
+                follow_fail(f, r);
+        else
+                (void)sd_event_source_set_description(f->drain, "journal-drain");
+        return 0;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Follow *f = userdata;
+
+        (void)s, (void)usec;
+        f->timed_out = true;
+        (void)sd_event_exit(f->event, 0);
+        return 0;
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        Follow *f = userdata;
+
+        (void)s, (void)si;
+        f->interrupted = true;
+        (void)sd_event_exit(f->event, 0);
+        return 0;
+}
+
+/* ---- systemd ---- */
+
+static const char *bus_error_text(const sd_bus_error *e, int r)
+{
+        return e && e->message ? e->message : strerror(-r);
+}
+
+/* Whether org.freedesktop.systemd1 answers on the system bus: 1, 0 (with the reason), < 0. */
+static int systemd_answers(sd_bus *bus, char **ret_reason)
+{
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int owned = 0, r;
+
+        r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                               "org.freedesktop.DBus", "NameHasOwner", &error, &reply, "s",
+                               SYSTEMD_DEST);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "b", &owned);
+        if (r < 0) {
+                *ret_reason = strjoin_printf("the system bus does not answer: %s",
+                                             bus_error_text(&error, r));
+                return *ret_reason ? 0 : -ENOMEM;
+        }
+        if (!owned) {
+                *ret_reason = strdup("nothing owns org.freedesktop.systemd1 on the system bus");
+                return *ret_reason ? 0 : -ENOMEM;
+        }
+        return 1;
+}
+
+/* The unit's ActiveState, or NULL when it is not loaded. */
+static int unit_active_state(Follow *f, char **ret)
+{
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+
+        *ret = NULL;
+        if (sd_bus_call_method(f->bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "GetUnit",
+                               &error, &reply, "s", f->unit) < 0)
+                return 0; /* not loaded, or not ours to ask: StartUnit says what matters */
+        return sd_bus_get_property_string(f->bus, SYSTEMD_DEST, f->unit_path,
+                                          "org.freedesktop.systemd1.Unit", "ActiveState", &error,
+                                          ret);
+}
+
+/* Why the unit's run ended without a verdict, as systemd says: "exit-code, status 243". */
+static char *unit_failure(Follow *f)
+{
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *result = NULL;
+        int32_t status = 0;
+
+        (void)sd_bus_get_property_string(f->bus, SYSTEMD_DEST, f->unit_path,
+                                         "org.freedesktop.systemd1.Service", "Result", &error,
+                                         &result);
+        sd_bus_error_free(&error);
+        (void)sd_bus_get_property_trivial(f->bus, SYSTEMD_DEST, f->unit_path,
+                                          "org.freedesktop.systemd1.Service", "ExecMainStatus",
+                                          &error, 'i', &status);
+        return strjoin_printf("job %s, result %s, exit status %" PRIi32, strempty(f->job_result),
+                              result ?: "unknown", status);
+}
+
+/* The configuration's instance state directory, where the request goes. */
+static int state_dir_of(const CtlOptions *o, const char *config_path, char **ret)
+{
+        _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = config_new(&c);
+        if (r < 0)
+                return r;
+        r = config_load(c, config_path, &error);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 && (r != -ENOENT || o->config_given)) {
+                fprintf(stderr, "Cannot read the configuration: %s\n", error ?: strerror(-r));
+                return -EINVAL;
+        }
+        error = mfree(error);
+        if (o->instance && (r = config_set_instance(c, o->instance, &error)) < 0) {
+                if (r != -ENOMEM)
+                        fprintf(stderr, "%s\n", error ?: strerror(-r));
+                return r == -ENOMEM ? r : -EINVAL;
+        }
+        /* The state directory is known even when the checks' keys are not all valid. */
+        (void)config_finalize(c, &error);
+        if (!c->instance_state_directory) {
+                const char *sd = c->state_directory ?: DEFAULT_STATE_DIR;
+
+                *ret = strjoin_printf("%s/%s", sd, o->instance ?: "default");
+        } else
+                *ret = strdup(c->instance_state_directory);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int verify_with_systemd(const CtlOptions *o, const char *config_path)
+{
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *state_dir = NULL, *reason = NULL, *active = NULL;
+        Follow f = {.o = o, .tty = isatty(STDOUT_FILENO)};
+        const char *job;
+        bool requested = false, running;
+        sigset_t mask;
+        int r, code;
+
+        if (o->instance)
+                snprintf(f.unit, sizeof(f.unit), "nautobot-verifyd-check@%s.service", o->instance);
+        else
+                snprintf(f.unit, sizeof(f.unit), "nautobot-verifyd-check.service");
+
+        r = sd_bus_open_system(&f.bus);
+        if (r >= 0)
+                r = sd_bus_set_method_call_timeout(f.bus, BUS_TIMEOUT_USEC);
+        if (r < 0) {
+                fprintf(stderr, "systemd runs here, but the system bus cannot be reached: %s\n",
+                        strerror(-r));
+                code = EX_OSERR;
+                goto finish;
+        }
+        r = systemd_answers(f.bus, &reason);
+        if (r <= 0) {
+                fprintf(stderr, "systemd runs here, but cannot be asked to start %s: %s\n", f.unit,
+                        reason ?: strerror(-r));
+                code = EX_OSERR;
+                goto finish;
+        }
+        r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", f.unit, &f.unit_path);
+        if (r < 0)
+                goto oom;
+
+        /* A run already under way is joined: it was started for a change, and is not forced. */
+        r = unit_active_state(&f, &active);
+        if (r == -ENOMEM)
+                goto oom;
+        running = streq_ptr(active, "activating");
+        if (!running) {
+                r = state_dir_of(o, config_path, &state_dir);
+                if (r == -ENOMEM)
+                        goto oom;
+                if (r < 0) {
+                        code = EX_CONFIG;
+                        goto finish;
+                }
+                r = state_request_force(state_dir);
+                if (r < 0) {
+                        fprintf(stderr,
+                                "Cannot ask for a forced run in %s/" STATE_FORCE_FILE ": %s%s\n",
+                                state_dir, strerror(-r),
+                                r == -EACCES || r == -EPERM ? " (run as root)" : "");
+                        code = EX_OSERR;
+                        goto finish;
+                }
+                requested = true;
+        }
+
+        if (o->wait) {
+                r = sd_event_new(&f.event);
+                if (r >= 0)
+                        r = sd_bus_attach_event(f.bus, f.event, SD_EVENT_PRIORITY_NORMAL);
+                /* Before the job exists, so that its end cannot be missed. */
+                if (r >= 0)
+                        r = sd_bus_match_signal(f.bus, NULL, SYSTEMD_DEST, SYSTEMD_PATH,
+                                                SYSTEMD_MANAGER, "JobRemoved", on_job_removed, &f);
+                if (r >= 0)
+                        r = sd_bus_call_method(f.bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                               "Subscribe", &error, NULL, NULL);
+                if (r < 0) {
+                        fprintf(stderr, "Cannot follow %s's job on the system bus: %s\n", f.unit,
+                                bus_error_text(&error, r));
+                        code = EX_OSERR;
+                        goto finish;
+                }
+                sd_bus_error_free(&error);
+                /* The unit's entries from now on; the local journal, as journalctl -u. */
+                r = sd_journal_open(&f.journal, SD_JOURNAL_LOCAL_ONLY);
+                if (r >= 0)
+                        r = sd_journal_set_data_threshold(f.journal, RUN_FIELD_MAX);
+                if (r >= 0) {
+                        _cleanup_free_ char *match = strjoin_printf("_SYSTEMD_UNIT=%s", f.unit);
+
+                        r = match ? sd_journal_add_match(f.journal, match, 0) : -ENOMEM;
+                }
+                if (r >= 0)
+                        r = sd_journal_get_fd(f.journal);
+                if (r >= 0) {
+                        int fd = r, events = sd_journal_get_events(f.journal);
+
+                        r = events < 0 ? events
+                                       : sd_event_add_io(f.event, NULL, fd, (uint32_t)events,
+                                                         on_journal, &f);
+                }
+                if (r >= 0)
+                        r = sd_journal_seek_tail(f.journal);
+                if (r >= 0)
+                        r = sd_journal_previous(f.journal);
+                if (r < 0) {
+                        fprintf(stderr, "Cannot follow the journal of %s: %s\n", f.unit,
+                                strerror(-r));
+                        code = EX_OSERR;
+                        goto finish;
+                }
+        }
+
+        r = sd_bus_call_method(f.bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "StartUnit",
+                               &error, &reply, "ss", f.unit, "replace");
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "o", &job);
+        if (r < 0) {
+                fprintf(stderr, "Failed to start %s: %s%s\n", f.unit, bus_error_text(&error, r),
+                        sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED) ||
+                                        sd_bus_error_has_name(
+                                                &error,
+                                                SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED)
+                                ? " (run as root)"
+                                : "");
+                code = EX_OSERR;
+                goto finish;
+        }
+        f.job = strdup(job);
+        if (!f.job)
+                goto oom;
+        /* The unit takes it from here; --wait removes it below if the job ended without. */
+        requested = false;
+        printf("%s %s%s: job %s\n", running ? "Joined the run of" : "Started", f.unit,
+               running ? " already under way (not forced)" : " (a forced run)", f.job);
+        fflush(stdout);
+        if (!o->wait) {
+                printf("Follow it with: nautobot-verifyctl verify --wait%s%s, or journalctl -fu %s\n",
+                       o->instance ? " --instance " : "", strempty(o->instance), f.unit);
+                code = 0;
+                goto finish;
+        }
+
+        f.start_usec = now_usec();
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        r = sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ? -errno : 0;
+        if (r >= 0)
+                r = sd_event_add_signal(f.event, NULL, SIGINT, on_signal, &f);
+        if (r >= 0)
+                r = sd_event_add_signal(f.event, NULL, SIGTERM, on_signal, &f);
+        if (r >= 0)
+                r = sd_event_add_time_relative(f.event, NULL, CLOCK_MONOTONIC, o->timeout_usec, 0,
+                                               on_timeout, &f);
+        if (r >= 0 && f.tty)
+                r = sd_event_add_time_relative(f.event, NULL, CLOCK_MONOTONIC, 0, 0, on_progress,
+                                               &f);
+        if (r >= 0)
+                r = follow_read(&f);
+        if (r >= 0)
+                r = sd_event_loop(f.event);
+        if (r >= 0)
+                r = f.error;
+        progress_clear(&f);
+        fflush(stdout);
+        /* The job ended and no run took the request (the unit failed first): it was for this job.
+         */
+        if (f.job_result && state_dir)
+                (void)state_take_force_request(state_dir);
+        if (r < 0) {
+                fprintf(stderr, "Failed to follow %s: %s\n", f.unit,
+                        r == -E2BIG ? "too many journal entries" : strerror(-r));
+                code = EX_OSERR;
+                goto finish;
+        }
+        if (f.verdict_printed) {
+                code = run_exit_code(f.run);
+                goto finish;
+        }
+        if (f.interrupted || f.timed_out) {
+                char limit[32];
+
+                ctl_format_duration(o->timeout_usec, limit, sizeof(limit));
+                fprintf(stderr,
+                        "%s%s; the verification goes on in %s (journalctl -fu %s; its verdict: nautobot-verifyctl show --last)\n",
+                        f.interrupted ? "Stopped waiting" : "No verdict within --timeout=",
+                        f.interrupted ? "" : limit, f.unit, f.unit);
+                code = CTL_EXIT_INCOMPLETE;
+                goto finish;
+        }
+        if (streq_ptr(f.job_result, "done") && !f.run) {
+                /* --if-changed found nothing to verify: its last verdict passed (else it rechecks).
+                 */
+                printf("%s finished without verifying: nothing changed since the last verification\n",
+                       f.unit);
+                code = 0;
+                goto finish;
+        }
+        {
+                _cleanup_free_ char *why = unit_failure(&f);
+
+                fprintf(stderr, "%s ended without a verdict (%s); see journalctl -u %s\n", f.unit,
+                        why ?: "?", f.unit);
+        }
+        code = CTL_EXIT_INCOMPLETE;
+        goto finish;
+oom:
+        fprintf(stderr, "Out of memory\n");
+        code = EX_OSERR;
+finish:
+        /* A request the unit was never started for would force some later run. */
+        if (requested)
+                (void)state_take_force_request(state_dir);
+        follow_done(&f);
+        return code;
+}
+
+/* ---- without systemd ---- */
+
+static int verify_in_process(const CtlOptions *o, const char *config_path)
+{
+        const char *argv[8];
+        size_t n = 0;
+
+        argv[n++] = o->daemon_path;
+        argv[n++] = "--once";
+        argv[n++] = "-c";
+        argv[n++] = config_path;
+        if (o->instance) {
+                argv[n++] = "--instance";
+                argv[n++] = o->instance;
+        }
+        argv[n] = NULL;
+        fprintf(stderr, "systemd is not running here: verifying in this process (%s --once)\n",
+                o->daemon_path);
+        fflush(stdout);
+        fflush(stderr);
+        /* Not a service: what the daemon would tell systemd has no one to go to. */
+        (void)unsetenv("NOTIFY_SOCKET");
+        execv(o->daemon_path, (char *const *)argv);
+        fprintf(stderr, "Cannot run %s: %s\n", o->daemon_path, strerror(errno));
+        return EX_OSERR;
+}
+
+int ctl_verify(const CtlOptions *o)
+{
+        _cleanup_free_ char *config_path = NULL;
+
+        /* An instance's unit reads /etc/nautobot-verifyd/NAME/; so does this, unless -c says. */
+        if (o->config_given || !o->instance)
+                config_path = strdup(o->config_path);
+        else
+                config_path =
+                        strjoin_printf(DEFAULT_CONFIG_DIR "/%s/" DEFAULT_CONFIG_NAME, o->instance);
+        if (!config_path) {
+                fprintf(stderr, "Out of memory\n");
+                return EX_OSERR;
+        }
+        if (sd_booted() <= 0)
+                return verify_in_process(o, config_path);
+        return verify_with_systemd(o, config_path);
+}
