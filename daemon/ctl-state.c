@@ -44,6 +44,7 @@ static Instance *instance_free(Instance *i)
         for (size_t k = 0; k < i->n_units; k++) {
                 free(i->units[k].active);
                 free(i->units[k].sub);
+                free(i->units[k].status_text);
                 free(i->units[k].error);
         }
         free(i);
@@ -500,6 +501,15 @@ static int unit_ask(sd_bus *bus, UnitInfo *u, bool *ret_no_systemd)
                 u->error = strdup(error.message ?: strerror(-r));
                 return u->error ? 0 : -ENOMEM;
         }
+        /* What a running service says it does: an upgrade it follows, the steps it waits for. */
+        if (endswith(u->unit, ".service") &&
+            (streq(u->active, "active") || streq(u->active, "activating") ||
+             streq(u->active, "reloading")) &&
+            (sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path,
+                                        "org.freedesktop.systemd1.Service", "StatusText", NULL,
+                                        &u->status_text) < 0 ||
+             isempty(u->status_text)))
+                u->status_text = mfree(u->status_text);
         return 0;
 }
 

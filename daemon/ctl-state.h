@@ -45,6 +45,7 @@ typedef struct UnitInfo {
         char unit[128];
         char *active; /* ActiveState; NULL: could not be asked */
         char *sub;
+        char *status_text; /* a running service's STATUS= ("… waiting for: migrate …"), or NULL */
         bool loaded;
         char *error;
 } UnitInfo;

@@ -184,6 +184,7 @@ static json_object *status_json(const Status *s)
                         json_object_object_add(uo, "loaded", json_object_new_boolean(u->loaded));
                         json_object_object_add(uo, "active_state", ctl_json_string(u->active));
                         json_object_object_add(uo, "sub_state", ctl_json_string(u->sub));
+                        json_object_object_add(uo, "status_text", ctl_json_string(u->status_text));
                         json_object_object_add(uo, "error", ctl_json_string(u->error));
                         json_object_array_add(units, uo);
                 }
@@ -386,6 +387,13 @@ static void print_units(const Status *s, const Instance *in)
         }
         ctl_print_wrapped(s->o, "  Units:    ", 12, 12, strempty(b.data));
         buf_done(&b);
+        /* An upgrade being followed: what the service waits for, in its own words. */
+        for (size_t k = 0; k < in->n_units; k++)
+                if (in->units[k].status_text && strstr(in->units[k].status_text, "waiting for:")) {
+                        _cleanup_free_ char *e = ctl_escape(in->units[k].status_text);
+
+                        ctl_print_wrapped(s->o, "  Upgrade:  ", 12, 12, e);
+                }
 }
 
 static void print_instance(const Status *s, const Instance *in)

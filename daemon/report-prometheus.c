@@ -154,7 +154,6 @@ static void write_metrics(FILE *f, const ReportContext *ctx, const Verify *v, ui
 int report_prometheus_write(const ReportContext *ctx, const Verify *v, const char *path)
 {
         _cleanup_free_ char *tmp = NULL, *dir = NULL;
-        _cleanup_close_ int dfd = -EBADF;
         struct timespec ts;
         const char *slash;
         FILE *f;
@@ -193,15 +192,10 @@ int report_prometheus_write(const ReportContext *ctx, const Verify *v, const cha
                 r = errno ? -errno : -EIO;
         if (r < 0)
                 goto fail;
-        if (rename(tmp, path) < 0) {
-                r = -errno;
-                goto fail;
-        }
-        /* The rename itself survives a crash only once the directory is synced. */
-        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0 || fsync(dfd) < 0)
-                return -errno;
-        return 0;
+        r = rename_durably(tmp, path, dir);
+        if (r < 0 && access(tmp, F_OK) == 0)
+                goto fail; /* not renamed: the temporary file goes */
+        return r;
 fail:
         (void)unlink(tmp);
         return r;

@@ -180,7 +180,7 @@ static int mkdir_p(const char *dir)
 int state_save(const char *dir, const PackageState *s)
 {
         _cleanup_free_ char *path = NULL, *tmp = NULL;
-        _cleanup_close_ int fd = -1, dfd = -1;
+        _cleanup_close_ int fd = -1;
         struct stat dst;
         json_object *root;
         const char *text;
@@ -255,14 +255,10 @@ int state_save(const char *dir, const PackageState *s)
         }
         json_object_put(root);
         root = NULL;
-        if (rename(tmp, path) < 0) {
-                r = -errno;
-                goto fail;
-        }
-        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0 || fsync(dfd) < 0)
-                return -errno;
-        return 0;
+        r = rename_durably(tmp, path, dir);
+        if (r < 0 && access(tmp, F_OK) == 0)
+                goto fail; /* not renamed: the temporary file goes */
+        return r;
 fail:
         json_object_put(root);
         (void)unlink(tmp);

@@ -73,6 +73,19 @@ char **strv_free(char **l)
         return NULL;
 }
 
+int rename_durably(const char *tmp, const char *path, const char *dir)
+{
+        _cleanup_close_ int dfd = -1;
+
+        if (rename(tmp, path) < 0)
+                return -errno;
+        /* The rename itself survives a crash only once the directory is synced. */
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) < 0)
+                return -errno;
+        return 0;
+}
+
 void strv_remove_at(char **l, size_t i)
 {
         free(l[i]);

@@ -155,6 +155,12 @@ int strv_push(char ***l, char *value); /* takes value, even on failure */
 int strv_extend(char ***l, const char *value);
 bool strv_contains(char *const *l, const char *value);
 void strv_remove_at(char **l, size_t i); /* frees l[i], moves the rest up */
+
+/*
+ * Renames a written and fsync()ed temporary file over 'path' in 'dir', then
+ * syncs the directory, so the new file (never a half one) survives a crash.
+ */
+int rename_durably(const char *tmp, const char *path, const char *dir);
 char *strv_join(char *const *l, const char *sep);
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
 #define _cleanup_strv_free_ _cleanup_(strv_freep)

@@ -22,6 +22,7 @@ collectstatic, systemctl restart nautobot nautobot-worker.
 Exits 77 with the reason when the harness cannot run here (not root).
 """
 
+import json
 import re
 import sys
 import time
@@ -106,6 +107,13 @@ class Guide(unittest.TestCase):
         t = time.monotonic()
         self.wait_status(s, unit, AFTER_PIP)
         TIMINGS[f"{name}: pip exit -> upgrade followed"] = time.monotonic() - t
+        # The admin's one command shows the upgrade in progress and the steps still to do.
+        st = s.c.run(["nautobot-verifyctl", "status"], check=False, env={"COLUMNS": "400"})
+        self.assertRegex(st.stdout, r"(?m)^  Upgrade: +.*upgrade 2026\.5\.12 \u2192 2026\.5\.17 .*"
+                                    r"waiting for: migrate \(1 unapplied\)", st.stdout + st.stderr)
+        st = s.c.run(["nautobot-verifyctl", "status", "--json"], check=False)
+        texts = [u["status_text"] for i in json.loads(st.stdout)["instances"] for u in i["units"] if u["status_text"]]
+        self.assertTrue(any("waiting for: migrate" in x for x in texts), st.stdout)
         s.manage("migrate", "--no-input")
         self.wait_status(s, unit, AFTER_MIGRATE)
         s.manage("collectstatic", "--no-input")
