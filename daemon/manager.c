@@ -66,6 +66,7 @@ Manager *manager_free(Manager *m)
         change_free(m->following);
         free(m->unsettled);
         db_settings_free(m->db);
+        json_object_put(m->baseline);
         sd_bus_flush_close_unref(m->bus);
         pkgwatch_free(m->watch);
         sd_event_source_disable_unref(m->settle);
@@ -108,20 +109,31 @@ int manager_new(Manager **ret, const char *config_path, Config *config, Mode mod
  * Nautobot (two configurations sharing one instance name) is reported and
  * left alone: this configuration then records nothing over it.
  */
+/* state_load() in this instance's folder; *ret_dir: where the file is (or would be). */
+static int read_state(const Config *c, const char *package, PackageState **ret, char **ret_error,
+                      const char **ret_dir)
+{
+        int r;
+
+        *ret_dir = c->instance_state_directory;
+        r = state_load(*ret_dir, package, ret, ret_error);
+        if (r == -ENOENT && streq(c->instance, "default")) {
+                /* Before instances (0.4), the files lay in the state directory itself. */
+                *ret_dir = c->state_directory;
+                r = state_load(*ret_dir, package, ret, ret_error);
+        }
+        return r;
+}
+
 static PackageState *load_state(Manager *m, const char *package)
 {
         const Config *c = m->config;
         _cleanup_free_ char *error = NULL, *problem = NULL;
-        const char *dir = c->instance_state_directory;
+        const char *dir;
         PackageState *s = NULL;
         int r;
 
-        r = state_load(dir, package, &s, &error);
-        if (r == -ENOENT && streq(c->instance, "default")) {
-                /* Before instances (0.4), the files lay in the state directory itself. */
-                dir = c->state_directory;
-                r = state_load(dir, package, &s, &error);
-        }
+        r = read_state(c, package, &s, &error, &dir);
         if (r == -ENOENT)
                 return NULL;
         if (r == -EBADMSG) {
@@ -149,18 +161,20 @@ static PackageState *load_state(Manager *m, const char *package)
         return s;
 }
 
-/* The state as it is, without reporting (load_state() reported it already): NULL on any problem. */
-static PackageState *peek_state(Manager *m, const char *package)
+/*
+ * The app's baseline (state.h) as the run starts, without reporting
+ * (load_state() reported any problem already): what the run compares with,
+ * and what its state keeps unless it passes.
+ */
+static void take_baseline(Manager *m)
 {
-        const Config *c = m->config;
-        PackageState *s = NULL;
+        _cleanup_(package_state_freep) PackageState *s = NULL;
+        const char *dir;
 
-        if (m->state_foreign)
-                return NULL;
-        if (state_load(c->instance_state_directory, package, &s, NULL) == -ENOENT &&
-            streq(c->instance, "default"))
-                (void)state_load(c->state_directory, package, &s, NULL);
-        return s;
+        json_object_put(m->baseline);
+        m->baseline = NULL;
+        if (!m->state_foreign && read_state(m->config, m->config->package, &s, NULL, &dir) >= 0)
+                m->baseline = json_object_get(s->baseline);
 }
 
 /* Records a package's state, unless another Nautobot's state is in its place. */
@@ -214,12 +228,8 @@ static void save_states(Manager *m)
                         .report = report,
                 };
                 /* The app's Jobs and panels at its last pass: what the next runs compare with. */
-                if (streq(*p, m->config->package)) {
-                        _cleanup_(package_state_freep) PackageState *old = peek_state(m, *p);
-
-                        s.baseline =
-                                state_next_baseline(report, verified, old ? old->baseline : NULL);
-                }
+                if (streq(*p, m->config->package))
+                        s.baseline = state_next_baseline(report, verified, m->baseline);
                 save_state(m, &s);
                 json_object_put(s.baseline);
         }
@@ -384,9 +394,8 @@ static int start_verification(Manager *m, Change *trigger)
         if (r >= 0)
                 r = verify_set_database(m->verify, m->db);
         if (r >= 0) {
-                _cleanup_(package_state_freep) PackageState *s = peek_state(m, c->package);
-
-                r = verify_set_baseline(m->verify, s ? s->baseline : NULL);
+                take_baseline(m);
+                r = verify_set_baseline(m->verify, m->baseline);
         }
         if (r >= 0 && m->trigger && m->trigger->kind != VERSION_RECHECK && m->trigger->old_version)
                 r = verify_set_previous(m->verify, m->trigger->old_version);

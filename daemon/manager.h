@@ -45,6 +45,7 @@ typedef struct Manager {
         Change *following;            /* ... and the change that started it */
         char *unsettled;              /* an install that did not settle, found by reconcile() */
         DbSettings *db;               /* Django's database, as the last probe said */
+        struct json_object *baseline; /* the app's last passing verification, as the run began */
         bool ready_sent;
         bool stopping;
         bool journal_failed;
