@@ -47,6 +47,11 @@ class RunAsRoot(nvdtest.TestCase):
         subprocess.run(["chown", "-R", f"{cls.uid}:{cls.gid}", cls.venv, cls.record], check=True, timeout=120)
         os.chmod(cls.record, 0o666)  # any account the daemon picks leaves its mark
         cls.server = server
+        # The probe where the account can read it, as the installed one in <datadir> is: the
+        # checkout may sit below a 0700 directory (a clone into mktemp -d).
+        cls.probe = os.path.join(cls.base, "nautobot-verifyd-probe.py")
+        shutil.copyfile(nvdtest.PROBE, cls.probe)
+        os.chmod(cls.probe, 0o644)
 
     def setUp(self):
         os.truncate(self.record, 0)
@@ -56,7 +61,7 @@ class RunAsRoot(nvdtest.TestCase):
             return [line.split() for line in f.read().splitlines()]
 
     def run_commands(self, name, **nautobot):
-        extra = {**COMMANDS_ONLY, ("nautobot", "server"): self.server}
+        extra = {**COMMANDS_ONLY, ("nautobot", "server"): self.server, ("nautobot", "probe"): self.probe}
         extra.update({("nautobot", k): v for k, v in nautobot.items()})
         # The default (user = root for the root-owned test bed) must not apply here.
         conf = self.config(name=name, extra=extra)
