@@ -423,6 +423,34 @@ int run_find_last(sd_journal *j, const CtlOptions *o, sd_id128_t *ret)
         return r < 0 ? r : -ENOENT;
 }
 
+int run_find_by_pid(sd_journal *j, pid_t pid, uint64_t since_usec, sd_id128_t *ret)
+{
+        char match[sizeof("_PID=") + 20];
+        unsigned entries = 0;
+        int r;
+
+        snprintf(match, sizeof(match), "_PID=%d", (int)pid);
+        sd_journal_flush_matches(j);
+        r = sd_journal_add_match(j, IDENTIFIER_MATCH, 0);
+        if (r >= 0)
+                r = sd_journal_add_match(j, "NVD_CHECK=summary", 0);
+        if (r >= 0)
+                r = sd_journal_add_match(j, match, 0);
+        if (r >= 0)
+                r = sd_journal_seek_tail(j);
+        if (r < 0)
+                return r;
+        while (entries++ < RUN_ENTRIES_MAX && (r = sd_journal_previous(j)) > 0) {
+                uint64_t t = 0;
+
+                if (sd_journal_get_realtime_usec(j, &t) >= 0 && t < since_usec)
+                        break; /* older: an earlier process of that pid */
+                if (entry_run_id(j, ret) >= 0)
+                        return 0;
+        }
+        return r < 0 ? r : -ENOENT;
+}
+
 int run_history(sd_journal *j, const CtlOptions *o, Run ***ret, size_t *ret_n, bool *ret_cut)
 {
         unsigned max = o->lines > 0 && o->lines < RUN_HISTORY_MAX ? o->lines : RUN_HISTORY_MAX;

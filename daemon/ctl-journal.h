@@ -9,6 +9,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <sys/types.h>
 #include <systemd/sd-id128.h>
 #include <systemd/sd-journal.h>
 
@@ -73,6 +74,12 @@ int run_resolve(sd_journal *j, const char *text, sd_id128_t *ret, char **ret_err
 
 /* The newest run with a summary (of o->instance and o->package when set): -ENOENT if none. */
 int run_find_last(sd_journal *j, const CtlOptions *o, sd_id128_t *ret);
+
+/*
+ * The newest run with a summary that process 'pid' wrote (its _PID) at or after
+ * 'since_usec' (CLOCK_REALTIME: pids are reused): -ENOENT if none.
+ */
+int run_find_by_pid(sd_journal *j, pid_t pid, uint64_t since_usec, sd_id128_t *ret);
 
 /*
  * Adds the entry under the cursor to 'run': the summary, or one check's (the

@@ -6,7 +6,10 @@
  * nothing changed), asks systemd over sd-bus to start the check unit and, with
  * --wait, follows it on one sd-event loop: JobRemoved says when the job ended,
  * the journal (the unit's entries, as they land) what each check found.
- * Without systemd it runs the daemon's --once in this process (exec).
+ * Without systemd it runs the daemon's --once in this process (exec); with
+ * --json as a child instead (lib/sys/child.c: its output goes to stderr), whose
+ * run it then reads back from the journal by its _PID. --json prints one
+ * document at the end, nothing else on stdout.
  * Every bus call has a timeout; so has the wait.
  */
 #include <signal.h>
@@ -16,6 +19,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "child.h"
 #include "config.h"
 #include "ctl-journal.h"
 #include "state.h"
@@ -23,6 +27,7 @@
 #define BUS_TIMEOUT_USEC    (10 * USEC_PER_SEC)
 #define DRAIN_USEC          (3 * USEC_PER_SEC) /* after the job ended, for journald to catch up */
 #define PROGRESS_USEC       (1 * USEC_PER_SEC)
+#define JOURNAL_WAIT_USEC   (10 * USEC_PER_SEC) /* without systemd: for journald to store the run */
 #define STATUS_TEXT_MAX     512
 #define SYSTEMD_DEST        "org.freedesktop.systemd1"
 #define SYSTEMD_PATH        "/org/freedesktop/systemd1"
@@ -35,6 +40,72 @@
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #endif
 
+/* How verify ended, as --json's "outcome" says (README.md). */
+typedef enum VerifyOutcome {
+        VERIFY_STARTED,         /* no --wait: the job is queued */
+        VERIFY_VERDICT,         /* the run's verdict was read */
+        VERIFY_NOTHING_CHANGED, /* the unit's --if-changed found nothing to verify */
+        VERIFY_TIMED_OUT,       /* no verdict within --timeout */
+        VERIFY_INTERRUPTED,     /* SIGINT or SIGTERM */
+        VERIFY_NO_VERDICT,      /* the run ended without one */
+        _VERIFY_OUTCOME_MAX,
+        _VERIFY_OUTCOME_INVALID = -EINVAL, /* no document: an error said why */
+} VerifyOutcome;
+
+static const char *const verify_outcome_table[_VERIFY_OUTCOME_MAX] = {
+        [VERIFY_STARTED] = "started",
+        [VERIFY_VERDICT] = "verdict",
+        [VERIFY_NOTHING_CHANGED] = "nothing-changed",
+        [VERIFY_TIMED_OUT] = "timed-out",
+        [VERIFY_INTERRUPTED] = "interrupted",
+        [VERIFY_NO_VERDICT] = "no-verdict",
+};
+
+DEFINE_PRIVATE_STRING_TABLE_LOOKUP_TO_STRING(verify_outcome, VerifyOutcome);
+
+/* What verify --json prints: one document of CTL_SCHEMA, command "verify". */
+typedef struct VerifyReport {
+        const char *unit; /* NULL: without systemd */
+        const char *job;
+        bool forced; /* a request for a forced run was placed, and the unit started for it */
+        bool joined; /* the unit was already running: its run was followed */
+        bool waited;
+        VerifyOutcome outcome;
+        const char *job_result; /* JobRemoved's */
+        int exit_status;        /* the daemon's, run by us; < 0: not ours, or a signal ended it */
+        const Run *run;         /* the run followed; checks sorted */
+} VerifyReport;
+
+/* Prints it; 0, or EX_OSERR when it cannot be written. */
+static int print_report(const CtlOptions *o, const VerifyReport *v)
+{
+        json_object *doc = ctl_json_document("verify");
+        int r;
+
+        if (doc) {
+                json_object_object_add(doc, "unit", ctl_json_string(v->unit));
+                json_object_object_add(doc, "job", ctl_json_string(v->job));
+                json_object_object_add(doc, "forced", json_object_new_boolean(v->forced));
+                json_object_object_add(doc, "joined", json_object_new_boolean(v->joined));
+                json_object_object_add(doc, "waited", json_object_new_boolean(v->waited));
+                json_object_object_add(
+                        doc, "outcome",
+                        json_object_new_string(verify_outcome_to_string(v->outcome)));
+                json_object_object_add(doc, "job_result", ctl_json_string(v->job_result));
+                json_object_object_add(doc, "exit_status",
+                                       v->exit_status >= 0 ? json_object_new_int(v->exit_status)
+                                                           : NULL);
+                json_object_object_add(doc, "run",
+                                       v->run ? run_to_json(v->run, true, o->evidence) : NULL);
+        }
+        r = ctl_json_print(doc);
+        if (r < 0) {
+                fprintf(stderr, "Cannot write the output: %s\n", strerror(-r));
+                return EX_OSERR;
+        }
+        return 0;
+}
+
 typedef struct Follow {
         const CtlOptions *o;
         sd_event *event;
@@ -45,8 +116,8 @@ typedef struct Follow {
         char *job;        /* our start job's object path */
         char *job_result; /* JobRemoved's "done", "failed", ...; NULL: not yet */
         Run *run;         /* the run followed, from its first entry in the journal */
-        size_t n_printed; /* of run->checks */
-        bool verdict_printed;
+        size_t n_printed; /* of run->checks (passed over with --json) */
+        bool verdict_seen;
         unsigned entries; /* looked at, bounded by RUN_ENTRIES_MAX */
         bool tty;
         bool progress_shown;
@@ -150,8 +221,11 @@ static int on_progress(sd_event_source *s, uint64_t usec, void *userdata)
 
 static void print_note(Follow *f, const char *message)
 {
-        _cleanup_free_ char *e = ctl_escape(message), *line = NULL;
+        _cleanup_free_ char *e = NULL, *line = NULL;
 
+        if (f->o->json)
+                return;
+        e = ctl_escape(message);
         line = strjoin_printf("%s%s%s", ctl_color_on(f->o, COLOR_GREY), e,
                               ctl_color_off(f->o, COLOR_GREY));
         progress_clear(f);
@@ -163,6 +237,8 @@ static void print_run_header(Follow *f)
         _cleanup_free_ char *line = NULL, *e = NULL;
         char id[SD_ID128_STRING_MAX];
 
+        if (f->o->json)
+                return;
         line = strjoin_printf("%s %s, instance %s", f->run->package ?: "(package unknown)",
                               f->run->version ?: "(version unknown)",
                               f->run->instance ?: "(unknown)");
@@ -178,13 +254,14 @@ static void print_verdict(Follow *f)
         CtlColor color = ctl_result_color(r->verdict);
         char duration[32] = "", id[SD_ID128_STRING_MAX];
 
+        if (f->o->json)
+                return;
         ctl_format_duration(r->duration_usec, duration, sizeof(duration));
         progress_clear(f);
         printf("\n%12s %s%s%s: %u passed, %u failed, %u could not run, %u skipped, in %s\n",
                "Verdict:", ctl_color_on(f->o, color), ctl_result_word(run_verdict(r)),
                ctl_color_off(f->o, color), r->passed, r->failed, r->errors, r->skipped, duration);
         printf("%12s nautobot-verifyctl show %s\n", "Details:", sd_id128_to_string(r->id, id));
-        f->verdict_printed = true;
 }
 
 static int field_string(sd_journal *j, const char *field, char **ret)
@@ -238,14 +315,18 @@ static int follow_entry(Follow *f)
         if (r < 0)
                 return r;
         if (f->n_printed == 0 && f->run->n_checks + (f->run->verdict ? 1 : 0) > 0 &&
-            !f->verdict_printed)
+            !f->verdict_seen)
                 print_run_header(f);
         for (; f->n_printed < f->run->n_checks; f->n_printed++) {
+                if (f->o->json)
+                        continue;
                 progress_clear(f);
                 run_print_check(f->o, &f->run->checks[f->n_printed]);
         }
-        if (f->run->verdict && !f->verdict_printed)
+        if (f->run->verdict && !f->verdict_seen) {
+                f->verdict_seen = true;
                 print_verdict(f);
+        }
         fflush(stdout);
         return 0;
 }
@@ -292,7 +373,7 @@ static int on_journal(sd_event_source *s, int fd, uint32_t revents, void *userda
 static void maybe_finish(Follow *f)
 {
         /* Done when the job ended and its verdict is read; else on_drain() gives up. */
-        if (f->job_result && f->verdict_printed)
+        if (f->job_result && f->verdict_seen)
                 (void)sd_event_exit(f->event, 0);
 }
 
@@ -332,7 +413,7 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
                 follow_fail(f, r);
                 return 0;
         }
-        if (f->verdict_printed) {
+        if (f->verdict_seen) {
                 (void)sd_event_exit(f->event, 0);
                 return 0;
         }
@@ -468,9 +549,10 @@ static int verify_with_systemd(const CtlOptions *o, const char *config_path)
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *state_dir = NULL, *reason = NULL, *active = NULL;
-        Follow f = {.o = o, .tty = isatty(STDOUT_FILENO)};
+        Follow f = {.o = o, .tty = !o->json && isatty(STDOUT_FILENO)};
+        VerifyOutcome outcome = _VERIFY_OUTCOME_INVALID;
         const char *job;
-        bool requested = false, running;
+        bool requested = false, running = false;
         sigset_t mask;
         int r, code;
 
@@ -592,12 +674,16 @@ static int verify_with_systemd(const CtlOptions *o, const char *config_path)
                 goto oom;
         /* The unit takes it from here; --wait removes it below if the job ended without. */
         requested = false;
-        printf("%s %s%s: job %s\n", running ? "Joined the run of" : "Started", f.unit,
-               running ? " already under way (not forced)" : " (a forced run)", f.job);
-        fflush(stdout);
+        if (!o->json) {
+                printf("%s %s%s: job %s\n", running ? "Joined the run of" : "Started", f.unit,
+                       running ? " already under way (not forced)" : " (a forced run)", f.job);
+                fflush(stdout);
+        }
         if (!o->wait) {
-                printf("Follow it with: nautobot-verifyctl verify --wait%s%s, or journalctl -fu %s\n",
-                       o->instance ? " --instance " : "", strempty(o->instance), f.unit);
+                if (!o->json)
+                        printf("Follow it with: nautobot-verifyctl verify --wait%s%s, or journalctl -fu %s\n",
+                               o->instance ? " --instance " : "", strempty(o->instance), f.unit);
+                outcome = VERIFY_STARTED;
                 code = 0;
                 goto finish;
         }
@@ -635,7 +721,8 @@ static int verify_with_systemd(const CtlOptions *o, const char *config_path)
                 code = EX_OSERR;
                 goto finish;
         }
-        if (f.verdict_printed) {
+        if (f.verdict_seen) {
+                outcome = VERIFY_VERDICT;
                 code = run_exit_code(f.run);
                 goto finish;
         }
@@ -647,14 +734,17 @@ static int verify_with_systemd(const CtlOptions *o, const char *config_path)
                         "%s%s; the verification goes on in %s (journalctl -fu %s; its verdict: nautobot-verifyctl show --last)\n",
                         f.interrupted ? "Stopped waiting" : "No verdict within --timeout=",
                         f.interrupted ? "" : limit, f.unit, f.unit);
+                outcome = f.interrupted ? VERIFY_INTERRUPTED : VERIFY_TIMED_OUT;
                 code = CTL_EXIT_INCOMPLETE;
                 goto finish;
         }
         if (streq_ptr(f.job_result, "done") && !f.run) {
                 /* --if-changed found nothing to verify: its last verdict passed (else it rechecks).
                  */
-                printf("%s finished without verifying: nothing changed since the last verification\n",
-                       f.unit);
+                if (!o->json)
+                        printf("%s finished without verifying: nothing changed since the last verification\n",
+                               f.unit);
+                outcome = VERIFY_NOTHING_CHANGED;
                 code = 0;
                 goto finish;
         }
@@ -664,12 +754,33 @@ static int verify_with_systemd(const CtlOptions *o, const char *config_path)
                 fprintf(stderr, "%s ended without a verdict (%s); see journalctl -u %s\n", f.unit,
                         why ?: "?", f.unit);
         }
+        outcome = VERIFY_NO_VERDICT;
         code = CTL_EXIT_INCOMPLETE;
         goto finish;
 oom:
         fprintf(stderr, "Out of memory\n");
         code = EX_OSERR;
 finish:
+        if (o->json && outcome >= 0) {
+                VerifyReport v = {
+                        .unit = f.unit,
+                        .job = f.job,
+                        .forced = !running,
+                        .joined = running,
+                        .waited = o->wait,
+                        .outcome = outcome,
+                        .job_result = f.job_result,
+                        /* The unit's: job_result and the run say it (systemd may have
+                         * unloaded the unit, and its ExecMainStatus, by now). */
+                        .exit_status = -1,
+                        .run = f.run,
+                };
+
+                if (f.run)
+                        run_sort_checks(f.run);
+                if (print_report(o, &v) != 0)
+                        code = EX_OSERR;
+        }
         /* A request the unit was never started for would force some later run. */
         if (requested)
                 (void)state_take_force_request(state_dir);
@@ -678,6 +789,239 @@ finish:
 }
 
 /* ---- without systemd ---- */
+
+/* The daemon as a child (--json), then its run read back from the journal. */
+typedef struct Once {
+        const CtlOptions *o;
+        sd_event *event;
+        Child *child;
+        pid_t pid;
+        uint64_t start_realtime;
+        bool exited;
+        bool timed_out;   /* child.c stopped it at --timeout */
+        bool interrupted; /* we stopped it: SIGINT or SIGTERM */
+        int exit_status;  /* -1: a signal ended it */
+        int signal;
+        sd_journal *journal;
+        sd_event_source *journal_source;
+        sd_event_source *journal_timer;
+        int journal_error; /* why no run was read: a negative errno, or 0 */
+        Run *run;
+} Once;
+
+static void once_done(Once *x)
+{
+        run_free(x->run);
+        sd_event_source_disable_unref(x->journal_source);
+        sd_event_source_disable_unref(x->journal_timer);
+        if (x->journal)
+                sd_journal_close(x->journal);
+        child_free(x->child);
+        sd_event_unref(x->event);
+}
+
+/* 1: the child's run is read; 0: not (yet) in the journal; < 0: an error. */
+static int once_find_run(Once *x)
+{
+        sd_id128_t id;
+        int r;
+
+        r = run_find_by_pid(x->journal, x->pid, x->start_realtime, &id);
+        if (r == -ENOENT)
+                return 0;
+        if (r >= 0)
+                r = run_load(x->journal, id, &x->run);
+        if (r == -ENOENT)
+                return 0;
+        return r < 0 ? r : 1;
+}
+
+static void once_stop(Once *x, int r)
+{
+        x->journal_error = r < 0 ? r : 0;
+        (void)sd_event_exit(x->event, 0);
+}
+
+static int on_once_journal(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        Once *x = userdata;
+        int r;
+
+        (void)s, (void)fd, (void)revents;
+        r = sd_journal_process(x->journal);
+        if (r >= 0)
+                r = once_find_run(x);
+        if (r != 0)
+                once_stop(x, r);
+        return 0;
+}
+
+static int on_once_journal_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Once *x = userdata;
+
+        (void)s, (void)usec;
+        /* One last look, for journal files where inotify does not tell. */
+        (void)sd_journal_process(x->journal);
+        once_stop(x, once_find_run(x));
+        return 0;
+}
+
+/* The child's run in the journal, looked for now and, when it reached a verdict, a while yet. */
+static int once_read_journal(Once *x)
+{
+        /* 0, 1 and 2 are its verdicts: a summary was sent; other codes wrote no run. */
+        bool wait = x->exit_status >= 0 && x->exit_status <= CTL_EXIT_INCOMPLETE;
+        int r, fd, events;
+
+        r = run_journal_open(x->o, &x->journal);
+        if (r < 0)
+                return r;
+        if (wait) {
+                /* Watched before the first look, so that what lands after it is not missed. */
+                fd = sd_journal_get_fd(x->journal);
+                events = sd_journal_get_events(x->journal);
+                if (fd < 0 || events < 0)
+                        return fd < 0 ? fd : events;
+                r = sd_event_add_io(x->event, &x->journal_source, fd, (uint32_t)events,
+                                    on_once_journal, x);
+                if (r >= 0)
+                        r = sd_event_add_time_relative(x->event, &x->journal_timer, CLOCK_MONOTONIC,
+                                                       JOURNAL_WAIT_USEC, 0,
+                                                       on_once_journal_timeout, x);
+                if (r < 0)
+                        return r;
+                (void)sd_event_source_set_description(x->journal_source, "journal");
+                (void)sd_event_source_set_description(x->journal_timer, "journal-wait");
+        }
+        r = once_find_run(x);
+        if (r != 0 || !wait)
+                once_stop(x, r);
+        return 0;
+}
+
+static void on_once_exit(Child *c, const ChildOutcome *out, void *userdata)
+{
+        Once *x = userdata;
+        int r;
+
+        (void)c;
+        x->exited = true;
+        x->timed_out = out->timed_out;
+        x->signal = out->signal;
+        x->exit_status = out->signal ? -1 : out->exit_status;
+        r = once_read_journal(x);
+        if (r < 0)
+                once_stop(x, r);
+}
+
+static int on_once_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        Once *x = userdata;
+
+        (void)s, (void)si;
+        if (x->exited) {
+                /* Only the journal is waited for: stop that. */
+                (void)sd_event_exit(x->event, 0);
+                return 0;
+        }
+        /* Its own process group: the terminal's Ctrl-C reaches only us. */
+        x->interrupted = true;
+        if (child_terminate(x->child) < 0)
+                (void)kill(-x->pid, SIGKILL);
+        return 0;
+}
+
+static int verify_in_process_json(const CtlOptions *o, char *const *argv)
+{
+        Once x = {.o = o, .exit_status = -1};
+        VerifyOutcome outcome;
+        sigset_t mask;
+        int r, code;
+
+        /* SIGCHLD for sd-event's child source; SIGINT and SIGTERM stop the daemon first. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        r = sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ? -errno : 0;
+        if (r >= 0)
+                r = sd_event_new(&x.event);
+        if (r >= 0)
+                r = sd_event_add_signal(x.event, NULL, SIGINT, on_once_signal, &x);
+        if (r >= 0)
+                r = sd_event_add_signal(x.event, NULL, SIGTERM, on_once_signal, &x);
+        if (r < 0) {
+                fprintf(stderr, "Cannot run %s: %s\n", o->daemon_path, strerror(-r));
+                code = EX_OSERR;
+                goto finish;
+        }
+        x.start_realtime = ctl_now_realtime();
+        /* Its table goes to stderr as it comes: stdout is the document's. */
+        r = child_start(x.event,
+                        &(ChildOptions){.argv = argv,
+                                        .envp = environ,
+                                        .cwd = ".", /* a relative -c stays where it was */
+                                        .timeout_usec = o->timeout_usec,
+                                        .description = "nautobot-verifyd",
+                                        .output_to_stderr = true},
+                        on_once_exit, &x, &x.child);
+        if (r < 0) {
+                fprintf(stderr, "Cannot run %s: %s\n", o->daemon_path, strerror(-r));
+                code = EX_OSERR;
+                goto finish;
+        }
+        x.pid = child_pid(x.child);
+        r = sd_event_loop(x.event);
+        if (r < 0) {
+                fprintf(stderr, "Failed to run %s: %s\n", o->daemon_path, strerror(-r));
+                code = EX_OSERR;
+                goto finish;
+        }
+
+        if (x.timed_out || x.interrupted) {
+                char limit[32];
+
+                ctl_format_duration(o->timeout_usec, limit, sizeof(limit));
+                fprintf(stderr, "%s%s: stopped %s (pid %d)\n",
+                        x.timed_out ? "No verdict within --timeout=" : "Interrupted",
+                        x.timed_out ? limit : "", o->daemon_path, (int)x.pid);
+        }
+        if (!x.exited)
+                fprintf(stderr, "%s (pid %d) did not end\n", o->daemon_path, (int)x.pid);
+        else if (x.exit_status < 0)
+                fprintf(stderr, "%s (pid %d) was ended by SIG%s\n", o->daemon_path, (int)x.pid,
+                        sigabbrev_np(x.signal) ?: "?");
+        if (x.exited && !x.run) {
+                if (x.journal_error < 0)
+                        fprintf(stderr, "Cannot read its run from the journal: %s\n",
+                                strerror(-x.journal_error));
+                else
+                        fprintf(stderr,
+                                "No run of %s (pid %d) in the journal: journald does not run here, or this account cannot read its entries\n",
+                                o->daemon_path, (int)x.pid);
+        }
+
+        outcome = x.timed_out     ? VERIFY_TIMED_OUT
+                  : x.interrupted ? VERIFY_INTERRUPTED
+                  : x.run         ? VERIFY_VERDICT
+                                  : VERIFY_NO_VERDICT;
+        code = x.exit_status >= 0 ? x.exit_status : CTL_EXIT_INCOMPLETE;
+        {
+                VerifyReport v = {
+                        .waited = true,
+                        .outcome = outcome,
+                        .exit_status = x.exit_status,
+                        .run = x.run,
+                };
+
+                if (print_report(o, &v) != 0)
+                        code = EX_OSERR;
+        }
+finish:
+        once_done(&x);
+        return code;
+}
 
 static int verify_in_process(const CtlOptions *o, const char *config_path)
 {
@@ -699,6 +1043,8 @@ static int verify_in_process(const CtlOptions *o, const char *config_path)
         fflush(stderr);
         /* Not a service: what the daemon would tell systemd has no one to go to. */
         (void)unsetenv("NOTIFY_SOCKET");
+        if (o->json)
+                return verify_in_process_json(o, (char *const *)argv);
         execv(o->daemon_path, (char *const *)argv);
         fprintf(stderr, "Cannot run %s: %s\n", o->daemon_path, strerror(errno));
         return EX_OSERR;

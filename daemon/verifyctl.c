@@ -39,7 +39,8 @@ static void help(void)
                "                       what the checks saw (Jobs, panels)\n"
                "  verify               verify now, even if nothing changed: systemd starts\n"
                "                       nautobot-verifyd-check[@NAME].service; without systemd\n"
-               "                       the daemon verifies once, in this process\n"
+               "                       the daemon verifies once, in this process (--json:\n"
+               "                       its text on stderr, then one document on stdout)\n"
                "\n"
                "Options:\n"
                "  -c --config=PATH         configuration (default " DEFAULT_CONFIG ")\n"
@@ -49,8 +50,9 @@ static void help(void)
                "                           verify: this instance's unit and configuration\n"
                "     --package=NAME        only this app (show --last, history; also --app)\n"
                "     --last                show: the newest finished run\n"
-               "     --evidence            show: each check's evidence too; diff: the lines of\n"
-               "                           evidence (Jobs, panels, ...) added and removed\n"
+               "     --evidence            show, verify --json: each check's evidence too; diff:\n"
+               "                           the lines of evidence (Jobs, panels, ...) added and\n"
+               "                           removed\n"
                "     --since=TIME          history: runs since TIME (\"2026-05-20 14:00\", \"today\",\n"
                "                           \"yesterday\", \"-2h\", \"3d ago\", \"@1716200000\")\n"
                "  -n --lines=N             history: at most N runs (default and limit %d)\n"
@@ -272,8 +274,9 @@ int main(int argc, char *argv[])
                 return usage_error(nagios, "--nagios goes with status");
         if (o.last && !streq(verb, "show"))
                 return usage_error(nagios, "--last goes with show");
-        if (o.evidence && !streq(verb, "show") && !streq(verb, "diff"))
-                return usage_error(nagios, "--evidence goes with show and diff");
+        if (o.evidence && !streq(verb, "show") && !streq(verb, "diff") &&
+            !(streq(verb, "verify") && o.json))
+                return usage_error(nagios, "--evidence goes with show, diff and verify --json");
         if ((since || o.lines) && !streq(verb, "history"))
                 return usage_error(nagios, "--since and --lines go with history");
         if (o.state_directory && !streq(verb, "status"))
@@ -282,10 +285,10 @@ int main(int argc, char *argv[])
                 return usage_error(nagios, "--wait, --timeout and --daemon go with verify");
         if (timeout_given && !o.wait)
                 return usage_error(nagios, "--timeout goes with verify --wait");
-        if (streq(verb, "verify") && (o.json || o.journal_directory || o.journal_files))
+        if (streq(verb, "verify") && (o.journal_directory || o.journal_files))
                 return usage_error(
                         nagios,
-                        "verify follows this host's journal and prints text: not with --json, --directory or --file");
+                        "verify follows this host's journal: not with --directory or --file");
         if (since && ctl_parse_time(since, &o.since_usec) < 0)
                 return usage_error(
                         nagios,

@@ -285,16 +285,27 @@ int child_start(sd_event *e, const ChildOptions *o, ChildDone done, void *userda
         if (!s->description)
                 return -ENOMEM;
 
-        if (pipe2(out, O_CLOEXEC) < 0)
-                return -errno;
-        s->out_fd = out[0];
-        out_w = out[1];
-        if (pipe2(err, O_CLOEXEC) < 0)
-                return -errno;
-        s->err_fd = err[0];
-        err_w = err[1];
-        if (fcntl(s->out_fd, F_SETFL, O_NONBLOCK) < 0 || fcntl(s->err_fd, F_SETFL, O_NONBLOCK) < 0)
-                return -errno;
+        if (o->output_to_stderr) {
+                /* Copies of our stderr: dup2() onto the child's 1 and 2 drops O_CLOEXEC there. */
+                out_w = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+                if (out_w < 0)
+                        return -errno;
+                err_w = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+                if (err_w < 0)
+                        return -errno;
+        } else {
+                if (pipe2(out, O_CLOEXEC) < 0)
+                        return -errno;
+                s->out_fd = out[0];
+                out_w = out[1];
+                if (pipe2(err, O_CLOEXEC) < 0)
+                        return -errno;
+                s->err_fd = err[0];
+                err_w = err[1];
+                if (fcntl(s->out_fd, F_SETFL, O_NONBLOCK) < 0 ||
+                    fcntl(s->err_fd, F_SETFL, O_NONBLOCK) < 0)
+                        return -errno;
+        }
         if (o->result_max > 0) {
                 if (pipe2(res, O_CLOEXEC) < 0)
                         return -errno;
@@ -336,12 +347,16 @@ int child_start(sd_event *e, const ChildOptions *o, ChildDone done, void *userda
         (void)sd_event_source_set_child_process_own(s->child_source, true);
         (void)sd_event_source_set_description(s->child_source, s->description);
 
-        r = add_stream_source(s, &s->out_source, s->out_fd, "stdout");
-        if (r < 0)
-                return r;
-        r = add_stream_source(s, &s->err_source, s->err_fd, "stderr");
-        if (r < 0)
-                return r;
+        if (s->out_fd >= 0) {
+                r = add_stream_source(s, &s->out_source, s->out_fd, "stdout");
+                if (r < 0)
+                        return r;
+        }
+        if (s->err_fd >= 0) {
+                r = add_stream_source(s, &s->err_source, s->err_fd, "stderr");
+                if (r < 0)
+                        return r;
+        }
         if (s->res_fd >= 0) {
                 r = add_stream_source(s, &s->res_source, s->res_fd, "result");
                 if (r < 0)

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Child processes on an sd-event loop: argv only (no shell), an explicit
- * environment, its own process group, stdout/stderr captured up to a limit,
- * a pidfd event source, and a timeout that sends SIGTERM and then SIGKILL to
- * the whole group, optionally as another account (ChildUser). The child is
- * always reaped.
+ * environment, its own process group, stdout/stderr captured up to a limit
+ * (or passed on to our stderr), a pidfd event source, and a timeout that
+ * sends SIGTERM and then SIGKILL to the whole group, optionally as another
+ * account (ChildUser). The child is always reaped.
  *
  * The caller must block SIGCHLD before the first child_start() (sd-event's
  * requirement for child sources).
@@ -58,6 +58,12 @@ typedef struct ChildOptions {
         size_t result_max;
         const char *description;
         const ChildUser *user; /* NULL: as ourselves (see runas.h for who, when we are root) */
+        /*
+         * The child's stdout and stderr are this process's stderr, written as
+         * they come (a program run for an admin to watch); nothing is captured,
+         * out and err stay empty, output_max is not used.
+         */
+        bool output_to_stderr;
 } ChildOptions;
 
 /*

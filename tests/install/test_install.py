@@ -119,6 +119,7 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
         self.assertIn("--since", self.complete("nautobot-verifyctl history -n 5 --s"))
         self.assertEqual(self.complete("nautobot-verifyctl -D /tmp st"), ["status"])
         self.assertEqual(self.complete("nautobot-verifyctl verify --w"), ["--wait"])
+        self.assertEqual(self.complete("nautobot-verifyctl verify --j"), ["--json"])
         # "--timeout 5min" is an option and its argument, not the command's argument.
         self.assertIn("--daemon", self.complete("nautobot-verifyctl verify --wait --timeout 5min --"))
         self.assertIn("15min", self.complete("nautobot-verifyctl verify --wait --timeout "))

@@ -17,6 +17,8 @@ nautobot-verifyctl reads back the state files it left and the real journal.
 - Colour only on a terminal (a real pty), never with NO_COLOR.
 - verify without systemd: the daemon runs in this process (--once), its table
   and journal entries, its exit code passed through; the command line's errors.
+  verify --json: the daemon as a child, its table on stderr, one document on
+  stdout (against the schema) with its run read back from the journal by _PID.
 """
 
 import json
@@ -629,9 +631,72 @@ class VerifyWithoutSystemd(nvdtest.TestCase):
         self.assertEqual(p.returncode, 71, p.stdout + p.stderr)
         self.assertIn("Cannot run /nonexistent/nautobot-verifyd: No such file or directory", p.stderr)
 
+    def test_verify_json(self):
+        """verify --json: the daemon's text on stderr, one document on stdout, its run from the journal."""
+        if systemd_runs_here():
+            self.skipTest("systemd runs here: tests/systemd/test_units_systemd.py covers verify --json under it")
+        validate = validator()
+        instance = f"vfyj-{os.getpid()}"
+        extra = {("checks", "enable"): "versions, jobs", ("nautobot", "instance"): instance}
+        conf = nvdtest.write_config(self.tb, os.path.join(self.tmp, "vfyj.conf"), extra)
+
+        def verify_json(*args):
+            p = ctl("-c", conf, "verify", "--json", "--daemon", nvdtest.DAEMON, *args, timeout=600)
+            out = f"exit {p.returncode}\n--- stdout\n{p.stdout}\n--- stderr\n{p.stderr}"
+            # Exactly one document (json.loads refuses anything after it), nothing else on stdout.
+            self.assertTrue(p.stdout.startswith("{\n") and p.stdout.endswith("\n}\n"), out)
+            doc = json.loads(p.stdout)
+            validate(doc)
+            self.assertEqual((doc["schema"], doc["command"], doc["unit"], doc["job"], doc["job_result"],
+                              doc["forced"], doc["joined"], doc["waited"]),
+                             ("nautobot-verifyctl/1", "verify", None, None, None, False, False, True), out)
+            self.assertEqual(doc["exit_status"], p.returncode, out)
+            self.assertIn(f"systemd is not running here: verifying in this process ({nvdtest.DAEMON} --once)",
+                          p.stderr)
+            return p, doc, out
+
+        p, doc, out = verify_json()
+        self.assertEqual((p.returncode, doc["outcome"]), (0, "verdict"), out)
+        run = doc["run"]
+        self.assertEqual((run["verdict"], run["instance"], run["package"]), ("pass", instance, APP), out)
+        results = {c["check"]: c["result"] for c in run["checks"]}
+        self.assertEqual((results.get("versions"), results.get("jobs"), results.get("panels")),
+                         ("pass", "pass", "skipped"), out)
+        self.assertNotIn("evidence", run["checks"][0], out)
+        # The daemon's table went to stderr, as it came.
+        self.assertRegex(p.stderr, r"(?m)^\s*versions\s+pass\b", out)
+        self.assertRegex(p.stderr, r"(?m)^\s*jobs\s+pass\b", out)
+        # The run is the journal's: show --json of its id says the same.
+        shown = json.loads(ctl("show", run["run_id"], "--json").stdout)
+        self.assertEqual(shown["run"], run)
+
+        # A Job no code defines: exit 1, the verdict "fail", and --evidence in the run's checks.
+        nvdtest.write_config(self.tb, conf, {**extra, ("package", "jobs"): "NoSuchJob"})
+        p, doc, out = verify_json("--evidence")
+        self.assertEqual((p.returncode, doc["outcome"]), (1, "verdict"), out)
+        self.assertEqual(doc["run"]["verdict"], "fail", out)
+        jobs = [c for c in doc["run"]["checks"] if c["check"] == "jobs"]
+        self.assertEqual([c["result"] for c in jobs], ["fail"], out)
+        self.assertIn("NoSuchJob", " ".join(jobs[0]["findings"]) + jobs[0]["reason"], out)
+        self.assertIn("NoSuchJob: missing", jobs[0]["evidence"] or "", out)
+        self.assertNotEqual(doc["run"]["run_id"], run["run_id"], out)
+        self.assertRegex(p.stderr, r"(?mi)^\s*jobs\s+fail\b", out)
+
+        # A daemon that wrote no run (its configuration is missing): its exit status, "run": null.
+        os.unlink(conf)
+        p, doc, out = verify_json()
+        self.assertEqual((p.returncode, doc["outcome"], doc["run"]), (78, "no-verdict", None), out)
+        self.assertIn("No run of", p.stderr, out)
+        # A daemon that is not there: no document, the error, 71.
+        p = ctl("-c", conf, "verify", "--json", "--daemon", "/nonexistent/nautobot-verifyd")
+        self.assertEqual((p.returncode, p.stdout), (71, ""), p.stderr)
+        self.assertIn("Cannot run /nonexistent/nautobot-verifyd: No such file or directory", p.stderr)
+
     def test_verify_command_line(self):
         for args, what in ((["verify", "extra"], "verify takes no argument"),
-                           (["verify", "--json"], "not with --json"),
+                           (["verify", "--directory", "/tmp"], "not with --directory or --file"),
+                           (["verify", "--file", "/tmp/x.journal"], "not with --directory or --file"),
+                           (["verify", "--evidence"], "--evidence goes with show, diff and verify --json"),
                            (["verify", "--timeout", "5min"], "--timeout goes with verify --wait"),
                            (["verify", "--wait", "--timeout", "soon"], "--timeout wants a duration"),
                            (["status", "--wait"], "--wait, --timeout and --daemon go with verify"),

@@ -11,13 +11,14 @@ PostgreSQL and Redis. The tests then walk an admin's path: the watcher on the
 old release, the upgrade (an upgrade unit chained to the activated check), the
 .path activation, the watcher seeing a reinstall, reload, the watchdog, the
 sandbox and systemd-analyze security, and nautobot-verifyctl verify --wait
-starting the check unit for a forced run.
+(as text and as --json) starting the check unit for a forced run.
 
 The tests run in order (test_01 ... test_08) and share the container.
 Exits 77 with the reason when the harness cannot run here (not root, no
 systemd-nspawn); anything else that goes wrong is a failure.
 """
 
+import json
 import os
 import re
 import sys
@@ -27,6 +28,7 @@ import unittest
 
 import nvdscenario as ns
 from nvdscenario import APP, CHECK, NEW, OLD, PATH_UNIT, WATCHER, log, now_us
+from test_verifyctl import validator  # tests/integration (nvdscenario put it on the path)
 
 SKIP = 77
 SUMMARY_PASS = ns.MSG["summary-pass"]
@@ -304,6 +306,28 @@ TimeoutStartSec=15min
         self.assertNotIn(UNCHANGED, [e.get("MESSAGE_ID") for e in self.entries(CHECK, since)], out)
         self.assertEqual(self.c.show(CHECK, ["Result"])["Result"], "success", out)
         self.c.run(["test", "!", "-e", "/var/lib/nautobot-verifyd/default/force"])  # the request was taken
+
+        # --json: the same forced run, nothing on stdout but one document, valid against the schema.
+        since = now_us()
+        r = self.c.run(["nautobot-verifyctl", "verify", "--wait", "--json", "--timeout", "10min"], timeout=700,
+                       check=False)
+        out = f"exit {r.returncode}\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr}\n" + self.dump(CHECK, since)
+        self.assertEqual(r.returncode, 0, out)
+        doc = json.loads(r.stdout)
+        validator()(doc)
+        self.assertEqual((doc["command"], doc["unit"], doc["forced"], doc["joined"], doc["waited"], doc["outcome"],
+                          doc["job_result"], doc["exit_status"]),
+                         ("verify", CHECK, True, False, True, "verdict", "done", None), out)
+        self.assertRegex(doc["job"], r"^/org/freedesktop/systemd1/job/\d+$", out)
+        summaries = self.s.summaries(CHECK, since)
+        self.assertEqual([e["NVD_RESULT"] for e in summaries], ["pass"], out)
+        run = doc["run"]
+        self.assertEqual((run["run_id"], run["verdict"], run["version"], run["instance"]),
+                         (summaries[0]["NVD_RUN_ID"], "pass", NEW, "default"), out)
+        self.assertEqual([(c["check"], c["result"]) for c in run["checks"]],
+                         [(check, "pass") for check in ("versions", "system", "migrations", "database", "static",
+                                                        "restarts", "running", "jobs", "panels")], out)
+        self.c.run(["test", "!", "-e", "/var/lib/nautobot-verifyd/default/force"])
 
         # Without --wait: the job is queued, the command returns at once.
         since = now_us()

@@ -3,6 +3,7 @@
  * Child processes on sd-event, with real programs: capture, limits, timeouts,
  * and (as root) another account: id -u / id -G as the child sees itself.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -201,6 +202,43 @@ static void test_free_while_running(void)
         sd_event_unref(e);
 }
 
+/* Passed on, not captured: both streams land in our stderr (a file here), in order. */
+static void test_output_to_stderr(void)
+{
+        char path[] = "/tmp/nvd-test-stderr-XXXXXX";
+        _cleanup_(child_freep) Child *c = NULL;
+        _cleanup_free_ char *text = NULL;
+        sd_event *e = NULL;
+        Result r = {};
+        int fd = mkstemp(path), saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+
+        ASSERT(fd >= 0 && saved >= 0);
+        ASSERT(dup2(fd, STDERR_FILENO) == STDERR_FILENO);
+        close(fd);
+        ASSERT(sd_event_new(&e) >= 0);
+        ASSERT(child_start(
+                       e,
+                       &(ChildOptions){.argv = (char *[]){"/bin/sh", "-c",
+                                                          "echo out; echo err >&2; exit 4", NULL},
+                                       .envp = (char *[]){NULL},
+                                       .timeout_usec = 10 * USEC_PER_SEC,
+                                       .output_to_stderr = true},
+                       on_done, &r, &c) == 0);
+        while (!r.done)
+                ASSERT(sd_event_run(e, UINT64_MAX) >= 0);
+        c = child_free(c);
+        sd_event_unref(e);
+        ASSERT(dup2(saved, STDERR_FILENO) == STDERR_FILENO);
+        close(saved);
+        ASSERT(r.exit_status == 4 && !r.timed_out);
+        ASSERT_STREQ(r.out, "");
+        ASSERT_STREQ(r.err, "");
+        ASSERT(read_file_bounded(path, 4096, &text, NULL) >= 0);
+        ASSERT_STREQ(text, "out\nerr\n");
+        unlink(path);
+        result_done(&r);
+}
+
 static char *id_of(const char *flag, const ChildUser *user)
 {
         Result r;
@@ -314,6 +352,7 @@ int main(void)
         RUN(test_term_is_enough);
         RUN(test_cannot_start);
         RUN(test_free_while_running);
+        RUN(test_output_to_stderr);
         RUN(test_runs_as_user);
         RUN(test_run_as_resolve);
         return 0;
