@@ -320,6 +320,9 @@ static int print_nagios(const Status *s)
                                             row->status != ROW_UNKNOWN &&
                                             (!row->app || st == ROW_NOT_VERIFIED))
                                                 continue;
+                                        /* Of several apps, those that pass go without saying. */
+                                        if (row->status == ROW_PASS && st != ROW_PASS)
+                                                continue;
                                         p = row_phrase(s, row);
                                         (void)buf_printf(&text, "%s%s: %s", text.len ? "; " : "",
                                                          in->name, strempty(p));
@@ -403,7 +406,8 @@ static void print_instance(const Status *s, const Instance *in)
         size_t w_package = strlen("PACKAGE"), w_installed = strlen("INSTALLED"),
                w_verified = strlen("VERIFIED");
         _cleanup_free_ char *head = NULL;
-        const Row *app = NULL, *headline = instance_headline(in);
+        const Row *headline = instance_headline(in);
+        size_t n_apps = 0;
 
         for (size_t k = 0; k < in->n_rows; k++) {
                 const Row *row = &in->rows[k];
@@ -412,12 +416,20 @@ static void print_instance(const Status *s, const Instance *in)
                 w_installed = MAX(w_installed, strlen(row->installed ?: "-"));
                 w_verified =
                         MAX(w_verified, strlen(row->state ? row->state->version ?: "(none)" : "?"));
-                if (row->app && !app)
-                        app = row;
+                n_apps += row->app;
         }
         {
-                _cleanup_free_ char *phrase = headline ? row_phrase(s, headline) : NULL,
-                                    *e = ctl_escape(phrase);
+                _cleanup_free_ char *phrase = headline ? row_phrase(s, headline) : NULL, *e = NULL;
+
+                if (n_apps > 1 && worst == ROW_PASS && headline && headline->state) {
+                        /* Every app verified, all passing: say so, not the first one's. */
+                        char when[64] = "";
+
+                        format_clock(headline->state->verified_usec, when, sizeof(when));
+                        free(phrase);
+                        phrase = strjoin_printf("%zu apps verified at %s", n_apps, when);
+                }
+                e = ctl_escape(phrase);
 
                 head = strjoin_printf(
                         "%s%s%s %s%s%s: %s%s%s", ctl_color_on(o, row_color(worst)), bullet(),
@@ -483,49 +495,63 @@ static void print_instance(const Status *s, const Instance *in)
                 e = ctl_escape(note);
                 ctl_print_wrapped(o, "  ! ", 4, 4, e);
         }
-        if (app && app->state && app->state->report) {
+        /* What failed, per app (the app's own report); with several, each line names its app. */
+        for (size_t k = 0; k < in->n_rows; k++) {
+                const Row *row = &in->rows[k];
                 json_object *checks;
 
-                if (json_object_object_get_ex(app->state->report, "checks", &checks) &&
-                    json_object_is_type(checks, json_type_array))
-                        for (size_t i = 0; i < json_object_array_length(checks) && i < 64; i++) {
-                                json_object *c = json_object_array_get_idx(checks, i), *name,
-                                            *result, *reason;
-                                _cleanup_free_ char *prefix = NULL, *e = NULL;
-                                const char *res;
+                if (!row->app || !row->state || !row->state->report ||
+                    !json_object_object_get_ex(row->state->report, "checks", &checks) ||
+                    !json_object_is_type(checks, json_type_array))
+                        continue;
+                for (size_t i = 0; i < json_object_array_length(checks) && i < 64; i++) {
+                        json_object *c = json_object_array_get_idx(checks, i), *name, *result,
+                                    *reason;
+                        _cleanup_free_ char *prefix = NULL, *e = NULL, *name_e = NULL;
+                        const char *res;
 
-                                if (!json_object_object_get_ex(c, "check", &name) ||
-                                    !json_object_object_get_ex(c, "result", &result))
-                                        continue;
-                                res = json_object_get_string(result);
-                                if (!streq_ptr(res, "fail") && !streq_ptr(res, "error"))
-                                        continue;
-                                e = ctl_escape(json_object_object_get_ex(c, "reason", &reason)
-                                                       ? json_object_get_string(reason)
-                                                       : "");
-                                {
-                                        _cleanup_free_ char *name_e =
-                                                ctl_escape(json_object_get_string(name));
+                        if (!json_object_object_get_ex(c, "check", &name) ||
+                            !json_object_object_get_ex(c, "result", &result))
+                                continue;
+                        res = json_object_get_string(result);
+                        if (!streq_ptr(res, "fail") && !streq_ptr(res, "error"))
+                                continue;
+                        e = ctl_escape(json_object_object_get_ex(c, "reason", &reason)
+                                               ? json_object_get_string(reason)
+                                               : "");
+                        if (n_apps > 1)
+                                name_e = strjoin_printf("%s %s", row->package,
+                                                        json_object_get_string(name));
+                        else
+                                name_e = strdup(strempty(json_object_get_string(name)));
+                        if (!name_e)
+                                continue;
+                        {
+                                _cleanup_free_ char *esc = ctl_escape(name_e);
 
-                                        prefix = strjoin_printf(
-                                                "  %s%s %s%s: ",
-                                                ctl_color_on(o, ctl_result_color(res)), name_e,
-                                                ctl_result_word(res),
-                                                ctl_color_off(o, ctl_result_color(res)));
-                                        ctl_print_wrapped(o, strempty(prefix),
-                                                          2 + strlen(name_e) + 1 +
-                                                                  strlen(ctl_result_word(res)) + 2,
-                                                          4, e);
-                                }
+                                prefix = strjoin_printf(
+                                        "  %s%s %s%s: ", ctl_color_on(o, ctl_result_color(res)),
+                                        esc, ctl_result_word(res),
+                                        ctl_color_off(o, ctl_result_color(res)));
+                                ctl_print_wrapped(o, strempty(prefix),
+                                                  2 + strlen(esc) + 1 +
+                                                          strlen(ctl_result_word(res)) + 2,
+                                                  4, e);
                         }
+                }
         }
         if (in->rows_cut)
                 printf("  (more than %d state files: not all shown)\n", PACKAGES_MAX);
         {
                 _cleanup_free_ char *details =
-                        strjoin_printf("  Details:  nautobot-verifyctl show --last%s%s",
-                                       streq(in->name, "default") ? "" : " --instance ",
-                                       streq(in->name, "default") ? "" : in->name);
+                        n_apps > 1
+                                ? strjoin_printf(
+                                          "  Details:  nautobot-verifyctl history -n %zu%s%s (each app's run), show --last --package NAME",
+                                          n_apps, streq(in->name, "default") ? "" : " --instance ",
+                                          streq(in->name, "default") ? "" : in->name)
+                                : strjoin_printf("  Details:  nautobot-verifyctl show --last%s%s",
+                                                 streq(in->name, "default") ? "" : " --instance ",
+                                                 streq(in->name, "default") ? "" : in->name);
 
                 ctl_print_line(o, strempty(details));
         }

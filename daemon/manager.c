@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "manager.h"
+#include "metadata.h"
 #include "pkgwatch.h"
 #include "state.h"
 #include "version.h"
@@ -57,16 +58,39 @@ static uint64_t realtime_usec(void)
         return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* The finished (or aborted) run's apps, and the Django boot they shared. */
+static void runs_free(Manager *m)
+{
+        for (size_t i = 0; i < m->n_runs; i++) {
+                AppRun *run = &m->runs[i];
+
+                verify_free(run->verify);
+                json_object_put(run->baseline);
+                if (run->owns_config)
+                        config_free(run->config);
+        }
+        m->runs = mfree(m->runs);
+        m->n_runs = m->n_runs_done = 0;
+        m->n_unverifiable = 0;
+        /* After the runs: their checks unsubscribe from it as they go. */
+        m->probe = probe_free(m->probe);
+        m->host = verify_free(m->host);
+}
+
 Manager *manager_free(Manager *m)
 {
         if (!m)
                 return NULL;
-        verify_free(m->verify);
+        runs_free(m);
+        sd_event_source_disable_unref(m->start_apps);
+        strv_free(m->watched);
+        strv_free(m->known_packages);
+        strv_free(m->known_labels);
         upgrade_free(m->upgrade);
+        config_free(m->follow_config);
         change_free(m->following);
         free(m->unsettled);
         db_settings_free(m->db);
-        json_object_put(m->baseline);
         sd_bus_flush_close_unref(m->bus);
         pkgwatch_free(m->watch);
         sd_event_source_disable_unref(m->settle);
@@ -166,15 +190,15 @@ static PackageState *load_state(Manager *m, const char *package)
  * (load_state() reported any problem already): what the run compares with,
  * and what its state keeps unless it passes.
  */
-static void take_baseline(Manager *m)
+static void take_baseline(Manager *m, AppRun *run)
 {
         _cleanup_(package_state_freep) PackageState *s = NULL;
         const char *dir;
 
-        json_object_put(m->baseline);
-        m->baseline = NULL;
-        if (!m->state_foreign && read_state(m->config, m->config->package, &s, NULL, &dir) >= 0)
-                m->baseline = json_object_get(s->baseline);
+        json_object_put(run->baseline);
+        run->baseline = NULL;
+        if (!m->state_foreign && read_state(m->config, run->config->package, &s, NULL, &dir) >= 0)
+                run->baseline = json_object_get(s->baseline);
 }
 
 /* Records a package's state, unless another Nautobot's state is in its place. */
@@ -197,42 +221,128 @@ static void save_state(Manager *m, const PackageState *s)
         }
 }
 
-/*
- * Records what the run verified: each watched package's version as the run
- * found it at its start. A package that changed since (or was mid-install
- * then) was not verified: it keeps its old state, and its change is verified
- * next (watch mode) or found by the next activation.
- */
-static void save_states(Manager *m)
+static bool all_apps(const Manager *m)
 {
-        json_object *report = verify_report_json(m->verify);
+        return config_all_apps(m->config);
+}
 
-        STRV_FOREACH (p, m->config->watch_packages) {
-                _cleanup_free_ char *now = NULL, *problem = NULL;
-                const char *verified;
-                PackageState s;
-                bool editable;
-                int r;
+/* The worse of two verdicts: fail > error (incomplete) > skipped > pass. */
+static CheckState worse(CheckState a, CheckState b)
+{
+        static const int rank[_CHECK_STATE_MAX] = {
+                [CHECK_PASS] = 0,
+                [CHECK_SKIPPED] = 1,
+                [CHECK_ERROR] = 2,
+                [CHECK_FAIL] = 3,
+        };
 
-                if (verify_package(m->verify, *p, &verified) < 0)
-                        continue;
-                r = pkg_probe(m->config->site_packages ?: "/nonexistent", *p, &now, &editable,
-                              &problem);
-                if (r < 0 || problem || !streq_ptr(now, verified))
-                        continue;
-                s = (PackageState){
-                        .package = *p,
-                        .version = (char *)verified,
-                        .verdict = (char *)verify_verdict(m->verify),
-                        .verified_usec = realtime_usec(),
-                        .report = report,
-                };
-                /* The app's Jobs and panels at its last pass: what the next runs compare with. */
-                if (streq(*p, m->config->package))
-                        s.baseline = state_next_baseline(report, verified, m->baseline);
-                save_state(m, &s);
-                json_object_put(s.baseline);
+        return rank[b] > rank[a] ? b : a;
+}
+
+/* The run's verdict over its apps; an app that could not be verified makes it incomplete. */
+static CheckState runs_overall(const Manager *m)
+{
+        CheckState s = m->n_unverifiable > 0 ? CHECK_ERROR : CHECK_PASS;
+
+        for (size_t i = 0; i < m->n_runs; i++)
+                if (m->runs[i].verify)
+                        s = worse(s, verify_overall(m->runs[i].verify));
+        return s;
+}
+
+static const char *state_verdict(CheckState s)
+{
+        return s == CHECK_PASS ? "pass" : s == CHECK_FAIL ? "fail" : "incomplete";
+}
+
+/*
+ * Records one watched package's version as 'v' found it at the run's start.
+ * A package that changed since (or was mid-install then) was not verified:
+ * it keeps its old state, and its change is verified next (watch mode) or
+ * found by the next activation.
+ */
+static void save_verified(Manager *m, const Verify *v, const char *package, const char *verdict,
+                          json_object *report, const AppRun *app)
+{
+        _cleanup_free_ char *now = NULL, *problem = NULL;
+        const char *verified;
+        PackageState s;
+        bool editable;
+        int r;
+
+        if (verify_package(v, package, &verified) < 0)
+                return;
+        r = pkg_probe(m->config->site_packages ?: "/nonexistent", package, &now, &editable,
+                      &problem);
+        if (r < 0 || problem || !streq_ptr(now, verified))
+                return;
+        s = (PackageState){
+                .package = (char *)package,
+                .app_label = app ? app->config->app_label : NULL,
+                .version = (char *)verified,
+                .verdict = (char *)verdict,
+                .verified_usec = realtime_usec(),
+                .report = report,
+        };
+        /* The app's Jobs and panels at its last pass: what the next runs compare with. */
+        if (app)
+                s.baseline = state_next_baseline(report, verified, app->baseline);
+        save_state(m, &s);
+        json_object_put(s.baseline);
+}
+
+/*
+ * Records what an app's run verified: the app's version and, when it is the
+ * only app ([package] name=), every watched package's. With every app, the
+ * packages they share (Nautobot) are recorded once all have ended
+ * (save_shared_states()).
+ */
+static void save_app_states(Manager *m, const AppRun *run)
+{
+        json_object *report = verify_report_json(run->verify);
+        const char *verdict = verify_verdict(run->verify);
+
+        if (all_apps(m))
+                save_verified(m, run->verify, run->config->package, verdict, report, run);
+        else
+                STRV_FOREACH (p, m->watched)
+                        save_verified(m, run->verify, *p, verdict, report,
+                                      streq(*p, run->config->package) ? run : NULL);
+        json_object_put(report);
+}
+
+static bool is_run_package(const Manager *m, const char *package)
+{
+        _cleanup_free_ char *a = python_name_normalize(package);
+
+        for (size_t i = 0; a && i < m->n_runs; i++) {
+                _cleanup_free_ char *b = python_name_normalize(m->runs[i].config->package);
+
+                if (b && streq(a, b))
+                        return true;
         }
+        return false;
+}
+
+/* Every app: the watched packages that are no app's (Nautobot), with the run's verdict over all. */
+static void save_shared_states(Manager *m)
+{
+        const AppRun *worst = NULL;
+        json_object *report;
+
+        for (size_t i = 0; i < m->n_runs; i++)
+                if (m->runs[i].verify && (!worst || worse(verify_overall(worst->verify),
+                                                          verify_overall(m->runs[i].verify)) !=
+                                                            verify_overall(worst->verify)))
+                        worst = &m->runs[i];
+        if (!worst)
+                return;
+        /* Its report: the worst app's, which says what failed. */
+        report = verify_report_json(worst->verify);
+        STRV_FOREACH (p, m->watched)
+                if (!is_run_package(m, *p) && !strv_contains(m->known_packages, *p))
+                        save_verified(m, worst->verify, *p, state_verdict(runs_overall(m)), report,
+                                      NULL);
         json_object_put(report);
 }
 
@@ -257,16 +367,18 @@ static void journal_result(Manager *m, int r)
 
 static void on_check_done(Verify *v, const CheckResult *r, void *userdata)
 {
-        Manager *m = userdata;
+        AppRun *run = userdata;
+        Manager *m = run->manager;
 
-        journal_result(m, report_journal_check(&m->report, r));
+        journal_result(m, report_journal_check(&run->report, r));
         if (m->ready_sent)
-                report_notify_progress(&m->report, v);
+                report_notify_progress(&run->report, v);
 }
 
 static int start_verification(Manager *m, Change *trigger);
 static int handle_change(Manager *m, Change *c);
 static int apply_config(Manager *m, Config *c);
+static int update_watched(Manager *m);
 
 /* The loop cannot go on: stop with a non-zero exit, so Restart=on-failure acts. */
 static void fail(Manager *m, const char *what, int r)
@@ -279,7 +391,7 @@ static void fail(Manager *m, const char *what, int r)
 
 static void watching_status(Manager *m, const char *last)
 {
-        _cleanup_free_ char *pkgs = strv_join(m->config->watch_packages, ", ");
+        _cleanup_free_ char *pkgs = strv_join(m->watched, ", ");
 
         report_notify("STATUS=Watching %s for %s%s%s", strempty(m->config->site_packages),
                       strempty(pkgs), last ? "; last: " : "", strempty(last));
@@ -300,73 +412,139 @@ static int on_run_pending(sd_event_source *s, void *userdata)
 }
 
 /*
- * Idle watch mode keeps nothing a run needed: the finished Verify goes with
- * its HTTP client (curl's multi handle, connection cache, TLS sessions) and
- * results, and malloc hands the freed pages back to the kernel.
+ * Idle watch mode keeps nothing a run needed: the finished runs go with
+ * their HTTP clients (curl's multi handle, connection cache, TLS sessions),
+ * results and the probe's answer, and malloc hands the freed pages back to
+ * the kernel.
  */
 static int on_run_release(sd_event_source *s, void *userdata)
 {
         Manager *m = userdata;
 
         (void)s;
-        if (m->verify && verify_n_running(m->verify) == 0) {
-                m->verify = verify_free(m->verify);
-                /* They pointed into it. */
-                m->report.version = m->report.version_error = NULL;
-        }
+        if (!m->active)
+                runs_free(m);
         (void)malloc_trim(0);
         return 0;
 }
 
-static void on_all_done(Verify *v, void *userdata)
+static void defer_once(Manager *m, sd_event_source **s, sd_event_handler_t handler,
+                       const char *description)
 {
-        Manager *m = userdata;
-        _cleanup_free_ char *subject = NULL, *last = NULL;
+        if (!*s && sd_event_add_defer(m->event, s, handler, m) >= 0)
+                (void)sd_event_source_set_description(*s, description);
+        else if (*s)
+                (void)sd_event_source_set_enabled(*s, SD_EVENT_ONESHOT);
+}
 
-        journal_result(m, report_journal_summary(&m->report, v));
-        report_notify_verdict(&m->report, v);
-        if (m->print)
-                report_print(&m->report, v, stdout);
+/* "2 apps: nautobot-contract-models 2026.5.17 pass, nautobot-dns-models 2.3.0 FAIL (migrations)" */
+static char *runs_describe(const Manager *m)
+{
+        Buf b;
+
+        buf_init(&b, 4096);
+        buf_printf(&b, "%zu apps: ", m->n_runs);
+        for (size_t i = 0; i < m->n_runs; i++) {
+                const AppRun *run = &m->runs[i];
+                _cleanup_free_ char *subject = report_subject(&run->report);
+                CheckState st = verify_overall(run->verify);
+                bool first = true;
+
+                buf_printf(&b, "%s%s %s", i > 0 ? ", " : "", strempty(subject),
+                           verdict_to_string(st));
+                for (size_t j = 0; st != CHECK_PASS && j < verify_n_results(run->verify); j++) {
+                        const CheckResult *r = verify_result(run->verify, j);
+
+                        if (r->disabled || r->state == CHECK_PASS)
+                                continue;
+                        buf_printf(&b, "%s%s", first ? " (" : ", ", r->check);
+                        first = false;
+                }
+                if (!first)
+                        buf_printf(&b, ")");
+        }
+        if (m->n_unverifiable > 0)
+                buf_printf(&b, "; %u app(s) could not be verified", m->n_unverifiable);
+        return b.data; /* NULL when out of memory */
+}
+
+/* Every app's run ended: the verdict over them all, and what comes next. */
+static void runs_finished(Manager *m)
+{
+        _cleanup_free_ char *last = NULL;
+        CheckState overall = runs_overall(m);
+        ReportRun reported[m->n_runs ?: 1];
+        size_t n = 0;
+
+        for (size_t i = 0; i < m->n_runs; i++)
+                if (m->runs[i].verify)
+                        reported[n++] = (ReportRun){&m->runs[i].report, m->runs[i].verify};
         /* An aborted run verified nothing: its state stays what it was. */
-        if (!m->stopping)
-                save_states(m);
-        if (!m->stopping) /* as the state: node_exporter shows the last finished verification */
-                report_prometheus(&m->report, v);
-        keep_database(m, verify_database_seen(v));
-        m->exit_code = verdict_exit_code(verify_overall(v));
+        if (!m->stopping && all_apps(m))
+                save_shared_states(m);
+        if (!m->stopping && n > 0) /* as the state: node_exporter shows the last finished runs */
+                report_prometheus(reported, n);
+        if (m->n_runs == 1 && m->n_unverifiable == 0)
+                report_notify_verdict(&m->runs[0].report, m->runs[0].verify);
+        else {
+                _cleanup_free_ char *what = runs_describe(m);
+
+                report_notify("STATUS=%s: %s; details: journalctl -t nautobot-verifyd",
+                              overall == CHECK_PASS   ? "Verified, all checks passed"
+                              : overall == CHECK_FAIL ? "Verification FAILED"
+                                                      : "Verification incomplete",
+                              strempty(what));
+        }
+        m->exit_code = verdict_exit_code(overall);
+        m->active = false;
 
         if (m->mode != MODE_WATCH || m->stopping) {
                 (void)sd_event_exit(m->event, 0);
                 return;
         }
-        /* The Verify is freed when the next one starts: we are inside its callback. */
-        subject = report_subject(&m->report);
-        last = strjoin_printf("%s %s", strempty(subject), verify_verdict(v));
+        /* The runs are freed when the next one starts: we are inside their callbacks. */
+        if (m->n_runs == 1 && m->n_unverifiable == 0) {
+                _cleanup_free_ char *subject = report_subject(&m->runs[0].report);
+
+                last = strjoin_printf("%s %s", strempty(subject),
+                                      verify_verdict(m->runs[0].verify));
+        } else
+                last = strjoin_printf("%zu apps %s", m->n_runs, state_verdict(overall));
         if (m->next_config) {
                 Config *c = TAKE_PTR(m->next_config);
 
                 if (apply_config(m, c) < 0)
                         config_free(c);
-        }
+        } else if (all_apps(m) && update_watched(m) < 0)
+                fprintf(stderr, "Cannot watch the apps found: %s\n", strerror(ENOMEM));
         if (!m->pending) {
                 watching_status(m, last);
-                /* Not from here either: we are inside the Verify's callbacks. */
-                if (!m->run_release &&
-                    sd_event_add_defer(m->event, &m->run_release, on_run_release, m) >= 0)
-                        (void)sd_event_source_set_description(m->run_release, "run-release");
-                else if (m->run_release)
-                        (void)sd_event_source_set_enabled(m->run_release, SD_EVENT_ONESHOT);
+                /* Not from here either: we are inside the runs' callbacks. */
+                defer_once(m, &m->run_release, on_run_release, "run-release");
                 return;
         }
         /*
-         * Not from here: this runs inside the finished Verify's callbacks (curl's
-         * completion loop may be on the stack), and starting the next run frees it.
+         * Not from here: this runs inside the finished runs' callbacks (curl's
+         * completion loop may be on the stack), and starting the next run frees them.
          */
-        if (!m->run_pending &&
-            sd_event_add_defer(m->event, &m->run_pending, on_run_pending, m) >= 0)
-                (void)sd_event_source_set_description(m->run_pending, "run-pending");
-        else if (m->run_pending)
-                (void)sd_event_source_set_enabled(m->run_pending, SD_EVENT_ONESHOT);
+        defer_once(m, &m->run_pending, on_run_pending, "run-pending");
+}
+
+static void on_all_done(Verify *v, void *userdata)
+{
+        AppRun *run = userdata;
+        Manager *m = run->manager;
+
+        journal_result(m, report_journal_summary(&run->report, v));
+        if (m->print)
+                report_print(&run->report, v, stdout);
+        /* An aborted run verified nothing: its state stays what it was. */
+        if (!m->stopping)
+                save_app_states(m, run);
+        keep_database(m, verify_database_seen(v));
+        run->done = true;
+        if (++m->n_runs_done == m->n_runs)
+                runs_finished(m);
 }
 
 static const VerifyCallbacks verify_callbacks = {
@@ -374,59 +552,318 @@ static const VerifyCallbacks verify_callbacks = {
         .all_done = on_all_done,
 };
 
-static int start_verification(Manager *m, Change *trigger)
+static bool is_known_app(const Manager *m, const char *package)
 {
-        _cleanup_free_ char *what = NULL, *subject = NULL, *running = NULL;
+        _cleanup_free_ char *a = python_name_normalize(package);
+
+        STRV_FOREACH (k, m->known_packages) {
+                _cleanup_free_ char *b = python_name_normalize(*k);
+
+                if (a && b && streq(a, b))
+                        return true;
+        }
+        return false;
+}
+
+/* Starts one app's checks; false when it could not even be prepared (then said why). */
+static int app_run_start(Manager *m, AppRun *run)
+{
+        const Change *t = m->trigger;
+        int r;
+
+        r = verify_new(&run->verify, m->event, m->bus, run->config);
+        if (r >= 0)
+                r = verify_set_database(run->verify, m->db);
+        if (r >= 0) {
+                take_baseline(m, run);
+                r = verify_set_baseline(run->verify, run->baseline);
+        }
+        /* What ran before: the app's old release, or Nautobot's for every app. */
+        if (r >= 0 && t && t->kind != VERSION_RECHECK && t->old_version &&
+            (streq(t->package, run->config->package) ||
+             (!is_run_package(m, t->package) && !is_known_app(m, t->package))))
+                r = verify_set_previous(run->verify, t->old_version);
+        if (r < 0) {
+                fprintf(stderr, "Failed to prepare the verification of %s: %s\n",
+                        strempty(run->config->package), strerror(-r));
+                return r;
+        }
+        if (m->probe)
+                verify_set_probe(run->verify, m->probe);
+        run->report = (ReportContext){
+                .config = run->config,
+                .version = verify_version(run->verify),
+                .version_error = verify_version_error(run->verify),
+                .trigger = m->trigger,
+        };
+        (void)sd_id128_randomize(&run->report.run_id);
+        r = verify_start(run->verify, &verify_callbacks, run);
+        if (r < 0)
+                fprintf(stderr, "Failed to start the checks of %s: %s\n",
+                        strempty(run->config->package), strerror(-r));
+        return r;
+}
+
+/* Tell systemd a long check is no hang (matters while starting or reloading). */
+static void extend_timeout(Manager *m)
+{
+        const Config *c = m->config;
+
+        report_notify("EXTEND_TIMEOUT_USEC=%" PRIu64,
+                      2 * c->command_timeout_usec + 4 * c->http_timeout_usec + 30 * USEC_PER_SEC);
+}
+
+/* "READY=1\nSTATUS=Verifying <subject> (<change>): running <what>" */
+static void notify_verifying(Manager *m, const char *subject, const char *running)
+{
+        _cleanup_free_ char *what = m->trigger ? change_describe(m->trigger) : NULL;
+
+        report_notify("%sSTATUS=Verifying %s%s%s%s: running %s", m->ready_sent ? "" : "READY=1\n",
+                      strempty(subject), what ? " (" : "", strempty(what), what ? ")" : "",
+                      strempty(running));
+        m->ready_sent = true;
+}
+
+/* Starts the runs of m->runs[0..n_runs), which are prepared. */
+static int runs_start(Manager *m)
+{
+        size_t n = m->n_runs;
+        bool one = n == 1 && m->n_unverifiable == 0;
+        int r;
+
+        if (n == 0) {
+                runs_finished(m);
+                return 0;
+        }
+        if (!one) {
+                /* Before their checks' progress: which apps, in the order they are reported. */
+                _cleanup_strv_free_ char **l = NULL;
+                _cleanup_free_ char *subject = strjoin_printf("%zu apps", n), *running = NULL;
+
+                for (size_t i = 0; i < n; i++)
+                        if (strv_extend(&l, m->runs[i].config->package) < 0)
+                                return -ENOMEM;
+                running = strv_join(l, ", ");
+                notify_verifying(m, subject, running);
+        }
+        for (size_t i = 0; i < n; i++) {
+                r = app_run_start(m, &m->runs[i]);
+                if (r < 0)
+                        return r;
+        }
+        if (one && m->active) {
+                _cleanup_free_ char *subject = report_subject(&m->runs[0].report),
+                                    *running = verify_running_names(m->runs[0].verify);
+
+                notify_verifying(m, subject, running);
+        }
+        return 0;
+}
+
+static int add_app(Manager *m, char ***packages, char ***labels, const char *package,
+                   const char *label)
+{
+        _cleanup_free_ char *guess = NULL;
+        int r;
+
+        STRV_FOREACH (p, *packages) {
+                _cleanup_free_ char *a = python_name_normalize(*p),
+                                    *b = python_name_normalize(package);
+
+                if (!a || !b)
+                        return -ENOMEM;
+                if (streq(a, b))
+                        return 0;
+        }
+        if (!label) {
+                /* Named only in the configuration: the usual label, "nautobot-x" → "nautobot_x". */
+                guess = python_name_normalize(package);
+                if (!guess)
+                        return -ENOMEM;
+                for (char *c = guess; *c; c++)
+                        if (*c == '-')
+                                *c = '_';
+                label = guess;
+        }
+        if ((r = strv_extend(packages, package)) < 0 || (r = strv_extend(labels, label)) < 0)
+                return r;
+        return 0;
+}
+
+/*
+ * The apps to verify: those the server loads (the probe's answer) and those
+ * [app NAME] names, less those it turns off. Without an answer, the apps
+ * known from earlier runs and the configuration. Says what it leaves out.
+ */
+static int apps_to_verify(Manager *m, const ProbeReport *rep, char ***ret_packages,
+                          char ***ret_labels)
+{
+        _cleanup_strv_free_ char **packages = NULL, **labels = NULL;
         const Config *c = m->config;
         int r;
 
-        if (m->verify && verify_n_running(m->verify) > 0) {
+        for (size_t i = 0; rep && !rep->apps_error && i < rep->n_apps; i++) {
+                const ProbeApp *a = &rep->apps[i];
+                const AppSection *sec;
+
+                if (!a->package) {
+                        fprintf(stderr,
+                                "App %s (%s) is installed by no Python distribution this tool can read: not verified\n",
+                                strempty(a->label), strempty(a->name));
+                        continue;
+                }
+                sec = config_app_section(c, a->package);
+                if (sec && !sec->verify)
+                        continue;
+                r = add_app(m, &packages, &labels, a->package, a->label);
+                if (r < 0)
+                        return r;
+        }
+        if (!rep || rep->apps_error)
+                for (size_t i = 0; m->known_packages && m->known_packages[i]; i++) {
+                        const AppSection *sec = config_app_section(c, m->known_packages[i]);
+
+                        if (sec && !sec->verify)
+                                continue;
+                        r = add_app(m, &packages, &labels, m->known_packages[i],
+                                    m->known_labels[i]);
+                        if (r < 0)
+                                return r;
+                }
+        /* Named in the configuration but not loaded: verified all the same, and found missing. */
+        for (size_t i = 0; i < c->n_app_sections; i++) {
+                const AppSection *sec = &c->app_sections[i];
+
+                if (sec->verify &&
+                    (r = add_app(m, &packages, &labels, sec->package, sec->app_label)) < 0)
+                        return r;
+        }
+        *ret_packages = TAKE_PTR(packages);
+        *ret_labels = TAKE_PTR(labels);
+        return 0;
+}
+
+/* The probe answered (or not): one run per app, all sharing its answer. */
+static int on_start_apps(sd_event_source *s, void *userdata)
+{
+        Manager *m = userdata;
+        _cleanup_strv_free_ char **packages = NULL, **labels = NULL;
+        const ProbeReport *rep = m->probe ? probe_report(m->probe) : NULL;
+        size_t n;
+        int r;
+
+        (void)s;
+        if (!m->active || m->runs)
+                return 0;
+        r = apps_to_verify(m, rep, &packages, &labels);
+        if (r < 0)
+                goto fail;
+        n = strv_length(packages);
+        if (n == 0) {
+                const char *msg =
+                        "no Nautobot app to verify: the server loads none (PLUGINS in nautobot_config.py) and the configuration names none ([app NAME])";
+
+                fprintf(stderr, "Not verified: %s%s%s\n", msg, rep ? "" : "; the probe said: ",
+                        rep ? "" : strempty(probe_error(m->probe)));
+                (void)report_journal_state_problem("nautobot", msg);
+                m->n_unverifiable++;
+                runs_finished(m);
+                return 0;
+        }
+        m->runs = calloc(n, sizeof(AppRun));
+        if (!m->runs) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(config_freep) Config *c = NULL;
+                _cleanup_free_ char *error = NULL;
+                AppRun *run = &m->runs[m->n_runs];
+
+                r = config_for_app(m->config, packages[i], labels[i], &c, &error);
+                if (r == -ENOMEM)
+                        goto fail;
+                if (r < 0) {
+                        _cleanup_free_ char *msg =
+                                strjoin_printf("not verified: its configuration is refused: %s",
+                                               error ?: strerror(-r));
+
+                        fprintf(stderr, "%s: %s\n", packages[i], strempty(msg));
+                        (void)report_journal_state_problem(packages[i], strempty(msg));
+                        m->n_unverifiable++;
+                        continue;
+                }
+                /* The others' migrations are theirs: each app's run says what it lacks. */
+                for (size_t j = 0; j < n; j++)
+                        if (j != i && (r = strv_extend(&c->other_app_labels, labels[j])) < 0)
+                                goto fail;
+                *run = (AppRun){.manager = m, .config = TAKE_PTR(c), .owns_config = true};
+                m->n_runs++;
+        }
+        r = runs_start(m);
+        if (r < 0)
+                goto fail;
+        return 0;
+fail:
+        fail(m, "Failed to start the verification", r);
+        return 0;
+}
+
+static void on_discovered(const ProbeOutcome *po, void *userdata)
+{
+        Manager *m = userdata;
+
+        (void)po; /* kept by the probe: probe_report() */
+        /* Not from here: inside the probe's child callback. */
+        defer_once(m, &m->start_apps, on_start_apps, "start-apps");
+}
+
+static int start_verification(Manager *m, Change *trigger)
+{
+        int r;
+
+        if (m->active) {
                 /* One run at a time; the latest change is verified right after. */
                 change_free(m->pending);
                 m->pending = trigger;
                 return 0;
         }
-        m->verify = verify_free(m->verify);
+        runs_free(m);
         change_free(m->trigger);
         m->trigger = trigger;
+        m->active = true;
+        extend_timeout(m);
 
-        r = verify_new(&m->verify, m->event, m->bus, c);
+        if (!all_apps(m)) {
+                m->runs = calloc(1, sizeof(AppRun));
+                if (!m->runs)
+                        return -ENOMEM;
+                m->runs[0] = (AppRun){.manager = m, .config = m->config};
+                m->n_runs = 1;
+                return runs_start(m);
+        }
+        /*
+         * Every app: one Django boot says which apps the server loads and
+         * answers every app's checks. The environment and account it runs with
+         * are prepared as for any run (the host Verify).
+         */
+        r = verify_new(&m->host, m->event, m->bus, m->config);
         if (r >= 0)
-                r = verify_set_database(m->verify, m->db);
-        if (r >= 0) {
-                take_baseline(m);
-                r = verify_set_baseline(m->verify, m->baseline);
-        }
-        if (r >= 0 && m->trigger && m->trigger->kind != VERSION_RECHECK && m->trigger->old_version)
-                r = verify_set_previous(m->verify, m->trigger->old_version);
-        if (r < 0) {
-                fprintf(stderr, "Failed to prepare the verification: %s\n", strerror(-r));
+                r = verify_shared_probe(m->host, &m->probe);
+        if (r == -ENOMEM)
                 return r;
+        if (r < 0 || !m->probe) {
+                /* No probe (the environment file is broken, say): the apps known, each saying so.
+                 */
+                defer_once(m, &m->start_apps, on_start_apps, "start-apps");
+                return 0;
         }
-        m->report = (ReportContext){
-                .config = c,
-                .version = verify_version(m->verify),
-                .version_error = verify_version_error(m->verify),
-                .trigger = m->trigger,
-        };
-        (void)sd_id128_randomize(&m->report.run_id);
-
-        /* Tell systemd a long check is no hang (matters while starting or reloading). */
-        report_notify("EXTEND_TIMEOUT_USEC=%" PRIu64,
-                      c->command_timeout_usec + 4 * c->http_timeout_usec + 30 * USEC_PER_SEC);
-        r = verify_start(m->verify, &verify_callbacks, m);
-        if (r < 0) {
-                fprintf(stderr, "Failed to start the checks: %s\n", strerror(-r));
+        r = probe_subscribe(m->probe, on_discovered, m);
+        if (r < 0)
                 return r;
-        }
-        if (verify_n_running(m->verify) == 0)
-                return 0; /* everything was skipped; all_done has run */
-        subject = report_subject(&m->report);
-        running = verify_running_names(m->verify);
-        what = m->trigger ? change_describe(m->trigger) : NULL;
-        report_notify("%sSTATUS=Verifying %s%s%s%s: running %s", m->ready_sent ? "" : "READY=1\n",
-                      strempty(subject), what ? " (" : "", strempty(what), what ? ")" : "",
-                      strempty(running));
+        probe_start(m->probe);
+        report_notify("%sSTATUS=Verifying every app: starting Django to ask which apps it loads",
+                      m->ready_sent ? "" : "READY=1\n");
         m->ready_sent = true;
         return 0;
 }
@@ -440,14 +877,50 @@ static void on_upgrade_done(Upgrade *u, bool deadline_passed, void *userdata)
         (void)deadline_passed; /* the checks say which steps are unfinished */
         keep_database(m, upgrade_database(u));
         m->upgrade = upgrade_free(u);
+        m->follow_config = config_free(m->follow_config);
         r = start_verification(m, c);
         if (r < 0)
                 fail(m, "Failed to start the verification", r);
 }
 
+/*
+ * The configuration the upgrade's steps are judged with: the app's; with
+ * every app, the changed app's, or (Nautobot changed) the first app known.
+ * NULL (0): no app known yet, nothing to follow with.
+ */
+static int follow_config(Manager *m, const Change *c, const Config **ret)
+{
+        _cleanup_free_ char *error = NULL;
+        size_t pick = 0;
+        int r;
+
+        *ret = NULL;
+        if (!all_apps(m)) {
+                *ret = m->config;
+                return 0;
+        }
+        if (!m->known_packages)
+                return 0;
+        for (size_t i = 0; m->known_packages[i]; i++)
+                if (streq(m->known_packages[i], c->package))
+                        pick = i;
+        m->follow_config = config_free(m->follow_config);
+        r = config_for_app(m->config, m->known_packages[pick], m->known_labels[pick],
+                           &m->follow_config, &error);
+        if (r < 0) {
+                if (r != -ENOMEM)
+                        fprintf(stderr, "Cannot follow the upgrade with %s's configuration: %s\n",
+                                m->known_packages[pick], error ?: strerror(-r));
+                return r == -ENOMEM ? r : 0;
+        }
+        *ret = m->follow_config;
+        return 0;
+}
+
 /* Waits for the upgrade guide's remaining steps; the verification follows them. */
 static int follow_upgrade(Manager *m, Change *c)
 {
+        const Config *config;
         int r;
 
         m->upgrade = upgrade_free(m->upgrade);
@@ -457,11 +930,18 @@ static int follow_upgrade(Manager *m, Change *c)
                 report_notify("READY=1");
                 m->ready_sent = true;
         }
-        r = upgrade_new(&m->upgrade, m->event, m->bus, m->config, c, m->db, on_upgrade_done, m);
+        r = follow_config(m, c, &config);
+        if (r >= 0 && !config)
+                r = -ENOENT;
+        if (r >= 0)
+                r = upgrade_new(&m->upgrade, m->event, m->bus, config, c, m->db, on_upgrade_done,
+                                m);
         if (r < 0) {
-                fprintf(stderr, "Cannot follow the upgrade's steps (%s): verifying now\n",
-                        strerror(-r));
+                if (r != -ENOENT)
+                        fprintf(stderr, "Cannot follow the upgrade's steps (%s): verifying now\n",
+                                strerror(-r));
                 m->upgrade = upgrade_free(m->upgrade);
+                m->follow_config = config_free(m->follow_config);
                 return start_verification(m, TAKE_PTR(m->following));
         }
         return 0;
@@ -475,7 +955,7 @@ static int follow_upgrade(Manager *m, Change *c)
  */
 static int handle_change(Manager *m, Change *c)
 {
-        if ((m->verify && verify_n_running(m->verify) > 0) || m->mode == MODE_ONCE)
+        if (m->active || m->mode == MODE_ONCE)
                 return start_verification(m, c);
         return follow_upgrade(m, c);
 }
@@ -488,7 +968,7 @@ static int reconcile(Manager *m, Change **ret)
 {
         Change *first = NULL, *recheck = NULL;
 
-        STRV_FOREACH (p, m->config->watch_packages) {
+        STRV_FOREACH (p, m->watched) {
                 _cleanup_(package_state_freep) PackageState *s = load_state(m, *p);
                 _cleanup_free_ char *version = NULL, *problem = NULL;
                 Change *c;
@@ -615,25 +1095,128 @@ static void on_settled(PkgWatch *w, const PkgEvent *ev, void *userdata)
                 fail(m, "Failed to start the verification", r);
 }
 
-static int create_watch(Manager *m, const Config *c, PkgWatch **ret)
+static int create_watch(Manager *m, const Config *c, char *const *packages, PkgWatch **ret)
 {
         if (!c->site_packages)
                 return -ENOENT;
         return pkgwatch_new(ret, m->event,
                             &(PkgWatchOptions){.site_packages = c->site_packages,
-                                               .packages = c->watch_packages,
+                                               .packages = packages,
                                                .quiet_usec = c->quiet_usec,
                                                .settle_max_usec = c->settle_max_usec},
                             on_settled, m);
 }
 
-/* Puts a new configuration in force (between runs); on failure the old one stays. */
-static int apply_config(Manager *m, Config *c)
+/*
+ * The packages whose versions are compared with the state and watched: the
+ * configuration's [watch] packages= and, with every app, each app known
+ * (from earlier runs' state, and [app NAME] sections not turned off).
+ */
+static int watched_packages(const Config *c, char ***ret, char ***ret_known, char ***ret_labels)
 {
+        _cleanup_strv_free_ char **watched = NULL, **known = NULL, **labels = NULL, **sp = NULL,
+                                 **sl = NULL;
+        int r;
+
+        STRV_FOREACH (p, c->watch_packages)
+                if ((r = strv_extend(&watched, *p)) < 0)
+                        return r;
+        if (config_all_apps(c)) {
+                r = state_list_apps(c->instance_state_directory, &sp, &sl);
+                if (r == -ENOMEM)
+                        return r;
+                for (size_t i = 0; sp && sp[i]; i++) {
+                        const AppSection *sec = config_app_section(c, sp[i]);
+
+                        if (sec && !sec->verify)
+                                continue;
+                        if ((r = strv_extend(&known, sp[i])) < 0 ||
+                            (r = strv_extend(&labels,
+                                             sec && sec->app_label ? sec->app_label : sl[i])) < 0)
+                                return r;
+                }
+                for (size_t i = 0; i < c->n_app_sections; i++) {
+                        const AppSection *sec = &c->app_sections[i];
+                        _cleanup_free_ char *guess = NULL;
+
+                        if (!sec->verify || config_app_section(c, sec->package) != sec ||
+                            strv_contains(known, sec->package))
+                                continue;
+                        if (!sec->app_label) {
+                                guess = python_name_normalize(sec->package);
+                                if (!guess)
+                                        return -ENOMEM;
+                                for (char *x = guess; *x; x++)
+                                        if (*x == '-')
+                                                *x = '_';
+                        }
+                        if ((r = strv_extend(&known, sec->package)) < 0 ||
+                            (r = strv_extend(&labels, sec->app_label ?: guess)) < 0)
+                                return r;
+                }
+                STRV_FOREACH (p, known)
+                        if (!strv_contains(watched, *p) && (r = strv_extend(&watched, *p)) < 0)
+                                return r;
+        }
+        *ret = TAKE_PTR(watched);
+        *ret_known = TAKE_PTR(known);
+        *ret_labels = TAKE_PTR(labels);
+        return 0;
+}
+
+static bool strv_equal(char *const *a, char *const *b)
+{
+        size_t n = strv_length(a);
+
+        if (n != strv_length(b))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!streq(a[i], b[i]))
+                        return false;
+        return true;
+}
+
+/* Every app: the apps found since are watched too (a new watch when the set changed). */
+static int update_watched(Manager *m)
+{
+        _cleanup_strv_free_ char **watched = NULL, **known = NULL, **labels = NULL;
         PkgWatch *w = NULL;
         int r;
 
-        r = create_watch(m, c, &w);
+        r = watched_packages(m->config, &watched, &known, &labels);
+        if (r < 0)
+                return r;
+        strv_free(m->known_packages);
+        strv_free(m->known_labels);
+        m->known_packages = TAKE_PTR(known);
+        m->known_labels = TAKE_PTR(labels);
+        if (strv_equal(watched, m->watched))
+                return 0;
+        if (m->watch) {
+                r = create_watch(m, m->config, watched, &w);
+                if (r < 0) {
+                        fprintf(stderr, "Cannot watch the apps found in '%s': %s\n",
+                                strempty(m->config->site_packages), strerror(-r));
+                        return 0; /* the old watch stays */
+                }
+                pkgwatch_free(m->watch);
+                m->watch = w;
+        }
+        strv_free(m->watched);
+        m->watched = TAKE_PTR(watched);
+        return 0;
+}
+
+/* Puts a new configuration in force (between runs); on failure the old one stays. */
+static int apply_config(Manager *m, Config *c)
+{
+        _cleanup_strv_free_ char **watched = NULL, **known = NULL, **labels = NULL;
+        PkgWatch *w = NULL;
+        int r;
+
+        r = watched_packages(c, &watched, &known, &labels);
+        if (r >= 0)
+                r = create_watch(m, c, watched, &w);
         if (r < 0) {
                 _cleanup_free_ char *msg = strjoin_printf("cannot watch '%s': %s",
                                                           strempty(c->site_packages), strerror(-r));
@@ -646,6 +1229,12 @@ static int apply_config(Manager *m, Config *c)
         m->watch = w;
         config_free(m->config);
         m->config = c;
+        strv_free(m->watched);
+        strv_free(m->known_packages);
+        strv_free(m->known_labels);
+        m->watched = TAKE_PTR(watched);
+        m->known_packages = TAKE_PTR(known);
+        m->known_labels = TAKE_PTR(labels);
         return 0;
 }
 
@@ -676,7 +1265,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                 return 0;
         }
         /* The running verification, or the upgrade being followed, uses the configuration. */
-        if ((m->verify && verify_n_running(m->verify) > 0) || m->upgrade) {
+        if (m->active || m->upgrade) {
                 config_free(m->next_config);
                 m->next_config = c;
                 report_notify(
@@ -707,12 +1296,20 @@ static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *
                 fprintf(stderr, "Received SIG%s while waiting for the upgrade's steps.\n", name);
                 m->exit_code = verdict_exit_code(CHECK_ERROR);
         }
-        if (m->verify && verify_n_running(m->verify) > 0) {
+        if (m->active && m->runs) {
                 fprintf(stderr, "Received SIG%s, stopping the running checks.\n", name);
                 reason = strjoin_printf("interrupted by SIG%s before it finished", name);
                 /* Kills and reaps every child; the last check to complete reports and exits. */
-                verify_abort(m->verify, reason ?: "interrupted");
+                for (size_t i = 0; i < m->n_runs; i++)
+                        if (m->runs[i].verify && !m->runs[i].done)
+                                verify_abort(m->runs[i].verify, reason ?: "interrupted");
                 return 0;
+        }
+        if (m->active) {
+                /* Still asking Django which apps it loads: nothing verified, nothing recorded. */
+                fprintf(stderr, "Received SIG%s while starting the verification.\n", name);
+                m->probe = probe_free(m->probe);
+                m->exit_code = verdict_exit_code(CHECK_ERROR);
         }
         (void)sd_event_exit(m->event, 0);
         return 0;
@@ -820,7 +1417,7 @@ static bool install_settled(Manager *m, uint64_t *ret_wait)
                 *ret_wait = mtime + c->quiet_usec - now;
                 return false;
         }
-        STRV_FOREACH (p, c->watch_packages) {
+        STRV_FOREACH (p, m->watched) {
                 _cleanup_free_ char *version = NULL, *problem = NULL;
                 bool editable;
 
@@ -882,9 +1479,14 @@ int manager_run(Manager *m)
                 return EX_OSERR;
         }
         open_bus(m);
+        r = watched_packages(m->config, &m->watched, &m->known_packages, &m->known_labels);
+        if (r < 0) {
+                fprintf(stderr, "Failed to list the packages to watch: %s\n", strerror(-r));
+                return EX_OSERR;
+        }
 
         if (m->mode == MODE_WATCH) {
-                r = create_watch(m, m->config, &m->watch);
+                r = create_watch(m, m->config, m->watched, &m->watch);
                 if (r < 0) {
                         fprintf(stderr, "Cannot watch '%s': %s\n",
                                 strempty(m->config->site_packages), strerror(-r));

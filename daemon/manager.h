@@ -21,7 +21,24 @@ typedef enum Mode {
         MODE_WATCH,      /* long-running: verify once per change */
 } Mode;
 
-typedef struct Manager {
+typedef struct Manager Manager;
+
+/*
+ * One app's verification in a run: with no [package] name= every app the
+ * server loads has one (all sharing the run's one Django boot), else the
+ * configured app alone. Each is reported and recorded on its own.
+ */
+typedef struct AppRun {
+        Manager *manager;
+        Config *config; /* this app's (config_for_app()), or the manager's own */
+        bool owns_config;
+        Verify *verify;
+        ReportContext report;
+        struct json_object *baseline; /* the app's last passing verification, as the run began */
+        bool done;
+} AppRun;
+
+struct Manager {
         sd_event *event;
         char *config_path;
         Config *config;
@@ -35,17 +52,28 @@ typedef struct Manager {
         sd_event_source *settle; /* activated mode: waiting for pip to finish */
         uint64_t settle_start_usec;
         bool settle_waiting;
-        Verify *verify;
-        ReportContext report;
-        Change *trigger;              /* what started the running verification */
-        Change *pending;              /* a change that arrived during it */
+        /* The run: its apps, and (every app) the Django boot they share and the Verify that
+         * prepared it (the environment and account it runs with). */
+        AppRun *runs;
+        size_t n_runs;
+        size_t n_runs_done;
+        unsigned n_unverifiable; /* apps found but not verified (their configuration failed) */
+        Probe *probe;
+        Verify *host;
+        bool active;                 /* a run is under way: finding the apps, or their checks */
+        sd_event_source *start_apps; /* starts the apps' runs once the probe said which */
+        char **watched;              /* packages compared and watched: [watch] and the apps */
+        char **known_packages;       /* every app: the apps known before the probe answers, */
+        char **known_labels;         /* ... from the state and [app NAME] sections */
+        Config *follow_config;       /* every app: the configuration the upgrade is followed with */
+        Change *trigger;             /* what started the running verification */
+        Change *pending;             /* a change that arrived during it */
         sd_event_source *run_pending; /* starts the pending run outside the last one's callbacks */
         sd_event_source *run_release; /* frees the finished run, outside its callbacks */
         Upgrade *upgrade;             /* an upgrade whose remaining steps are followed */
         Change *following;            /* ... and the change that started it */
         char *unsettled;              /* an install that did not settle, found by reconcile() */
         DbSettings *db;               /* Django's database, as the last probe said */
-        struct json_object *baseline; /* the app's last passing verification, as the run began */
         bool ready_sent;
         bool stopping;
         bool journal_failed;
@@ -53,7 +81,7 @@ typedef struct Manager {
         char *instance;     /* --instance=, applied over every configuration loaded */
         bool fatal;         /* the loop ended on an error: exit non-zero, even in watch mode */
         int exit_code;
-} Manager;
+};
 
 int manager_new(Manager **ret, const char *config_path, Config *config /* takes */, Mode mode);
 Manager *manager_free(Manager *m);

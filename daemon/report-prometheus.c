@@ -80,78 +80,91 @@ static void put_seconds(FILE *f, uint64_t usec)
         fprintf(f, " %" PRIu64 ".%06" PRIu64 "\n", usec / USEC_PER_SEC, usec % USEC_PER_SEC);
 }
 
-static void write_metrics(FILE *f, const ReportContext *ctx, const Verify *v, uint64_t now_usec)
+/* Each family once, with one series per app of the run. */
+static void write_metrics(FILE *f, const ReportRun *runs, size_t n, uint64_t now_usec)
 {
-        const char *verdict = verify_verdict(v);
-
         put_family(
                 f, "nautobot_verifyd_verification_result",
                 "Verdict of the last verification: 1 for the result it had (pass, fail, incomplete), 0 for the others.");
-        for (size_t i = 0; i < ELEMENTSOF(verdicts); i++) {
-                put_series(f, "nautobot_verifyd_verification_result", ctx);
-                fprintf(f, ",result=\"%s\"} %d\n", verdicts[i], streq(verdict, verdicts[i]));
-        }
+        for (size_t k = 0; k < n; k++)
+                for (size_t i = 0; i < ELEMENTSOF(verdicts); i++) {
+                        put_series(f, "nautobot_verifyd_verification_result", runs[k].ctx);
+                        fprintf(f, ",result=\"%s\"} %d\n", verdicts[i],
+                                streq(verify_verdict(runs[k].verify), verdicts[i]));
+                }
 
         put_family(f, "nautobot_verifyd_last_run_timestamp_seconds",
                    "When the last verification finished, in seconds since the Unix epoch.");
-        put_series(f, "nautobot_verifyd_last_run_timestamp_seconds", ctx);
-        fputc('}', f);
-        put_seconds(f, now_usec);
+        for (size_t k = 0; k < n; k++) {
+                put_series(f, "nautobot_verifyd_last_run_timestamp_seconds", runs[k].ctx);
+                fputc('}', f);
+                put_seconds(f, now_usec);
+        }
 
         put_family(f, "nautobot_verifyd_run_duration_seconds",
                    "How long the last verification took, in seconds.");
-        put_series(f, "nautobot_verifyd_run_duration_seconds", ctx);
-        fputc('}', f);
-        put_seconds(f, verify_duration_usec(v));
+        for (size_t k = 0; k < n; k++) {
+                put_series(f, "nautobot_verifyd_run_duration_seconds", runs[k].ctx);
+                fputc('}', f);
+                put_seconds(f, verify_duration_usec(runs[k].verify));
+        }
 
         put_family(
                 f, "nautobot_verifyd_package_info",
                 "The version of the app the last verification verified (\"unknown\" when it could not be read); always 1.");
-        put_series(f, "nautobot_verifyd_package_info", ctx);
-        fputs(",version=\"", f);
-        put_label_value(f, ctx->version ?: "unknown");
-        fputs("\"} 1\n", f);
+        for (size_t k = 0; k < n; k++) {
+                put_series(f, "nautobot_verifyd_package_info", runs[k].ctx);
+                fputs(",version=\"", f);
+                put_label_value(f, runs[k].ctx->version ?: "unknown");
+                fputs("\"} 1\n", f);
+        }
 
         put_family(
                 f, "nautobot_verifyd_check_result",
                 "Result of each check in the last verification: 1 for the result it had (pass, fail, error: could not run, skipped), 0 for the others.");
-        for (size_t i = 0; i < verify_n_results(v); i++) {
-                const CheckResult *r = verify_result(v, i);
+        for (size_t k = 0; k < n; k++)
+                for (size_t i = 0; i < verify_n_results(runs[k].verify); i++) {
+                        const CheckResult *r = verify_result(runs[k].verify, i);
 
-                if (!check_reported(r))
-                        continue;
-                for (CheckState s = 0; s < _CHECK_STATE_MAX; s++) {
-                        put_check_series(f, "nautobot_verifyd_check_result", ctx, r);
-                        fprintf(f, ",result=\"%s\"} %d\n", check_state_to_string(s), r->state == s);
+                        if (!check_reported(r))
+                                continue;
+                        for (CheckState s = 0; s < _CHECK_STATE_MAX; s++) {
+                                put_check_series(f, "nautobot_verifyd_check_result", runs[k].ctx,
+                                                 r);
+                                fprintf(f, ",result=\"%s\"} %d\n", check_state_to_string(s),
+                                        r->state == s);
+                        }
                 }
-        }
 
         put_family(f, "nautobot_verifyd_check_duration_seconds",
                    "How long each check of the last verification took, in seconds.");
-        for (size_t i = 0; i < verify_n_results(v); i++) {
-                const CheckResult *r = verify_result(v, i);
+        for (size_t k = 0; k < n; k++)
+                for (size_t i = 0; i < verify_n_results(runs[k].verify); i++) {
+                        const CheckResult *r = verify_result(runs[k].verify, i);
 
-                if (!check_reported(r))
-                        continue;
-                put_check_series(f, "nautobot_verifyd_check_duration_seconds", ctx, r);
-                fputc('}', f);
-                put_seconds(f, r->duration_usec);
-        }
+                        if (!check_reported(r))
+                                continue;
+                        put_check_series(f, "nautobot_verifyd_check_duration_seconds", runs[k].ctx,
+                                         r);
+                        fputc('}', f);
+                        put_seconds(f, r->duration_usec);
+                }
 
         put_family(
                 f, "nautobot_verifyd_check_findings",
                 "Findings (facts worth a look that do not change the result) of each check in the last verification.");
-        for (size_t i = 0; i < verify_n_results(v); i++) {
-                const CheckResult *r = verify_result(v, i);
+        for (size_t k = 0; k < n; k++)
+                for (size_t i = 0; i < verify_n_results(runs[k].verify); i++) {
+                        const CheckResult *r = verify_result(runs[k].verify, i);
 
-                if (!check_reported(r))
-                        continue;
-                put_check_series(f, "nautobot_verifyd_check_findings", ctx, r);
-                fprintf(f, "} %zu\n", strv_length(r->findings));
-        }
+                        if (!check_reported(r))
+                                continue;
+                        put_check_series(f, "nautobot_verifyd_check_findings", runs[k].ctx, r);
+                        fprintf(f, "} %zu\n", strv_length(r->findings));
+                }
 }
 
-int report_prometheus_write(const ReportContext *ctx, const Verify *v, const char *path)
+int report_prometheus_write(const ReportRun *runs, size_t n, const char *path)
 {
         _cleanup_free_ char *tmp = NULL, *dir = NULL;
         struct timespec ts;
@@ -184,7 +197,7 @@ int report_prometheus_write(const ReportContext *ctx, const Verify *v, const cha
                 (void)close(fd);
                 goto fail;
         }
-        write_metrics(f, ctx, v, (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000);
+        write_metrics(f, runs, n, (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000);
         r = fflush(f) == 0 && !ferror(f) ? 0 : (errno ? -errno : -EIO);
         if (r >= 0 && fsync(fileno(f)) < 0)
                 r = -errno;
@@ -201,14 +214,14 @@ fail:
         return r;
 }
 
-void report_prometheus(const ReportContext *ctx, const Verify *v)
+void report_prometheus(const ReportRun *runs, size_t n)
 {
-        const char *path = ctx->config->prometheus_textfile;
+        const char *path = n > 0 ? runs[0].ctx->config->prometheus_textfile : NULL;
         int r;
 
         if (isempty(path))
                 return;
-        r = report_prometheus_write(ctx, v, path);
+        r = report_prometheus_write(runs, n, path);
         if (r < 0)
                 fprintf(stderr, "Failed to write the Prometheus textfile '%s': %s\n", path,
                         strerror(-r));

@@ -99,14 +99,21 @@ void report_notify_verdict(const ReportContext *ctx, const Verify *v);
 
 void report_print(const ReportContext *ctx, const Verify *v, FILE *f);
 
+/* One app's verification in a run, for the reporters that cover them all. */
+typedef struct ReportRun {
+        const ReportContext *ctx;
+        const Verify *verify;
+} ReportRun;
+
 /*
- * The run's verdict, checks, durations and findings as a node_exporter
- * textfile-collector file (report-prometheus.c), replaced atomically at
- * 'path'. Negative errno on failure; the old file is then left as it was.
+ * The run's verdicts, checks, durations and findings, one series per app, as
+ * a node_exporter textfile-collector file (report-prometheus.c), replaced
+ * atomically at 'path'. Negative errno on failure; the old file is then left
+ * as it was.
  */
-int report_prometheus_write(const ReportContext *ctx, const Verify *v, const char *path);
+int report_prometheus_write(const ReportRun *runs, size_t n, const char *path);
 /* The same at [report] prometheus-textfile=, when set; a failure is said on stderr, never fatal. */
-void report_prometheus(const ReportContext *ctx, const Verify *v);
+void report_prometheus(const ReportRun *runs, size_t n);
 
 /* "pass", "FAIL" ... and the exit code of a --once run for a verdict. */
 const char *verdict_to_string(CheckState s);

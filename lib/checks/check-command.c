@@ -7,7 +7,9 @@
  * which runs the same commands through call_command() and reports their exit
  * status and streams as the command line would give them; the migrations
  * check adds Django's migration plan for every app (what "migrate --check"
- * looks at). With [checks] django=command each runs as a child of its own
+ * looks at), less what belongs to the apps verified beside this one in the
+ * same run ([package] other_app_labels: their own results report it). With
+ * [checks] django=command each runs as a child of its own
  * (child.c), as the guide types them. Either way parse-output.c judges the
  * output, so the verdicts and reasons are the same.
  */
@@ -144,11 +146,27 @@ static void judge_migrations(Check *c, const ChildOutcome *o)
         migrations_report_done(&rep);
 }
 
+/* Migration "app.name" of an app verified beside this one, in a run of its own. */
+static bool of_other_app(const Config *cfg, const char *migration)
+{
+        size_t n = strcspn(migration, ".");
+
+        if (strlen(strempty(cfg->app_label)) == n && strncmp(cfg->app_label, migration, n) == 0)
+                return false;
+        STRV_FOREACH (l, cfg->other_app_labels)
+                if (strlen(*l) == n && strncmp(*l, migration, n) == 0)
+                        return true;
+        return false;
+}
+
 /* What Django's migration plan says for every app (the probe only). */
 static void judge_plan(Check *c, const ProbeReport *p)
 {
+        const Config *cfg = c->env->config;
         CheckResult *res = c->result;
+        _cleanup_strv_free_ char **unapplied = NULL, **unknown = NULL;
         _cleanup_free_ char *u = NULL, *k = NULL;
+        size_t theirs = 0;
 
         if (p->plan_error) {
                 check_result_add_finding(res, "the migration plan could not be read: %s",
@@ -157,23 +175,62 @@ static void judge_plan(Check *c, const ProbeReport *p)
         }
         if (res->state != CHECK_PASS)
                 return;
-        u = strv_join(p->unapplied, ", ");
-        k = strv_join(p->applied_not_shipped, ", ");
-        if (p->applied_not_shipped)
+        STRV_FOREACH (m, p->unapplied)
+                if (of_other_app(cfg, *m))
+                        theirs++;
+                else if (strv_extend(&unapplied, *m) < 0) {
+                        check_result_set(res, CHECK_ERROR, "out of memory");
+                        return;
+                }
+        STRV_FOREACH (m, p->applied_not_shipped)
+                if (of_other_app(cfg, *m))
+                        theirs++;
+                else if (strv_extend(&unknown, *m) < 0) {
+                        check_result_set(res, CHECK_ERROR, "out of memory");
+                        return;
+                }
+        u = strv_join(unapplied, ", ");
+        k = strv_join(unknown, ", ");
+        if (unknown)
                 check_result_set(
                         res, CHECK_FAIL,
                         "the database has %zu migration(s) that no installed code ships (%s): a package was rolled back without migrating back first",
-                        strv_length(p->applied_not_shipped), strempty(k));
-        else if (p->unapplied)
+                        strv_length(unknown), strempty(k));
+        else if (unapplied)
                 check_result_set(
                         res, CHECK_FAIL,
                         "%zu migration(s) are not applied (%s): run \"nautobot-server migrate\" (a release of Nautobot or of an app was installed without it)",
-                        strv_length(p->unapplied), strempty(u));
+                        strv_length(unapplied), strempty(u));
+        else if (theirs > 0)
+                check_result_set(
+                        res, CHECK_PASS,
+                        "No changes detected in app '%s', and every migration is applied, but for %zu of the apps verified beside it (their own results report them)",
+                        cfg->app_label, theirs);
         else
                 check_result_set(
                         res, CHECK_PASS,
                         "No changes detected in app '%s', and every migration of every app is applied",
-                        c->env->config->app_label);
+                        cfg->app_label);
+}
+
+/*
+ * The app is one the server loads: an app named in the configuration but not
+ * installed, or left out of PLUGINS (or failing to load), is not verified by
+ * any other check's pass.
+ */
+static void judge_loaded(Check *c, const ProbeReport *p)
+{
+        const Config *cfg = c->env->config;
+
+        if (c->result->state != CHECK_PASS || p->apps_error || !cfg->app_label)
+                return;
+        for (size_t i = 0; i < p->n_apps; i++)
+                if (streq_ptr(p->apps[i].label, cfg->app_label))
+                        return;
+        check_result_set(
+                c->result, CHECK_FAIL,
+                "the server does not load app '%s' (%s): it is not installed, or not in PLUGINS of nautobot_config.py",
+                cfg->app_label, strempty(cfg->package));
 }
 
 /* A ChildOutcome as the command line would have given it, from the probe's section. */
@@ -234,10 +291,20 @@ static void start_failed(Check *c, int r)
         check_complete(c);
 }
 
+/* This app's makemigrations in the probe's answer; NULL: none for it. */
+static const ProbeCommand *makemigrations_of(const ProbeReport *report, const char *label)
+{
+        const ProbeAppAnswer *a = probe_report_app(report, label);
+
+        return a && (a->makemigrations.present || a->makemigrations.error) ? &a->makemigrations
+                                                                           : NULL;
+}
+
 static void on_probe(const ProbeOutcome *po, void *userdata)
 {
         Check *c = userdata;
         CommandState *s = c->state;
+        const char *label = c->env->config->app_label;
         const ProbeCommand *pc;
         ChildOutcome o;
 
@@ -248,7 +315,19 @@ static void on_probe(const ProbeOutcome *po, void *userdata)
         }
         pc = !po->report                ? NULL
              : c->id == CHECK_ID_SYSTEM ? &po->report->check
-                                        : &po->report->makemigrations;
+                                        : makemigrations_of(po->report, label);
+        if (po->report && !pc && !po->child->timed_out && !po->child->signal) {
+                /* A document, and nothing in it for this app. */
+                if (po->report->makemigrations_error)
+                        check_result_set(c->result, CHECK_ERROR, "the probe could not run '%s': %s",
+                                         s->command, po->report->makemigrations_error);
+                else
+                        check_result_set(c->result, CHECK_ERROR,
+                                         "the probe gave no makemigrations answer for app '%s'",
+                                         strempty(label));
+                check_complete(c);
+                return;
+        }
         if (!pc || po->child->timed_out || po->child->signal) {
                 /* Django did not start (an exception before the probe ran), or it hung. */
                 judge(c, po->child);
@@ -269,6 +348,7 @@ static void on_probe(const ProbeOutcome *po, void *userdata)
                 if (c->id == CHECK_ID_MIGRATIONS)
                         judge_plan(c, po->report);
                 else {
+                        judge_loaded(c, po->report);
                         for (size_t i = 0; i < po->report->n_apps; i++) {
                                 const ProbeApp *a = &po->report->apps[i];
 

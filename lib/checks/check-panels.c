@@ -122,17 +122,26 @@ static void on_probe(const ProbeOutcome *po, void *userdata)
 {
         Check *c = userdata;
         PanelsState *s = c->state;
+        const char *label = c->env->config->app_label;
+        const ProbeAppAnswer *a = probe_report_app(po->report, label);
         int r = 0;
 
         s->probe_answered = true;
-        if (!po->report || po->report->panels_error) {
-                s->declared_error =
-                        strdup(po->report ? po->report->panels_error : strempty(po->report_error));
-                r = s->declared_error ? 0 : -ENOMEM;
-        } else
-                STRV_FOREACH (p, po->report->panels)
+        if (a && a->panels_present) {
+                STRV_FOREACH (p, a->panels)
                         if ((r = strv_extend(&s->declared, *p)) < 0)
                                 break;
+        } else {
+                /* Why the probe said nothing of this app's panels. */
+                s->declared_error =
+                        !po->report                ? strdup(strempty(po->report_error))
+                        : po->report->panels_error ? strdup(po->report->panels_error)
+                        : a && a->panels_error
+                                ? strdup(a->panels_error)
+                                : strjoin_printf("the probe gave no answer for app '%s'",
+                                                 strempty(label));
+                r = s->declared_error ? 0 : -ENOMEM;
+        }
         if (r < 0) {
                 /* Not "unknown" (a finding on a pass): a panel dropped from the list would hide
                  * one the page does not show. */

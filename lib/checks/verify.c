@@ -45,6 +45,7 @@ struct Verify {
         bool only[_CHECK_ID_MAX]; /* all false: every enabled check */
         bool limited;
         Probe *probe;
+        Probe *shared_probe;            /* given: the run's one boot, shared with the other apps */
         DbSettings *db_known;           /* given: what an earlier probe said */
         DbSettings *db_seen;            /* what this run's probe said */
         char *baseline_version;         /* of the last passing verification */
@@ -68,6 +69,8 @@ Verify *verify_free(Verify *v)
                         c->state_free(c->state);
                 check_result_free(c->result);
         }
+        if (v->shared_probe) /* it lives on: nothing may be told to this run any more */
+                probe_unsubscribe(v->shared_probe, v);
         probe_free(v->probe);
         db_settings_free(v->db_known);
         db_settings_free(v->db_seen);
@@ -184,6 +187,8 @@ static int read_version(Verify *v)
                         c->server);
                 return v->version_error ? 0 : -ENOMEM;
         }
+        if (!c->package) /* every app: the run that finds them has none of its own */
+                return 0;
         r = dist_info_find(c->site_packages, c->package, &d, &conflicts);
         if (r == -ENOMEM)
                 return r;
@@ -417,6 +422,11 @@ static int note_changes(Verify *v, CheckResult *res, CheckId id)
         return 0;
 }
 
+void verify_set_probe(Verify *v, Probe *shared)
+{
+        v->shared_probe = shared;
+}
+
 int verify_set_previous(Verify *v, const char *what)
 {
         return free_and_strdup(&v->previous_what, what);
@@ -520,28 +530,23 @@ static bool runs(const Verify *v, CheckId id)
         return v->config->enabled[id] && (!v->limited || v->only[id]);
 }
 
-/* One Django boot for the checks that need Django, when one of them runs ([checks] django=). */
-static int start_probe(Verify *v)
+/*
+ * The probe for 'labels' ("label,..." or "*": every app), with this run's
+ * environment and account, answering what its running checks read (each
+ * answer costs time: Redis, the database); 'discover': also which apps the
+ * server loads.
+ */
+static int new_probe(Verify *v, const char *labels, bool discover, Probe **ret)
 {
         const Config *c = v->config;
-        bool env_names_db = false;
         Buf sections;
         int r;
 
-        STRV_FOREACH (e, v->env.child_env)
-                env_names_db |= !!startswith(*e, "NAUTOBOT_DB_");
-        if (!c->use_probe || v->child_env_error ||
-            !(runs(v, CHECK_ID_SYSTEM) || runs(v, CHECK_ID_MIGRATIONS) || runs(v, CHECK_ID_JOBS) ||
-              runs(v, CHECK_ID_PANELS) ||
-              /* Where is the database? Only Django knows when nothing else says. */
-              (runs(v, CHECK_ID_DATABASE) && !v->env.db && !env_names_db)))
-                return 0;
-        v->env.probe = NULL;
-        v->probe = probe_free(v->probe);
-        /* Only what the running checks read: each answer costs time (Redis, the database). */
         buf_init(&sections, 256);
         if (runs(v, CHECK_ID_SYSTEM))
                 buf_printf(&sections, "check,apps,cache,broker,");
+        else if (discover)
+                buf_printf(&sections, "apps,");
         if (runs(v, CHECK_ID_MIGRATIONS))
                 buf_printf(&sections, "makemigrations,migration_plan,");
         if (runs(v, CHECK_ID_JOBS))
@@ -549,11 +554,11 @@ static int start_probe(Verify *v)
         if (runs(v, CHECK_ID_PANELS))
                 buf_printf(&sections, "panels,");
         buf_printf(&sections, "database");
-        r = probe_new(&v->probe, v->event,
+        r = probe_new(ret, v->event,
                       &(ProbeOptions){
                               .server = c->server,
                               .path = c->probe,
-                              .app_label = c->app_label,
+                              .app_labels = labels,
                               .sections = strempty(sections.data),
                               .user = v->env.child_user,
                               .envp = v->env.child_env,
@@ -563,6 +568,37 @@ static int start_probe(Verify *v)
                       });
         buf_done(&sections);
         return r;
+}
+
+/* One Django boot for the checks that need Django, when one of them runs ([checks] django=). */
+static int start_probe(Verify *v)
+{
+        const Config *c = v->config;
+        bool env_names_db = false;
+
+        STRV_FOREACH (e, v->env.child_env)
+                env_names_db |= !!startswith(*e, "NAUTOBOT_DB_");
+        if (v->shared_probe) {
+                v->env.probe = v->shared_probe;
+                return 0;
+        }
+        if (!c->use_probe || v->child_env_error ||
+            !(runs(v, CHECK_ID_SYSTEM) || runs(v, CHECK_ID_MIGRATIONS) || runs(v, CHECK_ID_JOBS) ||
+              runs(v, CHECK_ID_PANELS) ||
+              /* Where is the database? Only Django knows when nothing else says. */
+              (runs(v, CHECK_ID_DATABASE) && !v->env.db && !env_names_db)))
+                return 0;
+        v->env.probe = NULL;
+        v->probe = probe_free(v->probe);
+        return new_probe(v, c->app_label, false, &v->probe);
+}
+
+int verify_shared_probe(Verify *v, Probe **ret)
+{
+        *ret = NULL;
+        if (!v->config->use_probe || v->child_env_error)
+                return 0;
+        return new_probe(v, "*", true, ret);
 }
 
 int verify_start(Verify *v, const VerifyCallbacks *cb, void *userdata)
@@ -576,7 +612,8 @@ int verify_start(Verify *v, const VerifyCallbacks *cb, void *userdata)
         r = start_probe(v);
         if (r < 0)
                 return r;
-        v->env.probe = v->probe;
+        if (!v->shared_probe)
+                v->env.probe = v->probe;
         /* Count them all first: a check may complete inside its start function. */
         v->n_running = _CHECK_ID_MAX;
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++) {
@@ -602,8 +639,8 @@ int verify_start(Verify *v, const VerifyCallbacks *cb, void *userdata)
                 }
         }
         /* After every check that needs Django has subscribed to it; it runs for them only. */
-        if (v->probe && probe_subscribe(v->probe, on_probe, v) >= 0)
-                probe_start(v->probe);
+        if (v->env.probe && probe_subscribe(v->env.probe, on_probe, v) >= 0)
+                probe_start(v->env.probe);
         return 0;
 }
 

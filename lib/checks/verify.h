@@ -44,6 +44,21 @@ const DbSettings *verify_database_seen(const Verify *v);
  */
 int verify_set_baseline(Verify *v, struct json_object *baseline);
 
+/*
+ * The run's one Django boot, shared by every app verified in it (NULL: the
+ * run starts its own when a check needs Django). It must outlive the run;
+ * whoever owns it starts it.
+ */
+void verify_set_probe(Verify *v, Probe *shared);
+
+/*
+ * A probe for every app the server loads, with this run's environment and
+ * account (which must outlive it): which apps, and the answers every app's
+ * checks read. *ret NULL: there can be none ([checks] django=command, or the
+ * environment cannot be built; the checks say why).
+ */
+int verify_shared_probe(Verify *v, Probe **ret);
+
 /* What ran before the installed release ("2026.5.12"), for the restart advice. */
 int verify_set_previous(Verify *v, const char *what);
 /* Runs only these checks (of those enabled); the others are skipped, without bearing. */

@@ -5,6 +5,7 @@
  * meaning of each key, the defaults and the effective-configuration dump.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <glob.h>
 #include <inttypes.h>
 #include <ini.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "ini-line.h"
 #include "metadata.h"
 #include "version.h"
 
@@ -189,6 +191,13 @@ static bool key_is_list(const ConfigKey *k)
         return k->parse == parse_list || k->parse == parse_expectations || k->parse == parse_dirs;
 }
 
+/* A char * field, stored as written (NULL: empty). */
+static bool parser_is_string(ConfigParser p)
+{
+        return p == parse_string || p == parse_path || p == parse_url || p == parse_textfile ||
+               p == parse_instance;
+}
+
 static int parse_checks(Config *c, void *field _unused_, const char *value, char **ret_error)
 {
         _cleanup_strv_free_ char **l = NULL;
@@ -287,11 +296,13 @@ static const ConfigKey config_table[] = {
          "credential name for the password"},
         {"credentials", "token-credential", parse_string, F(token_credential),
          "credential name for the token"},
-        {"package", "name", parse_string, F(package), "watched Python distribution"},
-        {"package", "app-label", parse_string, F(app_label), "its Django app label"},
+        {"package", "name", parse_string, F(package),
+         "the one app verified, a Python distribution (empty: every app the server loads)"},
+        {"package", "app-label", parse_string, F(app_label),
+         "its Django app label (required with name=)"},
         {"package", "job-module", parse_string, F(job_module), "module holding its Jobs"},
         {"package", "job-grouping", parse_string, F(job_grouping),
-         "grouping the upgrade guide expects"},
+         "grouping the upgrade guide expects (empty: not compared)"},
         {"package", "jobs", parse_list, F(jobs),
          "Job classes expected besides those the installed code declares"},
         {"package", "panels", parse_list, F(panels),
@@ -322,6 +333,40 @@ static const ConfigKey config_table[] = {
 
 _Static_assert(ELEMENTSOF(config_table) <= CONFIG_KEYS_MAX, "Config.key_line is too small");
 
+#define CONFIG_SIZE_LP64 664
+
+/*
+ * config_copy() copies the keys of the table and, by name, the pointers outside it (config.h
+ * lists them). A new field changes the size: look at config_copy() and config_free(), then
+ * here. (LP64 only: the ABIs of the 64-bit Linux ports lay the struct out alike.)
+ */
+_Static_assert(sizeof(void *) != 8 || sizeof(Config) == CONFIG_SIZE_LP64,
+               "Config changed: copy the new field in config_copy(), free it in config_free()");
+
+/* [app NAME] keys, parsed into an AppSection by the parsers of the table above. */
+typedef struct AppKey {
+        const char *key;
+        ConfigParser parse;
+        size_t offset;
+        const char *help;
+} AppKey;
+
+#define A(x) offsetof(AppSection, x)
+static const AppKey app_table[] = {
+        {"verify", parse_bool, A(verify), "no: this app is not verified"},
+        {"app-label", parse_string, A(app_label),
+         "its Django app label (empty: as the server reports it)"},
+        {"job-module", parse_string, A(job_module),
+         "module holding its Jobs (empty: <app-label>.jobs)"},
+        {"job-grouping", parse_string, A(job_grouping),
+         "grouping the upgrade guide expects (empty: not compared)"},
+        {"jobs", parse_list, A(jobs),
+         "Job classes expected besides those the installed code declares"},
+        {"panels", parse_list, A(panels),
+         "home page panels expected besides those the installed code declares"},
+};
+#undef A
+
 /* Keys people reach for that would put a secret into the file. */
 static const char *const refused_secret_keys[] = {"password", "token", "api-token", "secret"};
 
@@ -351,18 +396,16 @@ int config_new(Config **ret)
             !(c->root = strdup("/opt/nautobot")) || !(c->url = strdup("http://127.0.0.1:8080")) ||
             !(c->username = strdup("nautobot-verifyd")) ||
             !(c->password_credential = strdup("web-password")) ||
-            !(c->token_credential = strdup("api-token")) ||
-            !(c->package = strdup("nautobot-contract-models")) ||
-            !(c->app_label = strdup("nautobot_contract_models")) ||
-            !(c->job_grouping = strdup("Contracts")) || !(c->probe = strdup(NVD_PROBE_PATH)))
+            !(c->token_credential = strdup("api-token")) || !(c->probe = strdup(NVD_PROBE_PATH)))
                 return -ENOMEM;
         /* Nautobot's documented units (docs: installation/services.md). */
         if ((r = strv_extend(&c->units, "nautobot.service")) < 0 ||
             (r = strv_extend(&c->units, "nautobot-worker.service")) < 0 ||
             (r = strv_extend(&c->units, "nautobot-scheduler.service")) < 0)
                 return r;
-        if ((r = strv_extend(&c->watch_packages, "nautobot-contract-models")) < 0 ||
-            (r = strv_extend(&c->watch_packages, "nautobot")) < 0)
+        /* No [package] name=: every app the server loads. config_finalize() puts a configured
+         * package first. */
+        if ((r = strv_extend(&c->watch_packages, "nautobot")) < 0)
                 return r;
         /* What nautobot-contract-models 2026.5.17 really needs (its migrations need 3.1). */
         if ((r = strv_extend(&c->expectations, "nautobot >= 3.1.0")) < 0 ||
@@ -374,6 +417,16 @@ int config_new(Config **ret)
                 return r;
         *ret = TAKE_PTR(c);
         return 0;
+}
+
+static void app_section_done(AppSection *a)
+{
+        free(a->package);
+        free(a->app_label);
+        free(a->job_module);
+        free(a->job_grouping);
+        strv_free(a->jobs);
+        strv_free(a->panels);
 }
 
 Config *config_free(Config *c)
@@ -412,6 +465,10 @@ Config *config_free(Config *c)
         strv_free(c->expectations);
         strv_free(c->profile_dirs);
         free(c->prometheus_textfile);
+        for (size_t i = 0; i < c->n_app_sections; i++)
+                app_section_done(&c->app_sections[i]);
+        free(c->app_sections);
+        strv_free(c->other_app_labels);
         for (size_t i = 0; i < c->n_profiles; i++)
                 profile_free(c->profiles[i]);
         free(c->profiles);
@@ -426,11 +483,144 @@ typedef struct ParseState {
         Config *config;
         bool assigned[CONFIG_KEYS_MAX]; /* per config_table entry: set in this file already */
         FILE *file;
-        unsigned line;      /* of what the reader returned last */
-        bool line_complete; /* ... and it ended with a newline */
-        char *error;        /* first error, without file:line */
+        unsigned line;       /* of what the reader returned last */
+        bool line_complete;  /* ... and it ended with a newline */
+        bool indented;       /* ... and it began with white space */
+        bool key_seen;       /* a key since the last section header: an indented line continues */
+        AppSection *app;     /* the current section's, when it is an [app NAME] */
+        char *error;         /* first error, without file:line */
+        unsigned error_line; /* where it is, when not where inih stopped (0) */
         int r;
 } ParseState;
+
+/* "app NAME" → NAME ("" for a bare "app"), or NULL when the section is not an [app NAME]. */
+static const char *app_section_name(const char *section)
+{
+        const char *name = startswith(section, "app");
+
+        if (!name || (*name && *name != ' '))
+                return NULL;
+        return name + strspn(name, " ");
+}
+
+/* What pip accepts as a distribution name (PEP 508), at most CONFIG_APP_NAME_MAX bytes. */
+static bool distribution_name_valid(const char *s)
+{
+        size_t n = strlen(s);
+
+        if (n == 0 || n > CONFIG_APP_NAME_MAX || !isalnum((unsigned char)s[0]) ||
+            !isalnum((unsigned char)s[n - 1]))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
+                        return false;
+        return true;
+}
+
+static AppSection *find_app_section(const Config *c, const char *package)
+{
+        _cleanup_free_ char *a = package ? python_name_normalize(package) : NULL;
+
+        for (size_t i = 0; a && i < c->n_app_sections; i++) {
+                _cleanup_free_ char *b = python_name_normalize(c->app_sections[i].package);
+
+                if (b && streq(a, b))
+                        return &c->app_sections[i];
+        }
+        return NULL;
+}
+
+const AppSection *config_app_section(const Config *c, const char *package)
+{
+        return find_app_section(c, package);
+}
+
+bool config_all_apps(const Config *c)
+{
+        return isempty(c->package);
+}
+
+/* Keeps the first error, at 'line' (0: where inih stops); a NULL error: out of memory. */
+static void fail_at(ParseState *s, unsigned line, int r, char *error /* takes */)
+{
+        if (s->error || s->r < 0) {
+                free(error);
+                return;
+        }
+        s->error = error;
+        s->error_line = line;
+        s->r = error ? r : -ENOMEM;
+}
+
+/*
+ * A section header: an [app NAME] gets its AppSection here (a NAME seen before, as PEP 503
+ * normalises it, gets the same one), so that one without keys exists too and errors about
+ * NAME point at the header.
+ */
+static void section_begin(ParseState *s, const char *section)
+{
+        Config *c = s->config;
+        const char *name = app_section_name(section);
+        AppSection *l;
+
+        s->app = NULL;
+        s->key_seen = false;
+        if (!name)
+                return; /* the handler judges the others, as their keys come */
+        if (isempty(name))
+                return fail_at(
+                        s, s->line, -EINVAL,
+                        strdup("[app] needs the name of a Python distribution: [app NAME], e.g. [app nautobot-dns-models]"));
+        if (!distribution_name_valid(name))
+                return fail_at(
+                        s, s->line, -EINVAL,
+                        strjoin_printf(
+                                "[%s]: '%s' is not a Python distribution name (letters, digits, '.', '_', '-', at most %d, beginning and ending with a letter or digit)",
+                                section, name, CONFIG_APP_NAME_MAX));
+        s->app = find_app_section(c, name);
+        if (s->app)
+                return;
+        if (c->n_app_sections >= CONFIG_APP_SECTIONS_MAX)
+                return fail_at(s, s->line, -E2BIG,
+                               strjoin_printf("more than %d [app NAME] sections",
+                                              CONFIG_APP_SECTIONS_MAX));
+        l = reallocarray(c->app_sections, c->n_app_sections + 1, sizeof(AppSection));
+        if (!l)
+                return fail_at(s, s->line, -ENOMEM, NULL);
+        c->app_sections = l;
+        l[c->n_app_sections] = (AppSection){.verify = true, .line = s->line};
+        l[c->n_app_sections].package = strdup(name);
+        if (!l[c->n_app_sections].package)
+                return fail_at(s, s->line, -ENOMEM, NULL);
+        s->app = &l[c->n_app_sections++];
+}
+
+/* A key of an [app NAME] section: 1 when done, 0 on an error (in s). */
+static int app_handler(ParseState *s, const char *section, const char *key, const char *value)
+{
+        char *error = NULL;
+        int r;
+
+        if (!s->app) /* its header was refused */
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(app_table); i++) {
+                const AppKey *k = &app_table[i];
+
+                if (!streq(k->key, key))
+                        continue;
+                r = k->parse(s->config, (uint8_t *)s->app + k->offset, value, &error);
+                if (r < 0) {
+                        fail_at(s, 0, r,
+                                strjoin_printf("[%s] %s=: %s", section, key,
+                                               error ?: strerror(-r)));
+                        free(error);
+                        return 0;
+                }
+                return 1;
+        }
+        fail_at(s, 0, -EINVAL, strjoin_printf("unknown key '%s' in section [%s]", key, section));
+        return 0;
+}
 
 static int handler(void *userdata, const char *section, const char *key, const char *value)
 {
@@ -440,8 +630,9 @@ static int handler(void *userdata, const char *section, const char *key, const c
 
         if (!key) /* a bare section header */
                 return 1;
-        if (s->error) /* keep the first error; inih goes on and keeps its line */
+        if (s->error || s->r < 0) /* keep the first error; inih goes on and keeps its line */
                 return 1;
+        s->key_seen = true;
 
         for (size_t i = 0; i < ELEMENTSOF(refused_secret_keys); i++)
                 if (streq(key, refused_secret_keys[i])) {
@@ -451,6 +642,8 @@ static int handler(void *userdata, const char *section, const char *key, const c
                         s->r = -EPERM;
                         return 0;
                 }
+        if (app_section_name(section))
+                return app_handler(s, section, key, value);
 
         for (size_t i = 0; i < ELEMENTSOF(config_table); i++) {
                 const ConfigKey *k = &config_table[i];
@@ -485,26 +678,39 @@ static int handler(void *userdata, const char *section, const char *key, const c
         return 0;
 }
 
-/* fgets() for inih that counts lines, so the handler knows where a key was set. */
+/*
+ * fgets() for inih that counts lines, so the handler knows where a key was set, and notices
+ * section headers as inih reads them (it tells the handler nothing about them).
+ */
 static char *read_line(char *str, int num, void *userdata)
 {
         ParseState *s = userdata;
         char *r = fgets(str, num, s->file);
 
-        if (r) {
-                if (s->line_complete || s->line == 0)
-                        s->line++;
-                s->line_complete = strchr(r, '\n') != NULL;
-                /* inih would take the rest of a long line for a line of its own. */
-                if (!s->line_complete && !feof(s->file)) {
-                        if (!s->error) {
-                                s->error = strjoin_printf(
-                                        "line longer than %d bytes: split a long list over repeated keys (each appends)",
-                                        num - 2);
-                                s->r = -EINVAL;
-                        }
+        if (!r || s->r < 0)
+                return s->r < 0 ? NULL : r;
+        if (s->line_complete || s->line == 0)
+                s->line++;
+        s->line_complete = strchr(r, '\n') != NULL;
+        /* inih would take the rest of a long line for a line of its own. */
+        if (!s->line_complete && !feof(s->file)) {
+                fail_at(s, 0, -EINVAL,
+                        strjoin_printf(
+                                "line longer than %d bytes: split a long list over repeated keys (each appends)",
+                                num - 2));
+                return NULL;
+        }
+
+        {
+                _cleanup_free_ char *section = NULL;
+                int q = ini_line_header(r, s->line, s->key_seen, &s->indented, &section);
+
+                if (q < 0)
+                        fail_at(s, s->line, q, NULL);
+                else if (q > 0)
+                        section_begin(s, section);
+                if (s->r < 0)
                         return NULL;
-                }
         }
         return r;
 }
@@ -533,13 +739,17 @@ int config_load(Config *c, const char *path, char **ret_error)
         line = ini_parse_stream(read_line, &s, handler, &s);
         fclose(f);
 
-        if (line == 0 && s.error) /* the reader stopped it (a long line) */
+        if (s.error_line > 0)
+                line = (int)s.error_line;
+        else if (line == 0 && (s.error || s.r < 0)) /* the reader stopped it (a long line) */
                 line = (int)s.line;
         if (line == 0)
                 return 0;
         if (ret_error) {
                 if (s.error)
                         *ret_error = strjoin_printf("%s:%d: %s", path, line, s.error);
+                else if (s.r == -ENOMEM)
+                        *ret_error = strjoin_printf("%s: cannot parse: out of memory", path);
                 else if (line > 0)
                         *ret_error = strjoin_printf(
                                 "%s:%d: syntax error (expected [section] or key = value)", path,
@@ -587,12 +797,33 @@ static const struct {
         const char *section;
         const char *key;
         uint64_t checks; /* bits of the CheckIds that need it; ALWAYS: the run itself */
+        bool single_app; /* only with [package] name= set (all-apps mode asks the server) */
 } required_keys[] = {
         {"nautobot", "server", ALWAYS}, /* the child's PATH, site-packages */
-        {"nautobot", "url", ALWAYS},    {"credentials", "username", CHECK_BIT(CHECK_ID_PANELS)},
-        {"package", "name", ALWAYS},    {"package", "app-label", ALWAYS},
+        {"nautobot", "url", ALWAYS},
+        {"credentials", "username", CHECK_BIT(CHECK_ID_PANELS)},
+        {"package", "app-label", ALWAYS, true},
         {"watch", "packages", ALWAYS},
 };
+
+/* The line of the file that set [section] key= last, 0 when it did not. */
+static unsigned key_line_of(const Config *c, const char *section, const char *key)
+{
+        for (size_t i = 0; i < ELEMENTSOF(config_table); i++)
+                if (streq(config_table[i].section, section) && streq(config_table[i].key, key))
+                        return c->key_line[i];
+        return 0;
+}
+
+/* "file:line: " where the file set [section] key= ("" when it did not). */
+static char *where_set(const Config *c, const char *section, const char *key)
+{
+        unsigned line = key_line_of(c, section, key);
+
+        if (c->source && line > 0)
+                return strjoin_printf("%s:%u: ", c->source, line);
+        return strdup("");
+}
 
 static bool key_is_empty(const Config *c, const ConfigKey *k)
 {
@@ -619,7 +850,8 @@ static int check_required_keys(const Config *c, char **ret_error)
                                 k = &config_table[j];
                                 index = j;
                         }
-                if (!k || !key_is_empty(c, k))
+                if (!k || !key_is_empty(c, k) ||
+                    (required_keys[i].single_app && config_all_apps(c)))
                         continue;
                 if (required_keys[i].checks != ALWAYS) {
                         Buf b;
@@ -637,12 +869,17 @@ static int check_required_keys(const Config *c, char **ret_error)
                 }
                 if (!ret_error)
                         return -EINVAL;
-                where = c->source && c->key_line[index] > 0
-                                ? strjoin_printf("%s:%u: ", c->source, c->key_line[index])
-                                : strdup("");
+                /* Not in the file at all: the key that made it needed is. */
+                where = c->key_line[index] > 0 || !required_keys[i].single_app
+                                ? where_set(c, k->section, k->key)
+                                : where_set(c, "package", "name");
                 if (!where)
                         return -ENOMEM;
-                if (needed)
+                if (required_keys[i].single_app)
+                        *ret_error = strjoin_printf(
+                                "%s[%s] %s= must not be empty when [package] name= is set (the app's Django label)",
+                                where, k->section, k->key);
+                else if (needed)
                         *ret_error = strjoin_printf(
                                 "%s[%s] %s= is empty, but the enabled check(s) %s need it: set it, or leave them out of [checks] enable=",
                                 where, k->section, k->key, needed);
@@ -654,51 +891,162 @@ static int check_required_keys(const Config *c, char **ret_error)
         return 0;
 }
 
-/* One profile per package: the app's, and the other watched packages' (for their rollbacks). */
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
+
+static bool package_eq(const char *a, const char *b)
+{
+        _cleanup_free_ char *x = a ? python_name_normalize(a) : NULL,
+                            *y = b ? python_name_normalize(b) : NULL;
+
+        return x && y && streq(x, y);
+}
+
+/*
+ * Loads the profile of 'package' unless 'seen' has it; when 'label' is given the profile's
+ * findings are about that app label's migrations: its label= must agree ('what' names the key).
+ */
+static int load_profile(Config *c, char ***seen, const char *package, const char *label,
+                        const char *what, char **ret_error)
+{
+        _cleanup_free_ char *norm = python_name_normalize(package);
+        _cleanup_(profile_freep) Profile *p = NULL;
+        Profile **l;
+        int r;
+
+        if (!norm)
+                return -ENOMEM;
+        if (strv_contains(*seen, norm))
+                return 0;
+        if ((r = strv_extend(seen, norm)) < 0)
+                return r;
+        r = profile_find(c->profile_dirs, package, &p, ret_error);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EINVAL;
+        if (!p)
+                return 0;
+        if (label && !streq(p->label, label)) {
+                if (ret_error)
+                        *ret_error = strjoin_printf("%s:%u: [app] label= is '%s', but %s is '%s'",
+                                                    p->path, p->label_line, p->label, what, label);
+                return -EINVAL;
+        }
+        l = reallocarray(c->profiles, c->n_profiles + 1, sizeof(Profile *));
+        if (!l)
+                return -ENOMEM;
+        c->profiles = l;
+        c->profiles[c->n_profiles++] = TAKE_PTR(p);
+        return 0;
+}
+
+static int cmp_strings(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Every profile file of [checks] profiles= (all-apps mode: any app the server loads may
+ * need one), so that a broken one is refused as the daemon starts, not at its app's first
+ * run. A file another directory's shadows is never read, and is not read here either.
+ */
+static int load_every_profile(Config *c, char ***seen, char **ret_error)
+{
+        int r;
+
+        STRV_FOREACH (d, c->profile_dirs) {
+                _cleanup_(closedirp) DIR *dir = opendir(*d);
+                _cleanup_strv_free_ char **names = NULL;
+                struct dirent *de;
+                size_t n = 0;
+
+                if (!dir) {
+                        r = -errno;
+                        if (r == -ENOENT)
+                                continue;
+                        if (ret_error)
+                                *ret_error =
+                                        strjoin_printf("%s: cannot read: %s", *d, strerror(-r));
+                        return r == -ENOMEM ? r : -EINVAL;
+                }
+                while ((errno = 0, de = readdir(dir))) {
+                        size_t l = strlen(de->d_name);
+
+                        if (de->d_name[0] == '.' || !endswith(de->d_name, ".conf"))
+                                continue;
+                        if (++n > CONFIG_PROFILES_MAX) {
+                                if (ret_error)
+                                        *ret_error =
+                                                strjoin_printf("%s: more than %d profiles (*.conf)",
+                                                               *d, CONFIG_PROFILES_MAX);
+                                return -E2BIG;
+                        }
+                        if ((r = strv_push(&names, strndup(de->d_name, l - 5))) < 0)
+                                return r;
+                }
+                if (errno != 0) {
+                        r = -errno;
+                        if (ret_error)
+                                *ret_error =
+                                        strjoin_printf("%s: cannot read: %s", *d, strerror(-r));
+                        return r == -ENOMEM ? r : -EINVAL;
+                }
+                if (names) /* the same order on every host: the first error is the same */
+                        qsort(names, strv_length(names), sizeof(char *), cmp_strings);
+                STRV_FOREACH (name, names) {
+                        _cleanup_free_ char *norm = python_name_normalize(*name);
+
+                        if (!norm)
+                                return -ENOMEM;
+                        if (!streq(norm, *name) || !distribution_name_valid(*name)) {
+                                if (ret_error)
+                                        *ret_error = strjoin_printf(
+                                                "%s/%s.conf: not named after a package: a profile is <name>.conf with the package's PEP 503-normalised name (lower case, runs of '-', '_', '.' as one '-'), or it is never read",
+                                                *d, *name);
+                                return -EINVAL;
+                        }
+                        r = load_profile(c, seen, *name, NULL, NULL, ret_error);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/*
+ * One profile per package: the app's, the other watched packages' (for their rollbacks); in
+ * all-apps mode those of the [app NAME] sections (their app-label= checked) and every other.
+ */
 static int load_profiles(Config *c, char **ret_error)
 {
-        _cleanup_strv_free_ char **names = NULL, **seen = NULL;
+        _cleanup_strv_free_ char **seen = NULL;
         int r;
 
         for (size_t i = 0; i < c->n_profiles; i++)
                 profile_free(c->profiles[i]);
         c->profiles = mfree(c->profiles);
         c->n_profiles = 0;
-        if ((r = strv_extend(&names, c->package)) < 0)
-                return r;
-        STRV_FOREACH (w, c->watch_packages)
-                if ((r = strv_extend(&names, *w)) < 0)
-                        return r;
-        STRV_FOREACH (n, names) {
-                _cleanup_free_ char *norm = python_name_normalize(*n);
-                _cleanup_(profile_freep) Profile *p = NULL;
-                Profile **l;
-
-                if (!norm)
-                        return -ENOMEM;
-                if (strv_contains(seen, norm))
-                        continue;
-                if ((r = strv_extend(&seen, norm)) < 0)
-                        return r;
-                r = profile_find(c->profile_dirs, *n, &p, ret_error);
+        if (!config_all_apps(c)) {
+                r = load_profile(c, &seen, c->package, c->app_label,
+                                 "[package] app-label=", ret_error);
                 if (r < 0)
-                        return r == -ENOMEM ? r : -EINVAL;
-                if (!p)
-                        continue;
-                /* The app's findings are about its migrations: the labels must agree. */
-                if (n == names && !streq(p->label, c->app_label)) {
-                        if (ret_error)
-                                *ret_error = strjoin_printf(
-                                        "%s:%u: [app] label= is '%s', but [package] app-label= is '%s'",
-                                        p->path, p->label_line, p->label, c->app_label);
-                        return -EINVAL;
-                }
-                l = reallocarray(c->profiles, c->n_profiles + 1, sizeof(Profile *));
-                if (!l)
-                        return -ENOMEM;
-                c->profiles = l;
-                c->profiles[c->n_profiles++] = TAKE_PTR(p);
+                        return r;
         }
+        for (size_t i = 0; config_all_apps(c) && i < c->n_app_sections; i++) {
+                const AppSection *a = &c->app_sections[i];
+                _cleanup_free_ char *what = strjoin_printf("[app %s] app-label=", a->package);
+
+                if (!what)
+                        return -ENOMEM;
+                r = load_profile(c, &seen, a->package, a->app_label, what, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        STRV_FOREACH (w, c->watch_packages) {
+                r = load_profile(c, &seen, *w, NULL, NULL, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (config_all_apps(c))
+                return load_every_profile(c, &seen, ret_error);
         return 0;
 }
 
@@ -713,6 +1061,114 @@ const Profile *config_profile(const Config *c, const char *package)
                         return c->profiles[i];
         }
         return NULL;
+}
+
+/* A copy of 'l' (NULL for NULL). */
+static int strv_copy(char *const *l, char ***ret)
+{
+        _cleanup_strv_free_ char **n = NULL;
+        int r;
+
+        for (size_t i = 0; l && l[i]; i++)
+                if ((r = strv_extend(&n, l[i])) < 0)
+                        return r;
+        *ret = TAKE_PTR(n);
+        return 0;
+}
+
+/* Appends the items of 'from' that 'l' lacks: merging twice adds nothing. */
+static int strv_merge(char ***l, char *const *from)
+{
+        int r;
+
+        for (size_t i = 0; from && from[i]; i++)
+                if (!strv_contains(*l, from[i]) && (r = strv_extend(l, from[i])) < 0)
+                        return r;
+        return 0;
+}
+
+/* 'package' first in 'l', and there only once (PEP 503-normalised). */
+static int put_first(char ***l, const char *package)
+{
+        _cleanup_strv_free_ char **n = NULL;
+        int r;
+
+        if ((r = strv_extend(&n, package)) < 0)
+                return r;
+        STRV_FOREACH (p, *l)
+                if (!package_eq(*p, package) && (r = strv_extend(&n, *p)) < 0)
+                        return r;
+        strv_free(*l);
+        *l = TAKE_PTR(n);
+        return 0;
+}
+
+static bool watched(char *const *l, const char *package)
+{
+        for (size_t i = 0; l && l[i]; i++)
+                if (package_eq(l[i], package))
+                        return true;
+        return false;
+}
+
+/*
+ * Without [package] name= the apps come from the server, through the probe: refuses what
+ * assumes one app (django=command, and the [package] keys that describe the one app).
+ */
+static int check_all_apps(const Config *c, char **ret_error)
+{
+        static const char *const one_app_keys[] = {"app-label", "job-module", "job-grouping",
+                                                   "jobs", "panels"};
+        _cleanup_free_ char *where = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(config_table); i++) {
+                const ConfigKey *k = &config_table[i];
+                bool one_app = false;
+
+                for (size_t j = 0; j < ELEMENTSOF(one_app_keys); j++)
+                        one_app = one_app ||
+                                  (streq(k->section, "package") && streq(k->key, one_app_keys[j]));
+                if (!one_app || key_is_empty(c, k))
+                        continue;
+                if (!ret_error)
+                        return -EINVAL;
+                where = where_set(c, k->section, k->key);
+                *ret_error =
+                        where ? strjoin_printf(
+                                        "%s[package] %s= describes the app of [package] name=, which is not set: set name=, or put %s= in an [app NAME] section",
+                                        where, k->key, k->key)
+                              : NULL;
+                return *ret_error ? -EINVAL : -ENOMEM;
+        }
+        if (!c->use_probe) {
+                if (!ret_error)
+                        return -EINVAL;
+                where = where_set(c, "checks", "django");
+                *ret_error =
+                        where ? strjoin_printf(
+                                        "%sdjango=command verifies one app: set [package] name=, or use django=probe",
+                                        where)
+                              : NULL;
+                return *ret_error ? -EINVAL : -ENOMEM;
+        }
+        return 0;
+}
+
+/* Single-app mode: the package is watched first, its [app NAME] section's lists add up. */
+static int finalize_one_app(Config *c)
+{
+        const AppSection *a = config_app_section(c, c->package);
+        int r;
+
+        /* A [watch] packages= of the file is what the admin wants, as written. */
+        if (key_line_of(c, "watch", "packages") == 0 && !watched(c->watch_packages, c->package) &&
+            (r = put_first(&c->watch_packages, c->package)) < 0)
+                return r;
+        if (!a)
+                return 0;
+        if ((r = strv_merge(&c->jobs, a->jobs)) < 0 || (r = strv_merge(&c->panels, a->panels)) < 0)
+                return r;
+        return 0;
 }
 
 int config_finalize(Config *c, char **ret_error)
@@ -751,6 +1207,9 @@ int config_finalize(Config *c, char **ret_error)
         r = check_required_keys(c, ret_error);
         if (r < 0)
                 return r;
+        r = config_all_apps(c) ? check_all_apps(c, ret_error) : finalize_one_app(c);
+        if (r < 0)
+                return r;
         r = load_profiles(c, ret_error);
         if (r < 0)
                 return r;
@@ -760,6 +1219,138 @@ int config_finalize(Config *c, char **ret_error)
         if (ret_error)
                 *ret_error = strdup("[checks] enable= names no check");
         return -EINVAL;
+}
+
+/* One key of the table, from 'c' to 'n' (which holds nothing of it yet). */
+static int copy_value(const Config *c, Config *n, const ConfigKey *k)
+{
+        const void *from = (const uint8_t *)c + k->offset;
+        void *to = (uint8_t *)n + k->offset;
+
+        if (k->parse == parse_checks)
+                memcpy(n->enabled, c->enabled, sizeof(n->enabled));
+        else if (parser_is_string(k->parse)) {
+                const char *v = *(char *const *)from;
+
+                if (v && !(*(char **)to = strdup(v)))
+                        return -ENOMEM;
+        } else if (key_is_list(k))
+                return strv_copy(*(char **const *)from, (char ***)to);
+        else if (k->parse == parse_seconds)
+                *(uint64_t *)to = *(const uint64_t *)from;
+        else if (k->parse == parse_bool || k->parse == parse_django)
+                *(bool *)to = *(const bool *)from;
+        else if (k->parse == parse_size)
+                *(size_t *)to = *(const size_t *)from;
+        else
+                return -EOPNOTSUPP; /* a parser of a new kind: teach it here (test-config says) */
+        return 0;
+}
+
+static int app_section_copy(const AppSection *a, AppSection *n)
+{
+        *n = (AppSection){.verify = a->verify, .line = a->line};
+        if (!(n->package = strdup(a->package)) ||
+            (a->app_label && !(n->app_label = strdup(a->app_label))) ||
+            (a->job_module && !(n->job_module = strdup(a->job_module))) ||
+            (a->job_grouping && !(n->job_grouping = strdup(a->job_grouping))) ||
+            strv_copy(a->jobs, &n->jobs) < 0 || strv_copy(a->panels, &n->panels) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int config_copy(const Config *c, Config **ret)
+{
+        _cleanup_(config_freep) Config *n = NULL;
+        int r;
+
+        n = calloc(1, sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(config_table); i++) {
+                r = copy_value(c, n, &config_table[i]);
+                if (r < 0)
+                        return r;
+        }
+
+        /* What is not in the table (config.h lists it). The profiles are not copied. */
+        memcpy(n->key_line, c->key_line, sizeof(n->key_line));
+        if ((c->source && !(n->source = strdup(c->source))) ||
+            (c->instance_state_directory &&
+             !(n->instance_state_directory = strdup(c->instance_state_directory))))
+                return -ENOMEM;
+        r = strv_copy(c->other_app_labels, &n->other_app_labels);
+        if (r < 0)
+                return r;
+        if (c->n_app_sections > 0) {
+                n->app_sections = calloc(c->n_app_sections, sizeof(AppSection));
+                if (!n->app_sections)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < c->n_app_sections; i++) {
+                n->n_app_sections++; /* freed with the rest, even half-copied */
+                r = app_section_copy(&c->app_sections[i], &n->app_sections[i]);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(n);
+        return 0;
+}
+
+int config_for_app(const Config *base, const char *package, const char *label, Config **ret,
+                   char **ret_error)
+{
+        _cleanup_(config_freep) Config *c = NULL;
+        const AppSection *a;
+        int r;
+
+        if (isempty(package) || !distribution_name_valid(package)) {
+                if (ret_error)
+                        *ret_error = strjoin_printf("'%s' is not a Python distribution name",
+                                                    strempty(package));
+                return -EINVAL;
+        }
+        r = config_copy(base, &c);
+        if (r < 0)
+                return r;
+        /* Single-app mode for this package: [package] says all (finalize merged the rest). */
+        if (config_all_apps(base) || !package_eq(base->package, package)) {
+                a = config_app_section(base, package);
+                label = a && a->app_label ? a->app_label : label;
+                if (isempty(label)) {
+                        if (ret_error)
+                                *ret_error = strjoin_printf(
+                                        "%s: no Django app label is known for it: set app-label= in an [app %s] section",
+                                        package, package);
+                        return -EINVAL;
+                }
+                c->jobs = strv_free(c->jobs);
+                c->panels = strv_free(c->panels);
+                if (free_and_strdup(&c->app_label, label) < 0 ||
+                    free_and_strdup(&c->job_module, a ? a->job_module : NULL) < 0 ||
+                    free_and_strdup(&c->job_grouping, a ? a->job_grouping : NULL) < 0 ||
+                    strv_copy(a ? a->jobs : NULL, &c->jobs) < 0 ||
+                    strv_copy(a ? a->panels : NULL, &c->panels) < 0)
+                        return -ENOMEM;
+        }
+        if (free_and_strdup(&c->package, package) < 0)
+                return -ENOMEM;
+        r = put_first(&c->watch_packages, package);
+        if (r < 0)
+                return r;
+        r = config_finalize(c, ret_error);
+        if (r < 0)
+                return r;
+        /* The Jobs page group its upgrade guide names: the profile's, unless configured. */
+        if (!c->job_grouping) {
+                const Profile *p = config_profile(c, package);
+
+                if (p && p->jobs_grouping &&
+                    free_and_strdup(&c->job_grouping, p->jobs_grouping) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(c);
+        return 0;
 }
 
 int config_set_instance(Config *c, const char *name, char **ret_error)
@@ -814,6 +1405,32 @@ static void dump_value(const Config *c, const ConfigKey *k, FILE *f)
         }
 }
 
+/* One key line per item past the first: short lines, and they append. */
+static void dump_list(FILE *f, const char *key, char *const *l, const char *help)
+{
+        fprintf(f, "%s = %s ; %s\n", key, l && l[0] ? l[0] : "", help);
+        for (size_t j = 1; l && l[j]; j++)
+                fprintf(f, "%s = %s\n", key, l[j]);
+}
+
+static void dump_app_section(const AppSection *a, FILE *f)
+{
+        fprintf(f, "\n[app %s]\n", a->package);
+        for (size_t i = 0; i < ELEMENTSOF(app_table); i++) {
+                const AppKey *k = &app_table[i];
+                const void *field = (const uint8_t *)a + k->offset;
+
+                if (k->parse == parse_list)
+                        dump_list(f, k->key, *(char **const *)field, k->help);
+                else if (k->parse == parse_bool)
+                        fprintf(f, "%s = %s ; %s\n", k->key, *(const bool *)field ? "yes" : "no",
+                                k->help);
+                else
+                        fprintf(f, "%s = %s ; %s\n", k->key, strempty(*(char *const *)field),
+                                k->help);
+        }
+}
+
 int config_dump(const Config *c, FILE *f)
 {
         const char *section = NULL;
@@ -826,18 +1443,19 @@ int config_dump(const Config *c, FILE *f)
                         section = k->section;
                 }
                 if (k->parse == parse_list || k->parse == parse_expectations) {
-                        /* One key line per item past the first: short lines, and they append. */
-                        char *const *l = *(char **const *)((const uint8_t *)c + k->offset);
-
-                        fprintf(f, "%s = %s ; %s\n", k->key, l && l[0] ? l[0] : "", k->help);
-                        for (size_t j = 1; l && l[j]; j++)
-                                fprintf(f, "%s = %s\n", k->key, l[j]);
+                        dump_list(f, k->key, *(char **const *)((const uint8_t *)c + k->offset),
+                                  k->help);
                         continue;
                 }
                 fprintf(f, "%s = ", k->key);
                 dump_value(c, k, f);
                 fprintf(f, " ; %s\n", k->help);
         }
+        for (size_t i = 0; i < c->n_app_sections; i++)
+                dump_app_section(&c->app_sections[i], f);
+        if (config_all_apps(c))
+                fprintf(f,
+                        "; [package] name= is not set: every app the server loads is verified, as its [app NAME] section says\n");
         for (size_t i = 0; i < c->n_profiles; i++)
                 fprintf(f, "; profile of %s: %s\n", c->profiles[i]->package, c->profiles[i]->path);
         fflush(f);

@@ -29,8 +29,32 @@ typedef enum CheckId {
 const char *check_id_to_string(CheckId id);
 int check_id_from_string(const char *s); /* a CheckId, or -EINVAL when unknown */
 
-#define CONFIG_KEYS_MAX 64 /* entries of the key table in config.c */
+#define CONFIG_KEYS_MAX         64  /* entries of the key table in config.c */
+#define CONFIG_APP_SECTIONS_MAX 256 /* [app NAME] sections */
+#define CONFIG_APP_NAME_MAX     128 /* NAME of [app NAME]: a Python distribution */
+#define CONFIG_PROFILES_MAX     256 /* profile files per directory of [checks] profiles= */
 
+/*
+ * [app NAME]: what the configuration says about one app when [package] name= is
+ * not set (all-apps mode: every app the server loads is verified). NAME is the
+ * Python distribution; sections whose NAMEs normalise the same (PEP 503) are one.
+ */
+typedef struct AppSection {
+        char *package; /* as written */
+        bool verify;   /* no: not verified */
+        /* NULL: the label the server (the probe) reports, <app_label>.jobs, not compared */
+        char *app_label, *job_module, *job_grouping;
+        char **jobs, **panels;
+        unsigned line; /* of the section header, for errors */
+} AppSection;
+
+/*
+ * Adding a field: config_free() frees it and config_copy() copies it. Keys of the
+ * table in config.c are copied by the table; the pointer fields outside it are
+ * instance_state_directory, source, app_sections and other_app_labels (profiles
+ * are not copied). config.c asserts the size of this struct so that a new field
+ * cannot be added without looking at both.
+ */
 typedef struct Config {
         /* [nautobot] */
         char *instance; /* names this Nautobot on a host with several ("default") */
@@ -64,9 +88,9 @@ typedef struct Config {
         char *password_credential; /* name under $CREDENTIALS_DIRECTORY */
         char *token_credential;
 
-        /* [package] */
+        /* [package]: one app (single-app mode); name= not set: every app the server loads */
         char *package;
-        char *app_label;
+        char *app_label; /* required when package is set */
         char *job_module;
         char *job_grouping;
         char **jobs;   /* expected Job class names */
@@ -91,7 +115,16 @@ typedef struct Config {
         /* [report] */
         char *prometheus_textfile; /* node_exporter textfile-collector file (NULL: none) */
 
-        /* Found by config_finalize(): the app's profile and the other watched packages'. */
+        /* [app NAME] sections, in the order of their first header */
+        AppSection *app_sections;
+        size_t n_app_sections;
+
+        /* Not from the file: the labels of the other apps verified in the same run (set by
+         * the daemon per app). */
+        char **other_app_labels;
+
+        /* Found by config_finalize(): the app's profile and the other watched packages'
+         * (in all-apps mode also those of the [app NAME] sections and every profile file). */
         Profile **profiles;
         size_t n_profiles;
 
@@ -107,6 +140,34 @@ Config *config_free(Config *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Config *, config_free);
 
 /*
+ * A deep copy of 'c': every key, the [app NAME] sections, source and key_line
+ * (so errors still name file:line), instance_state_directory and
+ * other_app_labels. The profiles are not copied (n_profiles is 0):
+ * config_finalize() loads them.
+ */
+int config_copy(const Config *c, Config **ret);
+
+/* True when [package] name= is not set: every app the server loads is verified. */
+bool config_all_apps(const Config *c);
+
+/* The [app NAME] section of 'package' (PEP 503-normalised match), or NULL. */
+const AppSection *config_app_section(const Config *c, const char *package);
+
+/*
+ * The configuration one app's verification runs with: a finalized copy of
+ * 'base' for 'package', its app label the [app NAME] section's app-label=
+ * when set, else 'label' (the server's; NULL only when the section names
+ * one), job-module=, job-grouping=, jobs= and panels= from that section
+ * (none: job-module= is derived from the label), and 'package' first among
+ * the watched packages. When 'base' is in single-app mode for this very
+ * package, its [package] keys are kept instead. config_finalize() then loads
+ * this app's profile and refuses one whose label= is not the app label.
+ * -EINVAL with a reason in ret_error ("path:line: ..." for a profile).
+ */
+int config_for_app(const Config *base, const char *package, const char *label, Config **ret,
+                   char **ret_error);
+
+/*
  * Parses 'path' over the defaults in 'c'. On failure returns a negative errno
  * and, when ret_error is given, a message "path:line: reason".
  */
@@ -117,6 +178,11 @@ int config_load(Config *c, const char *path, char **ret_error);
  * module), loads the app profiles (config_profile()) and refuses a
  * configuration an enabled check cannot run with (an empty server=,
  * username=, ...): -EINVAL and "path:line: reason" when the file set it.
+ * With [package] name= set (single-app mode) it puts the package first among
+ * the watched ones (unless [watch] packages= is in the file) and adds the
+ * jobs= and panels= of its [app NAME] section; without (all-apps mode) it
+ * refuses [checks] django=command and the other [package] keys, and loads
+ * every profile of [checks] profiles= and of the [app NAME] sections.
  */
 int config_finalize(Config *c, char **ret_error);
 

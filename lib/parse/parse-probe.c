@@ -7,7 +7,7 @@
 #include "json-doc.h"
 #include "parse-probe.h"
 
-#define PROBE_FORMAT 1
+#define PROBE_FORMAT 2
 
 static void command_done(ProbeCommand *c)
 {
@@ -22,7 +22,15 @@ ProbeReport *probe_report_free(ProbeReport *r)
                 return NULL;
         free(r->nautobot_version);
         command_done(&r->check);
-        command_done(&r->makemigrations);
+        for (size_t i = 0; i < r->n_answers; i++) {
+                free(r->answers[i].label);
+                command_done(&r->answers[i].makemigrations);
+                strv_free(r->answers[i].panels);
+                free(r->answers[i].panels_error);
+        }
+        free(r->answers);
+        free(r->makemigrations_error);
+        free(r->panels_error);
         strv_free(r->unapplied);
         strv_free(r->applied_not_shipped);
         free(r->plan_error);
@@ -37,8 +45,6 @@ ProbeReport *probe_report_free(ProbeReport *r)
         free(r->apps);
         free(r->apps_error);
         strv_free(r->jobs);
-        strv_free(r->panels);
-        free(r->panels_error);
         free(r->jobs_error);
         free(r->db_engine);
         erase_and_freep(&r->db_password);
@@ -107,15 +113,14 @@ static int get_strings(json_object *o, const char *key, char ***ret)
         return 0;
 }
 
-static int parse_command(json_object *root, const char *key, ProbeCommand *c)
+/* {"exit_status", "stdout", "stderr"}, or {"error": ...}. */
+static int parse_command_object(json_object *s, ProbeCommand *c)
 {
-        json_object *s, *v;
+        json_object *v;
         int r;
 
-        if ((r = get_section(root, key, &s)) < 0 || (r = get_error(s, &c->error)) < 0)
+        if ((r = get_error(s, &c->error)) < 0 || c->error)
                 return r;
-        if (c->error)
-                return 0;
         if (!json_object_object_get_ex(s, "exit_status", &v) ||
             !json_object_is_type(v, json_type_int))
                 return -EBADMSG;
@@ -124,6 +129,82 @@ static int parse_command(json_object *root, const char *key, ProbeCommand *c)
             (r = get_string(s, "stderr", &c->err)) < 0)
                 return r;
         c->present = true;
+        return 0;
+}
+
+static int parse_command(json_object *root, const char *key, ProbeCommand *c)
+{
+        json_object *s;
+        int r;
+
+        if ((r = get_section(root, key, &s)) < 0)
+                return r;
+        return parse_command_object(s, c);
+}
+
+/*
+ * A section keyed by app label that failed as a whole: {"error": "..."}, a string (an app
+ * labelled "error" has an object or a list there).
+ */
+static int get_section_error(json_object *section, char **ret)
+{
+        json_object *v;
+
+        *ret = NULL;
+        if (!json_object_object_get_ex(section, "error", &v) ||
+            !json_object_is_type(v, json_type_string))
+                return 0;
+        *ret = strdup(json_object_get_string(v));
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* The answer for 'label', added at the end when it is the first word on it. */
+static int answer_for(ProbeReport *p, const char *label, ProbeAppAnswer **ret)
+{
+        _cleanup_free_ char *copy = NULL;
+        ProbeAppAnswer *a;
+
+        if (isempty(label))
+                return -EBADMSG;
+        for (size_t i = 0; i < p->n_answers; i++)
+                if (streq(p->answers[i].label, label)) {
+                        *ret = &p->answers[i];
+                        return 0;
+                }
+        if (p->n_answers >= PROBE_APPS_MAX)
+                return -E2BIG;
+        copy = strdup(label);
+        if (!copy)
+                return -ENOMEM;
+        a = realloc(p->answers, sizeof(ProbeAppAnswer) * (p->n_answers + 1));
+        if (!a)
+                return -ENOMEM;
+        p->answers = a;
+        a = &p->answers[p->n_answers++];
+        *a = (ProbeAppAnswer){.label = TAKE_PTR(copy)};
+        *ret = a;
+        return 0;
+}
+
+/* {"<label>": {"exit_status", "stdout", "stderr"}, ...}, or {"error": ...}. */
+static int parse_makemigrations(json_object *root, ProbeReport *p)
+{
+        json_object *s;
+        int r;
+
+        if ((r = get_section(root, "makemigrations", &s)) < 0 ||
+            (r = get_section_error(s, &p->makemigrations_error)) < 0 || p->makemigrations_error)
+                return r;
+        json_object_object_foreach(s, label, command)
+        {
+                ProbeAppAnswer *a;
+
+                if (!json_object_is_type(command, json_type_object))
+                        return -EBADMSG;
+                if ((r = answer_for(p, label, &a)) < 0 ||
+                    (r = parse_command_object(command, &a->makemigrations)) < 0)
+                        return r;
+        }
         return 0;
 }
 
@@ -141,19 +222,12 @@ static int parse_plan(json_object *root, ProbeReport *p)
 }
 
 /*
- * A section that is a list of objects, or {"error": ...} (then *ret_error, and
- * *ret_list NULL). Absent: -EBADMSG, or 0 with nothing when 'optional' (a
- * section older probes do not write).
+ * A list of objects, or {"error": ...} (then *ret_error, and *ret_list NULL).
  */
-static int get_list(json_object *root, const char *key, bool optional, json_object **ret_list,
-                    size_t *ret_n, char **ret_error)
+static int get_list(json_object *a, json_object **ret_list, size_t *ret_n, char **ret_error)
 {
-        json_object *a;
-
         *ret_list = NULL;
         *ret_n = 0;
-        if (!json_object_object_get_ex(root, key, &a))
-                return optional ? 0 : -EBADMSG;
         if (json_object_is_type(a, json_type_object))
                 return get_error(a, ret_error);
         if (!json_object_is_type(a, json_type_array))
@@ -170,11 +244,13 @@ static int get_list(json_object *root, const char *key, bool optional, json_obje
 
 static int parse_apps(json_object *root, ProbeReport *p)
 {
-        json_object *a, *v;
+        json_object *s, *a, *v;
         size_t n;
         int r;
 
-        r = get_list(root, "apps", false, &a, &n, &p->apps_error);
+        if (!json_object_object_get_ex(root, "apps", &s))
+                return -EBADMSG;
+        r = get_list(s, &a, &n, &p->apps_error);
         if (r < 0 || !a)
                 return r;
         p->apps = calloc(n + 1, sizeof(ProbeApp));
@@ -231,24 +307,46 @@ static int parse_jobs(json_object *root, ProbeReport *p)
         return 0;
 }
 
-/* A list of {"name": ...}, or {"error": ...}; absent: not asked (older probes). */
-static int parse_panels(json_object *root, ProbeReport *p)
+/* One app's list of {"name": ...}, or {"error": ...}. */
+static int parse_app_panels(json_object *list, ProbeAppAnswer *answer)
 {
         json_object *a;
         size_t n;
         int r;
 
-        r = get_list(root, "panels", true, &a, &n, &p->panels_error);
-        if (r < 0 || !a)
+        r = get_list(list, &a, &n, &answer->panels_error);
+        if (r < 0)
                 return r;
+        if (!a)
+                return answer->panels_error ? 0 : -EBADMSG;
         for (size_t i = 0; i < n; i++) {
                 json_object *e = json_object_array_get_idx(a, i);
                 _cleanup_free_ char *name = NULL;
 
                 if ((r = get_string(e, "name", &name)) < 0 || !name)
                         return -EBADMSG;
-                r = strv_push(&p->panels, TAKE_PTR(name));
+                r = strv_push(&answer->panels, TAKE_PTR(name));
                 if (r < 0)
+                        return r;
+        }
+        answer->panels_present = true;
+        return 0;
+}
+
+/* {"<label>": [{"name": ...}, ...] or {"error": ...}, ...}, or {"error": ...}. */
+static int parse_panels(json_object *root, ProbeReport *p)
+{
+        json_object *s;
+        int r;
+
+        if ((r = get_section(root, "panels", &s)) < 0 ||
+            (r = get_section_error(s, &p->panels_error)) < 0 || p->panels_error)
+                return r;
+        json_object_object_foreach(s, label, list)
+        {
+                ProbeAppAnswer *a;
+
+                if ((r = answer_for(p, label, &a)) < 0 || (r = parse_app_panels(list, a)) < 0)
                         return r;
         }
         return 0;
@@ -284,7 +382,7 @@ int probe_report_parse(const char *text, size_t len, ProbeReport **ret, char **r
 {
         _cleanup_(probe_report_freep) ProbeReport *p = NULL;
         json_object *root = NULL, *v;
-        int r;
+        int format = -1, r;
 
         if (len == 0 || len > PROBE_RESULT_MAX) {
                 *ret_error = strjoin_printf(len ? "the probe's result is larger than %d bytes"
@@ -302,18 +400,16 @@ int probe_report_parse(const char *text, size_t len, ProbeReport **ret, char **r
                 json_object_put(root);
                 return -ENOMEM;
         }
-        r = json_object_is_type(root, json_type_object) &&
-                            json_object_object_get_ex(root, "format", &v) &&
-                            json_object_is_type(v, json_type_int) &&
-                            json_object_get_int(v) == PROBE_FORMAT
-                    ? 0
-                    : -EPROTO;
+        if (json_object_is_type(root, json_type_object) &&
+            json_object_object_get_ex(root, "format", &v) && json_object_is_type(v, json_type_int))
+                format = json_object_get_int(v);
+        r = format == PROBE_FORMAT ? 0 : -EPROTO;
         if (r >= 0)
                 r = get_string(root, "nautobot_version", &p->nautobot_version);
         if (r >= 0)
                 r = parse_command(root, "check", &p->check);
         if (r >= 0)
-                r = parse_command(root, "makemigrations", &p->makemigrations);
+                r = parse_makemigrations(root, p);
         if (r >= 0)
                 r = parse_plan(root, p);
         if (r >= 0)
@@ -331,14 +427,30 @@ int probe_report_parse(const char *text, size_t len, ProbeReport **ret, char **r
         json_object_put(root);
         if (r == -ENOMEM)
                 return r;
+        if (r == -EPROTO && format >= 0) {
+                /* A probe script of another release than the daemon reading it. */
+                *ret_error = strjoin_printf("the probe's result is format %d, not format %d",
+                                            format, PROBE_FORMAT);
+                return -EBADMSG;
+        }
         if (r < 0) {
-                *ret_error = strdup(r == -EPROTO  ? "the probe's result is not format 1"
+                *ret_error = strdup(r == -EPROTO  ? "the probe's result is not format 2"
                                     : r == -E2BIG ? "the probe's result holds too long a list"
                                                   : "the probe's result is malformed");
                 return -EBADMSG;
         }
         *ret = TAKE_PTR(p);
         return 0;
+}
+
+const ProbeAppAnswer *probe_report_app(const ProbeReport *r, const char *label)
+{
+        if (!r || !label)
+                return NULL;
+        for (size_t i = 0; i < r->n_answers; i++)
+                if (streq(r->answers[i].label, label))
+                        return &r->answers[i];
+        return NULL;
 }
 
 bool probe_report_has_job(const ProbeReport *r, const char *module, const char *class_name)

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The probe's answer (lib/checks/probe/nautobot-verifyd-probe.py, format 1): one
+ * The probe's answer (lib/checks/probe/nautobot-verifyd-probe.py, format 2): one
  * JSON document, parsed with json-c into plain C, every list bounded. A
- * section the probe could not answer carries its error text instead.
+ * section the probe could not answer carries its error text instead. What it
+ * answers per app (makemigrations, panels) is kept per app: one probe run
+ * serves every app verified in the same run.
  */
 #pragma once
 
@@ -13,6 +15,7 @@
 
 #define PROBE_RESULT_MAX (4 * 1024 * 1024)
 #define PROBE_LIST_MAX   10000
+#define PROBE_APPS_MAX   256 /* apps answered for in one document */
 
 /* A management command as the command line runs it: exit status and streams. */
 typedef struct ProbeCommand {
@@ -33,10 +36,22 @@ typedef struct ProbeApp {
         char *max_version;
 } ProbeApp;
 
+/* What the probe answered for one app label. */
+typedef struct ProbeAppAnswer {
+        char *label;
+        ProbeCommand makemigrations; /* neither .present nor .error: not answered for this label */
+        char **panels;               /* titles of the home-page panels the app declares */
+        char *panels_error;          /* this label's panels could not be answered */
+        bool panels_present;         /* answered (a list, maybe empty) */
+} ProbeAppAnswer;
+
 typedef struct ProbeReport {
         char *nautobot_version;
         ProbeCommand check;
-        ProbeCommand makemigrations;
+        ProbeAppAnswer *answers; /* in the document's order, one per label */
+        size_t n_answers;
+        char *makemigrations_error; /* the section as a whole could not be answered */
+        char *panels_error;         /* the same */
         char **unapplied;           /* "app.name" */
         char **applied_not_shipped; /* "app.name" */
         char *plan_error;
@@ -45,8 +60,6 @@ typedef struct ProbeReport {
         char *apps_error;
         char **jobs; /* "module.ClassName" the installed code registers */
         char *jobs_error;
-        char **panels; /* titles of the home-page panels the app declares */
-        char *panels_error;
         char *db_engine, *db_host, *db_port, *db_name, *db_user;
         char *db_password; /* after the document (see the probe); wiped when freed, never reported
                             */
@@ -59,10 +72,13 @@ ProbeReport *probe_report_free(ProbeReport *r);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ProbeReport *, probe_report_free);
 
 /*
- * -EBADMSG (with the reason in *ret_error) when it is not a format-1 document.
+ * -EBADMSG (with the reason in *ret_error) when it is not a format-2 document.
  * 'text' is the document only (the probe's result up to its NUL byte).
  */
 int probe_report_parse(const char *text, size_t len, ProbeReport **ret, char **ret_error);
+
+/* What the probe answered for app 'label'; NULL when it said nothing for it. */
+const ProbeAppAnswer *probe_report_app(const ProbeReport *r, const char *label);
 
 /* True when the code registers Job "module.ClassName". */
 bool probe_report_has_job(const ProbeReport *r, const char *module, const char *class_name);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "metadata.h"
+#include "ini-line.h"
 #include "profile.h"
 
 typedef enum SectionKind {
@@ -154,7 +155,8 @@ static int check_query(const char *v, char **ret_error)
 static const ProfileKey profile_table[] = {
         {SECTION_APP, "package", check_package, P(package), true},
         {SECTION_APP, "label", check_label, P(label), true},
-        {SECTION_JOBS, "when-disabled", check_text, P(jobs_disabled), true},
+        {SECTION_JOBS, "when-disabled", check_text, P(jobs_disabled), false},
+        {SECTION_JOBS, "grouping", check_text, P(jobs_grouping), false},
         {SECTION_FINDING, "after", check_migration, F(after), false},
         {SECTION_FINDING, "query", check_query, F(query), true},
         {SECTION_FINDING, "message", check_message, F(message), true},
@@ -333,7 +335,7 @@ static void section_begin(ParseState *s, const char *section)
 static char *read_line(char *str, int num, void *userdata)
 {
         ParseState *s = userdata;
-        const char *start, *nl, *end;
+        const char *nl;
         size_t len;
 
         if (s->r < 0 || !*s->next)
@@ -352,28 +354,16 @@ static char *read_line(char *str, int num, void *userdata)
         str[len] = 0;
         s->next += len;
 
-        start = str;
-        if (s->line == 1 && startswith(start, "\xEF\xBB\xBF")) /* inih skips a BOM */
-                start += 3;
-        s->indented = *start == ' ' || *start == '\t';
-        start += strspn(start, " \t");
-        /* A section header as inih reads it: up to ']', unless an inline comment comes first;
-         * an indented line after a key continues its value, whatever it holds. */
-        if (*start == '[' && !(s->indented && s->keys_set)) {
-                end = start + 1 + strcspn(start + 1, "];\n");
-                while (*end == ';' && !isspace((unsigned char)end[-1]))
-                        end += 1 + strcspn(end + 1, "];\n");
-                if (*end == ']') {
-                        _cleanup_free_ char *section =
-                                strndup(start + 1, (size_t)(end - start - 1));
+        {
+                _cleanup_free_ char *section = NULL;
+                int q = ini_line_header(str, s->line, s->keys_set, &s->indented, &section);
 
-                        if (!section)
-                                fail(s, -ENOMEM, NULL);
-                        else
-                                section_begin(s, section);
-                        if (s->r < 0)
-                                return NULL;
-                }
+                if (q < 0)
+                        fail(s, q, NULL);
+                else if (q > 0)
+                        section_begin(s, section);
+                if (s->r < 0)
+                        return NULL;
         }
         return str;
 }
@@ -468,6 +458,7 @@ Profile *profile_free(Profile *p)
         free(p->package);
         free(p->label);
         free(p->jobs_disabled);
+        free(p->jobs_grouping);
         for (size_t i = 0; i < p->n_findings; i++)
                 finding_done(&p->findings[i]);
         for (size_t i = 0; i < p->n_rollbacks; i++) {

@@ -45,6 +45,7 @@ typedef struct Profile {
         char *label;   /* [app] label=: the Django app label the migrations belong to */
         unsigned label_line;
         char *jobs_disabled; /* [jobs] when-disabled=, or NULL */
+        char *jobs_grouping; /* [jobs] grouping=: where the app's upgrade guide shows its Jobs */
         ProfileFinding findings[PROFILE_FINDINGS_MAX];
         size_t n_findings;
         ProfileRollback rollbacks[PROFILE_ROLLBACKS_MAX];

@@ -7,7 +7,8 @@
 #include "envfile.h"
 #include "probe.h"
 
-#define PROBE_SUBSCRIBERS_MAX 8
+/* Every check of every app verified in one run may wait for the one probe. */
+#define PROBE_SUBSCRIBERS_MAX 4096
 
 typedef struct Subscriber {
         ProbeDone done;
@@ -23,16 +24,27 @@ struct Probe {
         uint64_t timeout_usec;
         size_t output_max;
         Child *child;
-        Subscriber subscribers[PROBE_SUBSCRIBERS_MAX];
+        Subscriber *subscribers;
         size_t n_subscribers;
         bool telling; /* inside the child's callback: it must not be freed now */
+        /* Once it ended, its outcome is kept for those who subscribe later (probe_subscribe()). */
+        bool finished;
+        int start_error;
+        const ChildOutcome *outcome; /* in p->child */
+        ProbeReport *report;
+        char *report_error;
+        sd_event_source *late; /* tells the late subscribers, outside their callers */
 };
 
 Probe *probe_free(Probe *p)
 {
         if (!p)
                 return NULL;
+        sd_event_source_disable_unref(p->late);
         child_free(p->child);
+        probe_report_free(p->report);
+        free(p->report_error);
+        free(p->subscribers);
         strv_free(p->argv);
         strv_free(p->envp);
         free(p->cwd);
@@ -67,7 +79,7 @@ int probe_new(Probe **ret, sd_event *e, const ProbeOptions *o)
                 if ((r = strv_extend(&p->envp, *v)) < 0)
                         return r;
         if ((r = env_set(&p->envp, "NVD_PROBE", o->path)) < 0 ||
-            (r = env_set(&p->envp, "NVD_PROBE_APP_LABEL", o->app_label)) < 0 ||
+            (r = env_set(&p->envp, "NVD_PROBE_APP_LABELS", o->app_labels)) < 0 ||
             (r = env_set(&p->envp, "NVD_PROBE_SECTIONS", o->sections)) < 0)
                 return r;
         p->user = o->user;
@@ -77,11 +89,46 @@ int probe_new(Probe **ret, sd_event *e, const ProbeOptions *o)
         return 0;
 }
 
+static void tell(Probe *p, const ProbeOutcome *o);
+
+static void tell_kept(Probe *p)
+{
+        tell(p, &(ProbeOutcome){.start_error = p->start_error,
+                                .child = p->outcome,
+                                .report = p->report,
+                                .report_error = p->report_error});
+}
+
+static int on_late(sd_event_source *s, void *userdata)
+{
+        (void)s;
+        tell_kept(userdata);
+        return 0;
+}
+
 int probe_subscribe(Probe *p, ProbeDone done, void *userdata)
 {
+        Subscriber *l;
+        int r;
+
         if (p->n_subscribers >= PROBE_SUBSCRIBERS_MAX)
                 return -ENOBUFS;
+        l = reallocarray(p->subscribers, p->n_subscribers + 1, sizeof(Subscriber));
+        if (!l)
+                return -ENOMEM;
+        p->subscribers = l;
         p->subscribers[p->n_subscribers++] = (Subscriber){done, userdata};
+        if (!p->finished)
+                return 0;
+        /* It ended already: told from the loop, never from inside the caller. */
+        if (p->late)
+                return sd_event_source_set_enabled(p->late, SD_EVENT_ONESHOT);
+        r = sd_event_add_defer(p->event, &p->late, on_late, p);
+        if (r < 0) {
+                p->subscribers[--p->n_subscribers].done = NULL;
+                return r;
+        }
+        (void)sd_event_source_set_description(p->late, "probe-late");
         return 0;
 }
 
@@ -94,7 +141,7 @@ void probe_unsubscribe(Probe *p, void *userdata)
                         p->subscribers[i].done = NULL;
                 left += p->subscribers[i].done != NULL;
         }
-        if (left == 0 && !p->telling)
+        if (left == 0 && !p->telling && !p->finished)
                 p->child = child_free(p->child);
 }
 
@@ -136,11 +183,33 @@ static void on_child_done(Child *c, const ChildOutcome *o, void *userdata)
         }
         if (r == -ENOMEM && !error)
                 error = strdup("out of memory");
-        tell(p, &(ProbeOutcome){.child = o, .report = report, .report_error = error});
-        /* Nobody keeps the raw result: the password in it goes now. */
+        /* Nobody keeps the raw result: the password in it goes now (the report has its copy). */
         if (o->result.data)
                 explicit_bzero(o->result.data, o->result.len);
-        /* The child is freed with the probe (we are inside its callback). */
+        /* Kept, with the child's outcome, for the subscribers still to come (one run, many apps).
+         * The child is freed with the probe (we are inside its callback). */
+        p->finished = true;
+        p->outcome = o;
+        p->report = TAKE_PTR(report);
+        p->report_error = TAKE_PTR(error);
+        tell_kept(p);
+}
+
+const ProbeReport *probe_report(const Probe *p)
+{
+        return p->finished ? p->report : NULL;
+}
+
+const char *probe_error(const Probe *p)
+{
+        if (!p->finished)
+                return "it has not ended";
+        if (p->report)
+                return NULL;
+        if (p->start_error)
+                return strerror(-p->start_error);
+        return p->report_error
+                       ?: "Django did not start (nautobot-server failed before the probe ran)";
 }
 
 void probe_start(Probe *p)
@@ -151,7 +220,7 @@ void probe_start(Probe *p)
 
         for (size_t i = 0; i < p->n_subscribers; i++)
                 wanted |= p->subscribers[i].done != NULL;
-        if (!wanted || p->child)
+        if (!wanted || p->child || p->finished)
                 return;
         if (p->timeout_usec > 0) {
                 /* When the child's timer (child.c) fires: the probe gives up on a forked section
@@ -165,7 +234,9 @@ void probe_start(Probe *p)
                         r = deadline ? env_set(&p->envp, "NVD_PROBE_DEADLINE", deadline) : -ENOMEM;
                 }
                 if (r < 0) {
-                        tell(p, &(ProbeOutcome){.start_error = r});
+                        p->finished = true;
+                        p->start_error = r;
+                        tell_kept(p);
                         return;
                 }
         }
@@ -181,6 +252,9 @@ void probe_start(Probe *p)
                                 .description = "django-probe",
                         },
                         on_child_done, p, &p->child);
-        if (r < 0)
-                tell(p, &(ProbeOutcome){.start_error = r});
+        if (r < 0) {
+                p->finished = true;
+                p->start_error = r;
+                tell_kept(p);
+        }
 }

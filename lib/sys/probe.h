@@ -5,7 +5,9 @@
  * configured nautobot-server ("shell --command"), with the same environment,
  * process group, timeout and output caps as any child (child.c), and its
  * answer read from a pipe at fd 3, apart from what Nautobot and the apps
- * print. Checks subscribe before it starts and are all told when it ends.
+ * print. Checks subscribe before it starts and are all told when it ends;
+ * its outcome is kept, so that the checks of every app verified in the same
+ * run can share the one boot, subscribing later.
  */
 #pragma once
 
@@ -28,7 +30,8 @@ typedef void (*ProbeDone)(const ProbeOutcome *o, void *userdata);
 typedef struct ProbeOptions {
         const char *server; /* nautobot-server */
         const char *path;   /* the probe script */
-        const char *app_label;
+        /* The apps to answer for: "label,label,..." or "*" (every Nautobot app it loads). */
+        const char *app_labels;
         const char *sections; /* what to answer: "check,makemigrations,..." (see the probe) */
         char *const *envp;    /* copied, with the probe's variables added */
         const char *cwd;
@@ -41,9 +44,17 @@ int probe_new(Probe **ret, sd_event *e, const ProbeOptions *o);
 Probe *probe_free(Probe *p); /* kills a running probe */
 DEFINE_TRIVIAL_CLEANUP_FUNC(Probe *, probe_free);
 
-/* Before probe_start(). 'userdata' identifies the subscriber for probe_unsubscribe(). */
+/*
+ * 'userdata' identifies the subscriber for probe_unsubscribe(). After the
+ * probe ended, a new subscriber is told its kept outcome from the event loop
+ * (never from inside this call).
+ */
 int probe_subscribe(Probe *p, ProbeDone done, void *userdata);
 /* The last one gone, a running probe is killed: nobody waits for it. */
 void probe_unsubscribe(Probe *p, void *userdata);
+/* Once it ended: its answer (NULL: none), and why there is none. */
+const ProbeReport *probe_report(const Probe *p);
+const char *probe_error(const Probe *p);
+
 /* Starts it when somebody subscribed; a failure to start is told to the subscribers. */
 void probe_start(Probe *p);

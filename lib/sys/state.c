@@ -2,6 +2,7 @@
 /*
  * Per-package state files. See state.h.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/random.h>
@@ -18,6 +19,7 @@ PackageState *package_state_free(PackageState *s)
                 return NULL;
         free(s->package);
         free(s->site_packages);
+        free(s->app_label);
         free(s->version);
         free(s->verdict);
         json_object_put(s->report);
@@ -80,6 +82,8 @@ int state_load(const char *dir, const char *package, PackageState **ret, char **
             (r = get_str(root, "package", false, &s->package)) < 0 ||
             (json_object_object_get_ex(root, "site_packages", NULL) &&
              (r = get_str(root, "site_packages", false, &s->site_packages)) < 0) ||
+            (json_object_object_get_ex(root, "app_label", NULL) &&
+             (r = get_str(root, "app_label", true, &s->app_label)) < 0) ||
             (r = get_str(root, "version", true, &s->version)) < 0 ||
             (r = get_str(root, "verdict", false, &s->verdict)) < 0 ||
             !json_object_object_get_ex(root, "verified_usec", &v) ||
@@ -205,6 +209,8 @@ int state_save(const char *dir, const PackageState *s)
         if (s->site_packages)
                 json_object_object_add(root, "site_packages",
                                        json_object_new_string(s->site_packages));
+        if (s->app_label)
+                json_object_object_add(root, "app_label", json_object_new_string(s->app_label));
         json_object_object_add(root, "version",
                                s->version ? json_object_new_string(s->version) : NULL);
         json_object_object_add(root, "verdict", json_object_new_string(s->verdict));
@@ -311,4 +317,62 @@ int state_quarantine(const char *dir, const char *package)
         if (!aside)
                 return -ENOMEM;
         return rename(path, aside) < 0 ? -errno : 0;
+}
+
+static int strv_cmp(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int state_list_apps(const char *dir, char ***ret_packages, char ***ret_labels)
+{
+        _cleanup_strv_free_ char **packages = NULL, **labels = NULL, **names = NULL;
+        struct dirent *de;
+        DIR *d;
+        int r = 0;
+
+        *ret_packages = *ret_labels = NULL;
+        d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        while ((de = readdir(d))) {
+                if (!endswith(de->d_name, ".json") || de->d_name[0] == '.')
+                        continue;
+                if (strv_length(names) >= STATE_APPS_MAX)
+                        break;
+                if ((r = strv_extend(&names, de->d_name)) < 0)
+                        break;
+        }
+        closedir(d);
+        if (r < 0)
+                return r;
+        if (names)
+                qsort(names, strv_length(names), sizeof(char *), strv_cmp);
+        STRV_FOREACH (n, names) {
+                _cleanup_free_ char *path = strjoin_printf("%s/%s", dir, *n), *text = NULL;
+                json_object *root, *package, *label;
+                size_t len;
+
+                if (!path)
+                        return -ENOMEM;
+                r = read_file_bounded(path, STATE_FILE_MAX, &text, &len);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        continue;
+                root = json_tokener_parse(text);
+                if (root && json_object_object_get_ex(root, "package", &package) &&
+                    json_object_is_type(package, json_type_string) &&
+                    json_object_object_get_ex(root, "app_label", &label) &&
+                    json_object_is_type(label, json_type_string) &&
+                    (strv_extend(&packages, json_object_get_string(package)) < 0 ||
+                     strv_extend(&labels, json_object_get_string(label)) < 0)) {
+                        json_object_put(root);
+                        return -ENOMEM;
+                }
+                json_object_put(root);
+        }
+        *ret_packages = TAKE_PTR(packages);
+        *ret_labels = TAKE_PTR(labels);
+        return 0;
 }

@@ -18,6 +18,7 @@
 typedef struct PackageState {
         char *package;
         char *site_packages;    /* the Nautobot it describes; NULL in files of before 0.5 */
+        char *app_label;        /* a Nautobot app's Django label; NULL: Nautobot, or not an app */
         char *version;          /* last verified version; NULL: it was not installed */
         char *verdict;          /* "pass", "fail", "incomplete" */
         uint64_t verified_usec; /* CLOCK_REALTIME */
@@ -41,6 +42,15 @@ int state_load(const char *dir, const char *package, PackageState **ret, char **
  * observed items when its verdict is "pass", else 'previous' (a new reference).
  */
 json_object *state_next_baseline(json_object *report, const char *version, json_object *previous);
+
+/*
+ * The Nautobot apps this instance has state for (files whose app_label is
+ * set), sorted by package: their packages and labels, at most
+ * STATE_APPS_MAX. A file that cannot be read is left out (state_load()
+ * reports it when the package comes up).
+ */
+#define STATE_APPS_MAX 256
+int state_list_apps(const char *dir, char ***ret_packages, char ***ret_labels);
 
 /* Writes the state atomically; creates dir (0700) if needed. Takes no ownership. */
 int state_save(const char *dir, const PackageState *s);

@@ -199,6 +199,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (probe_report_parse(text, strlen(text), &p, &error) == 0) {
                         (void)probe_report_has_job(p, "nautobot_contract_models.jobs",
                                                    "RenewalCheckJob");
+                        /* Every app answered, found by its label. */
+                        for (size_t i = 0; i < p->n_answers; i++)
+                                if (probe_report_app(p, p->answers[i].label) != &p->answers[i])
+                                        abort();
+                        (void)probe_report_app(p, "nautobot_contract_models");
                         probe_report_free(p);
                 }
                 free(error);

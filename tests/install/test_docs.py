@@ -3,8 +3,9 @@
 groff -ww (all warnings) without a single warning; nautobot-verifyd.conf(5)
 and the example configuration list exactly the keys that
 "nautobot-verifyd --check-config" prints, so neither can drift from the key
-table (lib/parse/config.c); and the example, every key uncommented, is a
-configuration the daemon accepts; and each program's page documents
+table (lib/parse/config.c), the keys of an [app NAME] section included; and
+the example, every key (and a commented-out [app NAME] header) uncommented,
+is a configuration the daemon accepts; and each program's page documents
 exactly the long options its --help lists.
 
 Usage: test_docs.py --daemon NAUTOBOT-VERIFYD --conf-page SCD --example CONF
@@ -34,18 +35,28 @@ def check_config(path):
                           timeout=30, env={"PATH": "/usr/bin:/bin"})
 
 
+# A section header: [section], or [app NAME] (also commented out, as the example has it).
+SECTION_RE = re.compile(r"^(?:\[([a-z]+)\]|#?\[(app) [^\]]+\])\s*$")
+
+
 def keys_of_ini(lines, key_re):
-    """{(section, key)} of INI-like lines, with key_re matching a key line (group 1: the key)."""
+    """{(section, key)} of INI-like lines, with key_re matching a key line (group 1: the key);
+    the keys of every [app NAME] count as those of one section "app"."""
     keys, section = set(), None
     for line in lines:
-        m = re.match(r"^\[([a-z]+)\]\s*$", line)
+        m = SECTION_RE.match(line)
         if m:
-            section = m.group(1)
+            section = m.group(1) or m.group(2)
             continue
         m = re.match(key_re, line)
         if m:
             keys.add((section, m.group(1)))
     return keys
+
+
+def uncomment(line):
+    """An example line with its key, or its [app NAME] header, uncommented."""
+    return re.sub(r"^#(\[app [^\]]+\])", r"\1", re.sub(r"^#([a-z][a-z0-9-]*) =", r"\1 =", line))
 
 
 class Docs(unittest.TestCase):
@@ -60,6 +71,17 @@ class Docs(unittest.TestCase):
         cls.keys = keys_of_ini(p.stdout.splitlines(), r"^([a-z][a-z0-9-]*) = ")
         if len(cls.keys) < 40:
             raise RuntimeError(f"--check-config printed only {len(cls.keys)} keys:\n{p.stdout}")
+        # An [app NAME] section is printed only when there is one: the keys it has.
+        app = os.path.join(cls.tmp, "app.conf")
+        with open(app, "w") as f:
+            f.write("[app nautobot-example]\n")
+        p = check_config(app)
+        if p.returncode != 0:
+            raise RuntimeError(f"--check-config of an [app NAME] section failed: {p.stderr}")
+        app_keys = {k for k in keys_of_ini(p.stdout.splitlines(), r"^([a-z][a-z0-9-]*) = ") if k[0] == "app"}
+        if len(app_keys) < 5:
+            raise RuntimeError(f"--check-config printed only {len(app_keys)} [app NAME] keys:\n{p.stdout}")
+        cls.keys |= app_keys
 
     @classmethod
     def tearDownClass(cls):
@@ -120,7 +142,7 @@ class Docs(unittest.TestCase):
         # ...and with every key uncommented still a valid configuration.
         uncommented = os.path.join(self.tmp, "uncommented.conf")
         with open(uncommented, "w") as f:
-            f.write("\n".join(re.sub(r"^#([a-z][a-z0-9-]*) =", r"\1 =", line) for line in lines) + "\n")
+            f.write("\n".join(uncomment(line) for line in lines) + "\n")
         p = check_config(uncommented)
         self.assertEqual(p.returncode, 0, p.stderr)
 

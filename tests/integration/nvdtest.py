@@ -236,7 +236,8 @@ def state_dir_for(config_path):
 
 
 def write_config(tb, path, extra=None, **overrides):
-    """A config for the test bed, with [section] key overrides: {('nautobot','url'): ...}."""
+    """A config for the test bed, with [section] key overrides: {('nautobot','url'): ...}
+    (None leaves the key out; a new section such as 'app nautobot-dns-models' is added)."""
     sections = {
         "nautobot": {
             "server": tb["NVD_TB_SERVER"],
@@ -263,7 +264,10 @@ def write_config(tb, path, extra=None, **overrides):
     if os.geteuid() == 0 and os.stat(tb["NVD_TB_SERVER"]).st_uid == 0:
         sections["nautobot"]["user"] = "root"
     for (section, key), value in (extra or {}).items():
-        sections[section][key] = value
+        if value is None:  # left out: the daemon's default
+            sections.setdefault(section, {}).pop(key, None)
+        else:
+            sections.setdefault(section, {})[key] = value
     with open(path, "w") as f:
         for section, keys in sections.items():
             f.write(f"[{section}]\n")

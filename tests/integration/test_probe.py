@@ -13,6 +13,9 @@
   names another database, that is said, and Django's is the one checked.
 - Nautobot itself upgraded (pip, a newer release) without migrate: its own
   migrations are unapplied; the migrations check lists them.
+- The probe answers makemigrations and panels for several apps from its one
+  boot (NVD_PROBE_APP_LABELS: a list, or "*" for every Nautobot app), each
+  app on its own; a label no app has answers as the command line would.
 - The Jobs and panels to expect come from the installed code: a healthy
   server on the old release 2026.5.12 passes with no list configured, and
   what its checks saw becomes the baseline later runs compare with.
@@ -24,10 +27,12 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import nvdtest
 
 DJANGO = {("checks", "enable"): "system, migrations, database, jobs"}
 NEWER_NAUTOBOT = "3.2.7"  # on PyPI; admits the app (nautobot>=3.0,<4), adds core migrations
+EVERY_APP = {("package", "name"): None, ("package", "app-label"): None}  # no [package]: every app
 
 
 def read(path):
@@ -64,6 +69,49 @@ class Probe(nvdtest.TestCase):
         with open(path, "w") as f:
             f.write(text)
         return n
+
+    def run_probe(self, labels, sections="makemigrations,panels,database"):
+        """The probe run by hand, as the daemon runs it: the document it writes to fd 3."""
+        with tempfile.TemporaryFile() as out:
+            def result_on_fd3():
+                os.dup2(out.fileno(), 3)
+                os.set_inheritable(3, True)
+
+            env = {**os.environ, "NVD_PROBE": nvdtest.PROBE, "NVD_PROBE_APP_LABELS": labels,
+                   "NVD_PROBE_SECTIONS": sections}
+            p = subprocess.run([nvdtest.TESTBED, "manage", "--name", self.tb["NVD_TB_NAME"], "--", "shell",
+                                "--no-startup", "--no-imports", "--verbosity=0", "--command",
+                                'import os, runpy; runpy.run_path(os.environ["NVD_PROBE"], run_name="nvd_probe")'],
+                               env=env, preexec_fn=result_on_fd3, close_fds=False, capture_output=True, text=True,
+                               timeout=300)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            out.seek(0)
+            return json.loads(out.read().split(b"\0")[0])
+
+    def test_probe_answers_every_app(self):
+        app, app2 = "nautobot_contract_models", self.tb["NVD_TB_APP2_LABEL"]
+        doc = self.run_probe("*")
+        self.assertEqual(doc["format"], 2)
+        self.assertEqual(sorted(doc["makemigrations"]), sorted([app, app2]), doc["makemigrations"])
+        for label in (app, app2):
+            self.assertEqual(doc["makemigrations"][label]["exit_status"], 0, doc["makemigrations"])
+            self.assertIn(f"No changes detected in app '{label}'", doc["makemigrations"][label]["stdout"])
+        self.assertEqual(sorted(doc["panels"]), sorted([app, app2]), doc["panels"])
+        self.assertIn("Vendor Concentration", [p["name"] for p in doc["panels"][app]])
+        self.assertEqual(len(doc["panels"][app]), 6)
+        self.assertEqual(doc["panels"][app2], [])  # it declares none
+        # A list, in its order, once each; a label no app has: as the command line says it.
+        doc = self.run_probe(f"{app2}, nosuchapp,{app2}")
+        self.assertEqual(list(doc["makemigrations"]), [app2, "nosuchapp"])
+        self.assertEqual(doc["makemigrations"]["nosuchapp"]["exit_status"], 2)
+        self.assertIn("No installed app with label 'nosuchapp'", doc["makemigrations"]["nosuchapp"]["stderr"])
+        self.assertEqual(doc["panels"]["nosuchapp"], {"error": "LookupError: No installed app with label 'nosuchapp'."})
+        self.assertEqual(doc["panels"][app2], [])
+        # None at all: the sections by app say so as a whole; the others stand.
+        doc = self.run_probe("")
+        self.assertEqual(doc["makemigrations"], {"error": "ValueError: no app label given"})
+        self.assertEqual(doc["panels"], {"error": "ValueError: no app label given"})
+        self.assertEqual(doc["database"]["name"], self.tb["NVD_TB_DB"])
 
     def test_one_boot_and_command_mode_agree(self):
         probe = nvdtest.Run(self.config("probe.conf", DJANGO))
@@ -109,6 +157,11 @@ class Probe(nvdtest.TestCase):
         self.assertIn("RenewalCheckJob (", " ".join(baseline["observed"]["jobs"]))
         self.assertEqual(sorted(baseline["observed"]["panels"]),  # the upgrade guide's five
                          sorted(["Contracts", "Action Required", "Coverage Gaps", "Cost Summary", "Renewal Forecast"]))
+
+    @staticmethod
+    def app_results(run, check):
+        """Each app's result of one check, in a run of every app."""
+        return {e["NVD_PACKAGE"]: e["NVD_RESULT"] for e in run.entries if e.get("NVD_CHECK") == check}
 
     def app2(self, enable):
         """A configuration for the test bed's second app, nautobot-dns-models: nothing but its name."""
@@ -156,8 +209,15 @@ class Probe(nvdtest.TestCase):
             os.path.join(app, "jobs.py"), r"^    CoverageSnapshotJob,\n", "", re.M), 1))
         with nvdtest.extra_instance("webnojob", "--env", f"PYTHONPATH={scratch}") as url:
             r = nvdtest.Run(self.config("webnojob.conf", {("checks", "enable"): "jobs", ("nautobot", "url"): url}))
+            every = nvdtest.Run(self.config("webnojob-all.conf", {**EVERY_APP, ("checks", "enable"): "jobs",
+                                                                  ("nautobot", "url"): url}),
+                                expect_entries=2 * nvdtest.RUN_ENTRIES)
         self.assertEqual(r.code, 1, r.dump())
         self.assertResult(r, "jobs", "fail", "the web server cannot load 1 expected Job(s) (CoverageSnapshotJob)")
+        # Every app verified (no [package]): the fault is the reference app's only.
+        self.assertEqual(every.code, 1, every.dump())
+        self.assertEqual(self.app_results(every, "jobs"),
+                         {"nautobot-contract-models": "fail", self.tb["NVD_TB_APP2_PACKAGE"]: "pass"}, every.dump())
 
     def test_web_server_does_not_show_a_declared_panel(self):
         # The web server runs code whose panel has another title than the installed code declares
@@ -167,6 +227,12 @@ class Probe(nvdtest.TestCase):
             1, "homepage.py no longer declares the Vendor Concentration panel"))
         with nvdtest.extra_instance("webpanel", "--env", f"PYTHONPATH={scratch}") as url:
             r = nvdtest.Run(self.config("webpanel.conf", {("checks", "enable"): "panels", ("nautobot", "url"): url}))
+            every = nvdtest.Run(self.config("webpanel-all.conf", {**EVERY_APP, ("checks", "enable"): "panels",
+                                                                  ("nautobot", "url"): url}),
+                                expect_entries=2 * nvdtest.RUN_ENTRIES)
+        self.assertEqual(every.code, 1, every.dump())
+        self.assertEqual(self.app_results(every, "panels"),
+                         {"nautobot-contract-models": "fail", self.tb["NVD_TB_APP2_PACKAGE"]: "pass"}, every.dump())
         self.assertEqual(r.code, 1, r.dump())
         self.assertResult(r, "panels", "fail", "the installed nautobot-contract-models declares 1 panel(s) that the "
                                                "home page does not show: Vendor Concentration")

@@ -75,13 +75,23 @@ def image():
     return _image
 
 
+PACKAGE_SECTION = """
+[package]
+name = nautobot-contract-models
+app-label = nautobot_contract_models
+"""
+
+
 class Scenario:
     """An old-release Nautobot running as units in a container, the daemon installed beside it."""
 
-    def __init__(self, name, units=ALL_NAUTOBOT_UNITS, config_extra="", timings=None):
+    def __init__(self, name, units=ALL_NAUTOBOT_UNITS, config_extra="", timings=None, every_app=False):
         self.name = f"{name}{os.getpid()}"
         self.units = tuple(units)
         self.config_extra = config_extra
+        # The scenarios follow the reference app ([package] name=); every_app: the zero
+        # configuration, every app the server loads.
+        self.every_app = every_app
         self.timings = timings if timings is not None else {}
         self.c = None
         self.tb = None
@@ -149,7 +159,7 @@ http-timeout = 30
 
 [credentials]
 username = {tb["NVD_TB_USER"]}
-{self.config_extra}""")
+{"" if self.every_app else PACKAGE_SECTION}{self.config_extra}""")
         for key, src in (("web-password", "NVD_TB_PASSWORD_FILE"), ("api-token", "NVD_TB_TOKEN_FILE")):
             with open(tb[src]) as f:
                 c.write_file(f"/etc/nautobot-verifyd/{key}", f.read(), mode=0o600)

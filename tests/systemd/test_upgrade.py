@@ -225,6 +225,51 @@ class Guide(unittest.TestCase):
                               "database does not list as installed (CoverageSnapshotJob)"),
                      ("migrations", "nautobot_contract_models.0010_icalaccesstoken_coveragesnapshot")], "migrate")
 
+    def test_7_every_app(self):
+        """No [package]: the watcher verifies every app the server loads. The second app,
+        nautobot-dns-models, upgraded with the guide's steps (2.2.0 -> 2.3.0): followed with its
+        own configuration, then one verification of both apps, each passing on its own."""
+        with ns.Scenario("ga", units=WEB_WORKER, timings=TIMINGS, every_app=True) as s:
+            tb = s.tb
+            app2, old2, new2 = tb["NVD_TB_APP2_PACKAGE"], tb["NVD_TB_APP2_VERSION"], "2.3.0"
+            self.assertEqual(old2, "2.2.0")
+            since = now_us()
+            s.c.systemctl("start", WATCHER)
+
+            def both(since):
+                runs = {e["NVD_PACKAGE"]: e for e in s.summaries(WATCHER, since)}
+                return runs if len(runs) == 2 else None
+            first = s.c.wait_until(lambda: both(since), 300, "a verdict for each app", interval=0.5)
+            self.assertEqual({p: (e["NVD_VERSION"], e["NVD_RESULT"]) for p, e in first.items()},
+                             {APP: (OLD, "pass"), app2: (old2, "pass")}, s.dump(WATCHER, since))
+            self.assertEqual(first[APP]["NVD_APP"], "nautobot_contract_models")
+            self.assertEqual(first[app2]["NVD_APP"], tb["NVD_TB_APP2_LABEL"])
+            self.since = now_us()
+            s.pip("install", "--upgrade", f"{app2}=={new2}")
+            rx = re.compile(rf"^{app2}: upgrade {re.escape(old2)} \u2192 {re.escape(new2)} installed [0-9:]+; "
+                            r"waiting for: migrate \(2 unapplied\)")
+            s.c.wait_until(lambda: rx.search(s.status_text(WATCHER)), 120,
+                           f"{WATCHER}'s StatusText to name {app2}'s pending migrate", interval=0.2)
+            s.manage("migrate", "--no-input")
+            s.manage("collectstatic", "--no-input")
+            s.restart(*WEB_WORKER)
+            after = s.c.wait_until(lambda: both(self.since), 300, "a verdict for each app", interval=0.5)
+            time.sleep(3)  # a second verdict would show by now
+            dump = s.dump(WATCHER, self.since)
+            VERDICTS.append(("every app, second app upgraded",
+                             [f"{e['NVD_PACKAGE']} {e['NVD_RESULT']}" for e in s.summaries(WATCHER, self.since)]))
+            self.assertEqual(len(s.summaries(WATCHER, self.since)), 2, dump)
+            self.assertEqual({p: (e["NVD_VERSION"], e["NVD_RESULT"]) for p, e in after.items()},
+                             {APP: (OLD, "pass"), app2: (new2, "pass")}, dump)
+            self.assertEqual({e["NVD_TRIGGER_PACKAGE"] for e in after.values()}, {app2}, dump)
+            self.assertNotEqual(after[APP]["NVD_RUN_ID"], after[app2]["NVD_RUN_ID"])
+            bad = [e for e in s.entries(WATCHER, self.since) if e.get("NVD_RESULT") in ("fail", "error")]
+            self.assertEqual(bad, [], dump)
+            st = s.c.run(["nautobot-verifyctl", "status"], check=False, env={"COLUMNS": "400"})
+            self.assertEqual(st.returncode, 0, st.stdout + st.stderr)
+            self.assertIn("default: 2 apps verified at", st.stdout)
+            log(st.stdout)
+
     def test_6_forgot_collectstatic(self):
         self.forgot("fc", "collectstatic", ["static"],
                     [("static", 'run "nautobot-server collectstatic --no-input"'),

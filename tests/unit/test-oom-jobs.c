@@ -92,6 +92,11 @@ int main(void)
         CheckEnv env = {};
 
         ASSERT(config_new(&cfg) == 0);
+        /* One app's configuration, as config_for_app() makes it; the grouping differs from the
+         * rows' (their module), so the grouping finding is judged too. */
+        ASSERT(free_and_strdup(&cfg->package, "nautobot-contract-models") == 0);
+        ASSERT(free_and_strdup(&cfg->app_label, "nautobot_contract_models") == 0);
+        ASSERT(free_and_strdup(&cfg->job_grouping, "Contracts") == 0);
         cfg->jobs = strv_free(cfg->jobs);
         ASSERT(strv_extend(&cfg->jobs, "RenewalCheckJob") == 0);
         ASSERT(strv_extend(&cfg->jobs, "CostHistoryJob") == 0);
@@ -101,7 +106,7 @@ int main(void)
         ASSERT(probe_new(&probe, e,
                          &(ProbeOptions){.server = "/nonexistent/nautobot-server",
                                          .path = "/nonexistent/probe.py",
-                                         .app_label = "nautobot_contract_models",
+                                         .app_labels = "nautobot_contract_models",
                                          .sections = "jobs"}) >= 0);
         env = (CheckEnv){.event = e, .config = cfg};
 

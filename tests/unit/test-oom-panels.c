@@ -45,7 +45,18 @@ static void run(Check *c, const OomPlan *p, void *userdata)
         on_response(NULL, &(HttpResponse){.status = 200, .body = &home}, c);
         /* A check that completed has left the probe: it is told nothing more. */
         if (sc->declared && !c->completed)
-                on_probe(&(ProbeOutcome){.report = &(ProbeReport){.panels = declared}}, c);
+                on_probe(
+                        &(ProbeOutcome){
+                                .report =
+                                        &(ProbeReport){
+                                                .answers =
+                                                        &(ProbeAppAnswer){
+                                                                .label =
+                                                                        (char *)"nautobot_contract_models",
+                                                                .panels = declared,
+                                                                .panels_present = true},
+                                                .n_answers = 1}},
+                        c);
 }
 
 int main(void)
@@ -69,11 +80,12 @@ int main(void)
         ASSERT(free_and_strdup(&cfg->url, "http://127.0.0.1:8080") == 0);
         ASSERT(free_and_strdup(&cfg->username, "admin") == 0);
         ASSERT(free_and_strdup(&cfg->package, "nautobot-contract-models") == 0);
+        ASSERT(free_and_strdup(&cfg->app_label, "nautobot_contract_models") == 0);
         ASSERT(sd_event_default(&e) >= 0);
         ASSERT(probe_new(&probe, e,
                          &(ProbeOptions){.server = "/nonexistent/nautobot-server",
                                          .path = "/nonexistent/probe.py",
-                                         .app_label = "nautobot_contract_models",
+                                         .app_labels = "nautobot_contract_models",
                                          .sections = "panels"}) >= 0);
         env = (CheckEnv){.event = e, .config = cfg};
 

@@ -34,10 +34,10 @@ static void on_told(const ProbeOutcome *o, void *userdata)
         t->report_error = o->report_error ? strdup(o->report_error) : NULL;
 }
 
-#define DOCUMENT_OF(version)                                                                       \
-        "{\"format\": 1, \"nautobot_version\": \"" version "\", \"check\": {\"error\": \"x\"}, "   \
-        "\"makemigrations\": {\"error\": \"x\"}, \"migration_plan\": {\"error\": \"x\"}, "         \
-        "\"apps\": {\"error\": \"x\"}, \"jobs\": {\"error\": \"x\"}, "                             \
+#define DOCUMENT_OF(version)                                                                           \
+        "{\"format\": 2, \"nautobot_version\": \"" version "\", \"check\": {\"error\": \"x\"}, "       \
+        "\"makemigrations\": {\"error\": \"x\"}, \"migration_plan\": {\"error\": \"x\"}, "             \
+        "\"apps\": {\"error\": \"x\"}, \"jobs\": {\"error\": \"x\"}, \"panels\": {\"error\": \"x\"}, " \
         "\"database\": {\"error\": \"x\"}, \"cache\": {\"ok\": true}, \"broker\": {\"ok\": true}}"
 #define DOCUMENT DOCUMENT_OF("3.1.6")
 
@@ -64,14 +64,15 @@ static void run(const char *body, uint64_t timeout, Told *t)
 
         *t = (Told){};
         ASSERT(sd_event_new(&e) >= 0);
-        ASSERT(probe_new(&p, e,
-                         &(ProbeOptions){.server = path,
-                                         .path = "/nonexistent/probe.py",
-                                         .app_label = "nautobot_contract_models",
-                                         .sections = "check,database",
-                                         .envp = env,
-                                         .timeout_usec = timeout,
-                                         .output_max = 65536}) == 0);
+        ASSERT(probe_new(
+                       &p, e,
+                       &(ProbeOptions){.server = path,
+                                       .path = "/nonexistent/probe.py",
+                                       .app_labels = "nautobot_contract_models,nautobot_dns_models",
+                                       .sections = "check,database",
+                                       .envp = env,
+                                       .timeout_usec = timeout,
+                                       .output_max = 65536}) == 0);
         ASSERT(probe_subscribe(p, on_told, t) == 0);
         probe_start(p);
         while (t->calls == 0)
@@ -103,7 +104,7 @@ static void test_document_and_password(void)
 
         /* The environment it gets names the probe and what to answer. */
         run("[ \"$NVD_PROBE\" = /nonexistent/probe.py ] && [ \"$NVD_PROBE_SECTIONS\" = check,database ] && "
-            "[ \"$NVD_PROBE_APP_LABEL\" = nautobot_contract_models ] && printf '%s' '" DOCUMENT
+            "[ \"$NVD_PROBE_APP_LABELS\" = nautobot_contract_models,nautobot_dns_models ] && printf '%s' '" DOCUMENT
             "' >&3",
             10 * USEC_PER_SEC, &t);
         ASSERT(!t.report_error && !t.password);
@@ -143,7 +144,7 @@ static void test_no_answer(void)
         ASSERT(t.report_error && strstr(t.report_error, "no result"));
         told_done(&t);
 
-        run("printf '{\"format\": 1' >&3", 10 * USEC_PER_SEC, &t);
+        run("printf '{\"format\": 2' >&3", 10 * USEC_PER_SEC, &t);
         ASSERT(t.report_error && strstr(t.report_error, "not one JSON document"));
         told_done(&t);
 }
@@ -168,7 +169,7 @@ static void test_cannot_start(void)
         ASSERT(probe_new(&p, e,
                          &(ProbeOptions){.server = "/nonexistent/nautobot-server",
                                          .path = "/x",
-                                         .app_label = "a",
+                                         .app_labels = "*",
                                          .sections = "check",
                                          .envp = env,
                                          .timeout_usec = USEC_PER_SEC,
@@ -178,6 +179,65 @@ static void test_cannot_start(void)
         ASSERT(t.calls == 1 && t.start_error == -ENOENT);
         p = probe_free(p);
         sd_event_unref(e);
+}
+
+/*
+ * One run, several apps: a subscriber that comes after the probe ended is
+ * told the kept answer, from the loop and not from inside probe_subscribe();
+ * the child runs once; an unsubscribed late comer is not told.
+ */
+static void test_late_subscribers(void)
+{
+        _cleanup_free_ char *path =
+                server("echo run >> \"$COUNT\"; printf '%s\\0pw' '" DOCUMENT "' >&3");
+        _cleanup_free_ char *count = strdup("/tmp/nvd-test-probe-count-XXXXXX"), *text = NULL;
+        _cleanup_(probe_freep) Probe *p = NULL;
+        _cleanup_free_ char *env_count = NULL;
+        Told first = {}, late = {}, gone = {};
+        sd_event *e = NULL;
+        size_t len;
+        int fd;
+
+        ASSERT(count && (fd = mkstemp(count)) >= 0);
+        close(fd);
+        env_count = strjoin_printf("COUNT=%s", count);
+        char *env[] = {(char *)"PATH=/usr/bin:/bin", env_count, NULL};
+        ASSERT(sd_event_new(&e) >= 0);
+        ASSERT(probe_new(&p, e,
+                         &(ProbeOptions){.server = path,
+                                         .path = "/x",
+                                         .app_labels = "*",
+                                         .sections = "check",
+                                         .envp = env,
+                                         .timeout_usec = 10 * USEC_PER_SEC,
+                                         .output_max = 4096}) == 0);
+        ASSERT(!probe_report(p));
+        ASSERT(probe_subscribe(p, on_told, &first) == 0);
+        probe_start(p);
+        while (first.calls == 0)
+                ASSERT(sd_event_run(e, UINT64_MAX) >= 0);
+        ASSERT_STREQ(first.nautobot_version, "3.1.6");
+        ASSERT(probe_report(p) && !probe_error(p));
+
+        ASSERT(probe_subscribe(p, on_told, &late) == 0);
+        ASSERT(probe_subscribe(p, on_told, &gone) == 0);
+        ASSERT(late.calls == 0); /* not from inside the call */
+        probe_unsubscribe(p, &gone);
+        probe_start(p); /* ended: not again */
+        while (late.calls == 0)
+                ASSERT(sd_event_run(e, UINT64_MAX) >= 0);
+        ASSERT(sd_event_run(e, 0) >= 0);
+        ASSERT_STREQ(late.nautobot_version, "3.1.6");
+        ASSERT_STREQ(late.password, "pw"); /* the kept report's own copy */
+        ASSERT(first.calls == 1 && late.calls == 1 && gone.calls == 0);
+        ASSERT(read_file_bounded(count, 4096, &text, &len) == 0);
+        ASSERT_STREQ(text, "run\n"); /* one child for all */
+        told_done(&first);
+        told_done(&late);
+        p = probe_free(p);
+        sd_event_unref(e);
+        unlink(path);
+        unlink(count);
 }
 
 int main(void)
@@ -193,5 +253,6 @@ int main(void)
         RUN(test_no_answer);
         RUN(test_timeout);
         RUN(test_cannot_start);
+        RUN(test_late_subscribers);
         return 0;
 }

@@ -33,6 +33,7 @@ static void test_shipped(void)
         ASSERT_STREQ(p->label, "nautobot_contract_models");
         ASSERT_STREQ(p->jobs_disabled,
                      "e.g. schedule \"Capture cost history snapshot\" after an upgrade to 0008");
+        ASSERT_STREQ(p->jobs_grouping, "Contracts");
         ASSERT(p->n_findings == 3);
         ASSERT_STREQ(p->findings[0].after, "0008_costsnapshot");
         ASSERT(strncmp(p->findings[0].query, "SELECT NOT EXISTS (SELECT 1 FROM ", 33) == 0);

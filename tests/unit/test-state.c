@@ -156,11 +156,51 @@ static void test_force_request(void)
         ASSERT(rmdir(sub) == 0 && rmdir(dir) == 0);
 }
 
+/* The apps an instance has state for: files with an app label, sorted; Nautobot's is none. */
+static void test_list_apps(void)
+{
+        char dir[] = "/tmp/nvd-test-state-apps-XXXXXX";
+        _cleanup_strv_free_ char **packages = NULL, **labels = NULL;
+        _cleanup_(package_state_freep) PackageState *back = NULL;
+        _cleanup_free_ char *junk = NULL;
+
+        ASSERT(mkdtemp(dir));
+        ASSERT(state_list_apps(dir, &packages, &labels) == 0 && !packages && !labels);
+        ASSERT(state_save(dir, &(PackageState){.package = (char *)"nautobot-dns-models",
+                                                .app_label = (char *)"nautobot_dns_models",
+                                                .version = (char *)"2.3.0",
+                                                .verdict = (char *)"pass"}) == 0);
+        ASSERT(state_save(dir, &(PackageState){.package = (char *)"nautobot-contract-models",
+                                                .app_label = (char *)"nautobot_contract_models",
+                                                .version = (char *)"2026.5.17",
+                                                .verdict = (char *)"fail"}) == 0);
+        ASSERT(state_save(dir, &(PackageState){.package = (char *)"nautobot",
+                                                .version = (char *)"3.1.6",
+                                                .verdict = (char *)"pass"}) == 0);
+        junk = strjoin_printf("%s/broken.json", dir);
+        ASSERT(junk);
+        sh("printf '{not json' > %s", junk);
+        ASSERT(state_list_apps(dir, &packages, &labels) == 0);
+        ASSERT(strv_length(packages) == 2 && strv_length(labels) == 2);
+        ASSERT_STREQ(packages[0], "nautobot-contract-models");
+        ASSERT_STREQ(labels[0], "nautobot_contract_models");
+        ASSERT_STREQ(packages[1], "nautobot-dns-models");
+        ASSERT_STREQ(labels[1], "nautobot_dns_models");
+        ASSERT(state_load(dir, "nautobot-dns-models", &back, NULL) == 0);
+        ASSERT_STREQ(back->app_label, "nautobot_dns_models");
+        sh("rm -rf %s", dir);
+        packages = strv_free(packages);
+        labels = strv_free(labels);
+        /* No directory yet: none. */
+        ASSERT(state_list_apps(dir, &packages, &labels) == 0 && !packages);
+}
+
 int main(void)
 {
         RUN(test_round_trip);
         RUN(test_corrupt);
         RUN(test_root_writes_as_the_directory_owner);
         RUN(test_force_request);
+        RUN(test_list_apps);
         return 0;
 }

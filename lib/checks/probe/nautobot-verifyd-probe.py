@@ -12,23 +12,30 @@ libraries print goes to stdout/stderr, which the daemon keeps only as
 evidence. Every section is answered or carries an "error" ("Type: message");
 one section failing never hides the others. Read-only: it changes nothing.
 
-Environment: NVD_PROBE_APP_LABEL (the app), NVD_PROBE_SECTIONS (what to answer;
-the others say "not asked for"), NVD_PROBE_DEADLINE (CLOCK_MONOTONIC microseconds
-at which the daemon stops the probe; optional). makemigrations runs in a forked
-child, in the same process group, beside the other sections (see forked()).
+Environment: NVD_PROBE_APP_LABELS (the apps: comma-separated labels, or "*" for
+every Nautobot app the server loads, as "apps" lists them), NVD_PROBE_SECTIONS
+(what to answer; the others say "not asked for"), NVD_PROBE_DEADLINE
+(CLOCK_MONOTONIC microseconds at which the daemon stops the probe; optional).
+makemigrations runs in a forked child, in the same process group, beside the
+other sections (see forked()); the apps one after the other in that one child.
 
-Format 1 (the daemon's lib/parse/parse-probe.c reads it; a change here is a change there):
-  format             1
+Format 2 (the daemon's lib/parse/parse-probe.c reads it; a change here is a change there):
+  format             2
   nautobot_version   "3.1.6"
   check              {"exit_status", "stdout", "stderr"} as "nautobot-server check" gives them
-  makemigrations     the same for "makemigrations --check --dry-run <NVD_PROBE_APP_LABEL>"
+  makemigrations     {"<label>": the same for "makemigrations <label> --check --dry-run", ...}:
+                     one per app of NVD_PROBE_APP_LABELS (an app not installed: exit status 2,
+                     as the command line says it)
   migration_plan     {"unapplied": ["app.name", ...], "applied_not_shipped": ["app.name", ...]}
   apps               [{"label", "name", "package", "version", "min_version", "max_version",
                        "admits_nautobot"}, ...]
   jobs               {"<module>": ["ClassName", ...]}: the Job classes the installed code registers
-  panels             [{"name", "weight", "permissions"}, ...]: the home-page panels the app declares
+  panels             {"<label>": [{"name", "weight", "permissions"}, ...], ...}: the home-page
+                     panels each app declares; one app's may be {"error": ...} alone
   database           {"engine", "host", "port", "name", "user"}: DATABASES["default"]
   cache, broker      {"ok": true} or {"error": ...}
+A section keyed by label that failed as a whole is {"error": "..."}, a string; an app
+labelled "error" has an object or a list there.
 After the document: a NUL byte and the database password, so that it never
 passes through a JSON parser or into a report; the daemon wipes it after use.
 """
@@ -42,7 +49,7 @@ import sys
 import time
 import traceback
 
-FORMAT = 1
+FORMAT = 2
 RESULT_FD = 3
 RESULT_MAX = 4 * 1024 * 1024  # the daemon's PROBE_RESULT_MAX: what a forked section may answer
 DEADLINE_MARGIN = 2.0  # seconds left to write the document when a forked section overstays
@@ -103,24 +110,40 @@ def migration_plan():
     }
 
 
+def nautobot_apps():
+    """The Nautobot apps the server loads (PLUGINS), not Nautobot's own."""
+    from django.apps import apps
+    from nautobot.apps import NautobotAppConfig
+
+    return [a for a in apps.get_app_configs()
+            if isinstance(a, NautobotAppConfig) and not a.name.startswith("nautobot.")]
+
+
+def app_labels(value):
+    """NVD_PROBE_APP_LABELS: the labels, in order, once each; "*": every Nautobot app."""
+    if value.strip() == "*":
+        return [a.label for a in nautobot_apps()]
+    labels = [label.strip() for label in value.split(",") if label.strip()]
+    if not labels:
+        raise ValueError("no app label given")
+    return list(dict.fromkeys(labels))
+
+
 def app_list():
     from importlib.metadata import packages_distributions
 
     import nautobot
-    from django.apps import apps
-    from nautobot.apps import NautobotAppConfig
     from packaging.version import Version
 
     dists = packages_distributions()
     running = Version(nautobot.__version__)
     found = []
-    for a in apps.get_app_configs():
-        if isinstance(a, NautobotAppConfig) and not a.name.startswith("nautobot."):
-            admits = ((a.min_version is None or running >= Version(a.min_version)) and
-                      (a.max_version is None or running <= Version(a.max_version)))
-            found.append({"label": a.label, "name": a.name, "package": (dists.get(a.name.split(".")[0]) or [None])[0],
-                          "version": getattr(a, "version", None), "min_version": a.min_version,
-                          "max_version": a.max_version, "admits_nautobot": admits})
+    for a in nautobot_apps():
+        admits = ((a.min_version is None or running >= Version(a.min_version)) and
+                  (a.max_version is None or running <= Version(a.max_version)))
+        found.append({"label": a.label, "name": a.name, "package": (dists.get(a.name.split(".")[0]) or [None])[0],
+                      "version": getattr(a, "version", None), "min_version": a.min_version,
+                      "max_version": a.max_version, "admits_nautobot": admits})
     return found
 
 
@@ -270,17 +293,21 @@ def main():
     # the interpreter's teardown (~1.3 s of collecting and freeing it all) skip it; a
     # throw-away process leaves that to the kernel.
     gc.freeze()
-    label = os.environ.get("NVD_PROBE_APP_LABEL", "")
+    try:
+        labels, no_labels = app_labels(os.environ.get("NVD_PROBE_APP_LABELS", "")), None
+    except Exception as e:  # noqa: BLE001 - then the sections by app say why
+        labels, no_labels = [], {"error": error_text(e)}
     # Only what the daemon's running checks need (NVD_PROBE_SECTIONS); each costs time.
     wanted = set(os.environ.get("NVD_PROBE_SECTIONS", "check,makemigrations,migration_plan,apps,jobs,panels,"
                                 "database,cache,broker").split(","))
     sections = {
         "check": lambda: command("check"),
-        "makemigrations": lambda: makemigrations(label) if label else {"error": "no app label given"},
+        # Every app in the one forked child, one after the other: one loader each, no second boot.
+        "makemigrations": lambda: no_labels or {label: makemigrations(label) for label in labels},
         "migration_plan": migration_plan,
         "apps": app_list,
         "jobs": job_classes,
-        "panels": lambda: panels(label),
+        "panels": lambda: no_labels or {label: section(panels, label) for label in labels},
         "database": database,
         "cache": cache,
         "broker": broker,
