@@ -423,12 +423,15 @@ int run_find_last(sd_journal *j, const CtlOptions *o, sd_id128_t *ret)
         return r < 0 ? r : -ENOENT;
 }
 
-int run_find_by_pid(sd_journal *j, pid_t pid, uint64_t since_usec, sd_id128_t *ret)
+int run_find_by_pid(sd_journal *j, pid_t pid, uint64_t since_usec, sd_id128_t *ids, size_t max,
+                    size_t *ret_n)
 {
         char match[sizeof("_PID=") + 20];
         unsigned entries = 0;
+        size_t n = 0;
         int r;
 
+        *ret_n = 0;
         snprintf(match, sizeof(match), "_PID=%d", (int)pid);
         sd_journal_flush_matches(j);
         r = sd_journal_add_match(j, IDENTIFIER_MATCH, 0);
@@ -440,15 +443,23 @@ int run_find_by_pid(sd_journal *j, pid_t pid, uint64_t since_usec, sd_id128_t *r
                 r = sd_journal_seek_tail(j);
         if (r < 0)
                 return r;
-        while (entries++ < RUN_ENTRIES_MAX && (r = sd_journal_previous(j)) > 0) {
+        /* Newest first; the oldest first in the answer (the order the runs ended). */
+        while (n < max && entries++ < RUN_ENTRIES_MAX && (r = sd_journal_previous(j)) > 0) {
                 uint64_t t = 0;
+                sd_id128_t id;
 
                 if (sd_journal_get_realtime_usec(j, &t) >= 0 && t < since_usec)
                         break; /* older: an earlier process of that pid */
-                if (entry_run_id(j, ret) >= 0)
-                        return 0;
+                if (entry_run_id(j, &id) < 0)
+                        continue;
+                memmove(ids + 1, ids, n * sizeof(*ids));
+                ids[0] = id;
+                n++;
         }
-        return r < 0 ? r : -ENOENT;
+        if (r < 0)
+                return r;
+        *ret_n = n;
+        return n > 0 ? 0 : -ENOENT;
 }
 
 int run_history(sd_journal *j, const CtlOptions *o, Run ***ret, size_t *ret_n, bool *ret_cut)

@@ -76,10 +76,12 @@ int run_resolve(sd_journal *j, const char *text, sd_id128_t *ret, char **ret_err
 int run_find_last(sd_journal *j, const CtlOptions *o, sd_id128_t *ret);
 
 /*
- * The newest run with a summary that process 'pid' wrote (its _PID) at or after
- * 'since_usec' (CLOCK_REALTIME: pids are reused): -ENOENT if none.
+ * The runs with a summary that process 'pid' wrote (its _PID) at or after
+ * 'since_usec' (CLOCK_REALTIME: pids are reused), in the order they ended (one
+ * per app), the newest 'max': -ENOENT if none.
  */
-int run_find_by_pid(sd_journal *j, pid_t pid, uint64_t since_usec, sd_id128_t *ret);
+int run_find_by_pid(sd_journal *j, pid_t pid, uint64_t since_usec, sd_id128_t *ids, size_t max,
+                    size_t *ret_n);
 
 /*
  * Adds the entry under the cursor to 'run': the summary, or one check's (the

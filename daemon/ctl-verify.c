@@ -24,11 +24,14 @@
 #include "ctl-journal.h"
 #include "state.h"
 
-#define BUS_TIMEOUT_USEC    (10 * USEC_PER_SEC)
-#define DRAIN_USEC          (3 * USEC_PER_SEC) /* after the job ended, for journald to catch up */
-#define PROGRESS_USEC       (1 * USEC_PER_SEC)
-#define JOURNAL_WAIT_USEC   (10 * USEC_PER_SEC) /* without systemd: for journald to store the run */
-#define STATUS_TEXT_MAX     512
+#define BUS_TIMEOUT_USEC  (10 * USEC_PER_SEC)
+#define DRAIN_USEC        (3 * USEC_PER_SEC) /* after the job ended, for journald to catch up */
+#define PROGRESS_USEC     (1 * USEC_PER_SEC)
+#define JOURNAL_WAIT_USEC (10 * USEC_PER_SEC) /* without systemd: for journald to store the run */
+#define STATUS_TEXT_MAX   512
+#define RUNS_MAX          64 /* runs one verification has: one per app */
+#define JOURNAL_SETTLE_USEC                                                                        \
+        (500 * USEC_PER_MSEC) /* without systemd: another app's run may follow */
 #define SYSTEMD_DEST        "org.freedesktop.systemd1"
 #define SYSTEMD_PATH        "/org/freedesktop/systemd1"
 #define SYSTEMD_MANAGER     "org.freedesktop.systemd1.Manager"
@@ -73,8 +76,23 @@ typedef struct VerifyReport {
         VerifyOutcome outcome;
         const char *job_result; /* JobRemoved's */
         int exit_status;        /* the daemon's, run by us; < 0: not ours, or a signal ended it */
-        const Run *run;         /* the run followed; checks sorted */
+        Run *const *runs;       /* the runs followed, one per app, in the order they began */
+        size_t n_runs;
 } VerifyReport;
+
+/* The daemon's exit code over several runs (one per app): fail wins, then incomplete. */
+static int runs_exit_code(Run *const *runs, size_t n)
+{
+        int code = CTL_EXIT_PASS;
+
+        for (size_t i = 0; i < n; i++) {
+                int c = run_exit_code(runs[i]);
+
+                if (c == CTL_EXIT_FAIL || (c != CTL_EXIT_PASS && code == CTL_EXIT_PASS))
+                        code = c;
+        }
+        return code;
+}
 
 /* Prints it; 0, or EX_OSERR when it cannot be written. */
 static int print_report(const CtlOptions *o, const VerifyReport *v)
@@ -95,8 +113,20 @@ static int print_report(const CtlOptions *o, const VerifyReport *v)
                 json_object_object_add(doc, "exit_status",
                                        v->exit_status >= 0 ? json_object_new_int(v->exit_status)
                                                            : NULL);
+                /* "run": the first (the only one, with [package] name=); "runs": every app's. */
                 json_object_object_add(doc, "run",
-                                       v->run ? run_to_json(v->run, true, o->evidence) : NULL);
+                                       v->n_runs > 0 ? run_to_json(v->runs[0], true, o->evidence)
+                                                     : NULL);
+                {
+                        json_object *a = json_object_new_array();
+
+                        for (size_t i = 0; a && i < v->n_runs; i++) {
+                                run_sort_checks(v->runs[i]);
+                                json_object_array_add(a,
+                                                      run_to_json(v->runs[i], true, o->evidence));
+                        }
+                        json_object_object_add(doc, "runs", a);
+                }
         }
         r = ctl_json_print(doc);
         if (r < 0) {
@@ -115,9 +145,12 @@ typedef struct Follow {
         char *unit_path;
         char *job;        /* our start job's object path */
         char *job_result; /* JobRemoved's "done", "failed", ...; NULL: not yet */
-        Run *run;         /* the run followed, from its first entry in the journal */
-        size_t n_printed; /* of run->checks (passed over with --json) */
-        bool verdict_seen;
+        /* The runs followed (one per app), from their first entry in the journal. */
+        Run *runs[RUNS_MAX];
+        size_t n_printed[RUNS_MAX]; /* of runs[i]->checks (passed over with --json) */
+        bool verdict_seen[RUNS_MAX];
+        size_t n_runs;
+        size_t shown;     /* the run whose lines were printed last: its header again on a switch */
         unsigned entries; /* looked at, bounded by RUN_ENTRIES_MAX */
         bool tty;
         bool progress_shown;
@@ -132,7 +165,8 @@ typedef struct Follow {
 
 static void follow_done(Follow *f)
 {
-        run_free(f->run);
+        for (size_t i = 0; i < f->n_runs; i++)
+                run_free(f->runs[i]);
         free(f->unit_path);
         free(f->job);
         free(f->job_result);
@@ -166,11 +200,15 @@ static void progress_show(Follow *f)
         if (!f->tty)
                 return;
         status = f->status_text ? ctl_escape(f->status_text) : NULL;
-        if (f->run)
-                text = strjoin_printf("\u2026 %zu of %d checks done, %" PRIu64 " s%s%s",
-                                      f->run->n_checks, _CHECK_ID_MAX, secs, status ? ": " : "",
+        if (f->n_runs > 0) {
+                size_t done = 0;
+
+                for (size_t i = 0; i < f->n_runs; i++)
+                        done += f->runs[i]->n_checks;
+                text = strjoin_printf("\u2026 %zu of %zu checks done, %" PRIu64 " s%s%s", done,
+                                      f->n_runs * _CHECK_ID_MAX, secs, status ? ": " : "",
                                       strempty(status));
-        else
+        } else
                 text = strjoin_printf("\u2026 %s, %" PRIu64 " s%s%s", f->unit, secs,
                                       status ? ": " : "", status ?: "starting");
         if (!text)
@@ -232,25 +270,23 @@ static void print_note(Follow *f, const char *message)
         ctl_print_line(f->o, strempty(line));
 }
 
-static void print_run_header(Follow *f)
+static void print_run_header(Follow *f, const Run *run)
 {
         _cleanup_free_ char *line = NULL, *e = NULL;
         char id[SD_ID128_STRING_MAX];
 
         if (f->o->json)
                 return;
-        line = strjoin_printf("%s %s, instance %s", f->run->package ?: "(package unknown)",
-                              f->run->version ?: "(version unknown)",
-                              f->run->instance ?: "(unknown)");
+        line = strjoin_printf("%s %s, instance %s", run->package ?: "(package unknown)",
+                              run->version ?: "(version unknown)", run->instance ?: "(unknown)");
         e = line ? ctl_escape(line) : NULL;
         progress_clear(f);
-        printf("%sRun %s%s: %s\n", ctl_color_on(f->o, COLOR_BOLD),
-               sd_id128_to_string(f->run->id, id), ctl_color_off(f->o, COLOR_BOLD), strempty(e));
+        printf("%sRun %s%s: %s\n", ctl_color_on(f->o, COLOR_BOLD), sd_id128_to_string(run->id, id),
+               ctl_color_off(f->o, COLOR_BOLD), strempty(e));
 }
 
-static void print_verdict(Follow *f)
+static void print_verdict(Follow *f, const Run *r)
 {
-        const Run *r = f->run;
         CtlColor color = ctl_result_color(r->verdict);
         char duration[32] = "", id[SD_ID128_STRING_MAX];
 
@@ -289,6 +325,8 @@ static int follow_entry(Follow *f)
 {
         _cleanup_free_ char *run_id = NULL, *check = NULL, *message = NULL;
         sd_id128_t id;
+        Run *run;
+        size_t k;
         int r;
 
         r = field_string(f->journal, "NVD_RUN_ID", &run_id);
@@ -303,29 +341,37 @@ static int follow_entry(Follow *f)
                         print_note(f, message);
                 return r < 0 ? r : 0;
         }
-        if (f->run && !sd_id128_equal(f->run->id, id))
-                return 0; /* an earlier run's last entries: ours is the first seen */
-        if (!f->run) {
-                f->run = calloc(1, sizeof(Run));
-                if (!f->run)
+        /* Every app's run of this verification (they run side by side: entries interleave). */
+        for (k = 0; k < f->n_runs && !sd_id128_equal(f->runs[k]->id, id); k++)
+                ;
+        if (k == f->n_runs) {
+                if (f->n_runs >= RUNS_MAX)
+                        return 0;
+                f->runs[k] = calloc(1, sizeof(Run));
+                if (!f->runs[k])
                         return -ENOMEM;
-                f->run->id = id;
+                f->runs[k]->id = id;
+                f->n_runs++;
         }
-        r = run_add_entry(f->journal, f->run);
+        run = f->runs[k];
+        r = run_add_entry(f->journal, run);
         if (r < 0)
                 return r;
-        if (f->n_printed == 0 && f->run->n_checks + (f->run->verdict ? 1 : 0) > 0 &&
-            !f->verdict_seen)
-                print_run_header(f);
-        for (; f->n_printed < f->run->n_checks; f->n_printed++) {
+        if (run->n_checks > f->n_printed[k] || (run->verdict && !f->verdict_seen[k])) {
+                /* Its lines follow another run's: say whose they are. */
+                if (f->n_printed[k] == 0 || f->shown != k)
+                        print_run_header(f, run);
+                f->shown = k;
+        }
+        for (; f->n_printed[k] < run->n_checks; f->n_printed[k]++) {
                 if (f->o->json)
                         continue;
                 progress_clear(f);
-                run_print_check(f->o, &f->run->checks[f->n_printed]);
+                run_print_check(f->o, &run->checks[f->n_printed[k]]);
         }
-        if (f->run->verdict && !f->verdict_seen) {
-                f->verdict_seen = true;
-                print_verdict(f);
+        if (run->verdict && !f->verdict_seen[k]) {
+                f->verdict_seen[k] = true;
+                print_verdict(f, run);
         }
         fflush(stdout);
         return 0;
@@ -370,10 +416,19 @@ static int on_journal(sd_event_source *s, int fd, uint32_t revents, void *userda
 
 /* ---- the job ---- */
 
+/* Every run seen has its verdict (and there is one). */
+static bool verdicts_seen(const Follow *f)
+{
+        for (size_t i = 0; i < f->n_runs; i++)
+                if (!f->verdict_seen[i])
+                        return false;
+        return f->n_runs > 0;
+}
+
 static void maybe_finish(Follow *f)
 {
-        /* Done when the job ended and its verdict is read; else on_drain() gives up. */
-        if (f->job_result && f->verdict_seen)
+        /* Done when the job ended and every run's verdict is read; else on_drain() gives up. */
+        if (f->job_result && verdicts_seen(f))
                 (void)sd_event_exit(f->event, 0);
 }
 
@@ -413,7 +468,7 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
                 follow_fail(f, r);
                 return 0;
         }
-        if (f->verdict_seen) {
+        if (verdicts_seen(f)) {
                 (void)sd_event_exit(f->event, 0);
                 return 0;
         }
@@ -721,9 +776,9 @@ static int verify_with_systemd(const CtlOptions *o, const char *config_path)
                 code = EX_OSERR;
                 goto finish;
         }
-        if (f.verdict_seen) {
+        if (verdicts_seen(&f)) {
                 outcome = VERIFY_VERDICT;
-                code = run_exit_code(f.run);
+                code = runs_exit_code(f.runs, f.n_runs);
                 goto finish;
         }
         if (f.interrupted || f.timed_out) {
@@ -738,7 +793,7 @@ static int verify_with_systemd(const CtlOptions *o, const char *config_path)
                 code = CTL_EXIT_INCOMPLETE;
                 goto finish;
         }
-        if (streq_ptr(f.job_result, "done") && !f.run) {
+        if (streq_ptr(f.job_result, "done") && f.n_runs == 0) {
                 /* --if-changed found nothing to verify: its last verdict passed (else it rechecks).
                  */
                 if (!o->json)
@@ -773,11 +828,10 @@ finish:
                         /* The unit's: job_result and the run say it (systemd may have
                          * unloaded the unit, and its ExecMainStatus, by now). */
                         .exit_status = -1,
-                        .run = f.run,
+                        .runs = f.runs,
+                        .n_runs = f.n_runs,
                 };
 
-                if (f.run)
-                        run_sort_checks(f.run);
                 if (print_report(o, &v) != 0)
                         code = EX_OSERR;
         }
@@ -805,13 +859,17 @@ typedef struct Once {
         sd_journal *journal;
         sd_event_source *journal_source;
         sd_event_source *journal_timer;
-        int journal_error; /* why no run was read: a negative errno, or 0 */
-        Run *run;
+        sd_event_source *journal_settle; /* a run found: another app's may follow shortly */
+        int journal_error;               /* why no run was read: a negative errno, or 0 */
+        Run *runs[RUNS_MAX];
+        size_t n_runs;
 } Once;
 
 static void once_done(Once *x)
 {
-        run_free(x->run);
+        for (size_t i = 0; i < x->n_runs; i++)
+                run_free(x->runs[i]);
+        sd_event_source_disable_unref(x->journal_settle);
         sd_event_source_disable_unref(x->journal_source);
         sd_event_source_disable_unref(x->journal_timer);
         if (x->journal)
@@ -820,20 +878,41 @@ static void once_done(Once *x)
         sd_event_unref(x->event);
 }
 
-/* 1: the child's run is read; 0: not (yet) in the journal; < 0: an error. */
-static int once_find_run(Once *x)
+/* The child's runs (one per app): 1 when more are read than before; 0: none new; < 0: an error. */
+static int once_find_runs(Once *x)
 {
-        sd_id128_t id;
+        sd_id128_t ids[RUNS_MAX];
+        size_t n;
         int r;
 
-        r = run_find_by_pid(x->journal, x->pid, x->start_realtime, &id);
-        if (r == -ENOENT)
+        r = run_find_by_pid(x->journal, x->pid, x->start_realtime, ids, RUNS_MAX, &n);
+        if (r == -ENOENT || (r >= 0 && n <= x->n_runs))
                 return 0;
-        if (r >= 0)
-                r = run_load(x->journal, id, &x->run);
-        if (r == -ENOENT)
-                return 0;
-        return r < 0 ? r : 1;
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < x->n_runs; i++)
+                x->runs[i] = run_free(x->runs[i]);
+        x->n_runs = 0;
+        for (size_t i = 0; i < n; i++) {
+                r = run_load(x->journal, ids[i], &x->runs[x->n_runs]);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+                x->n_runs++;
+        }
+        return x->n_runs > 0 ? 1 : 0;
+}
+
+static int on_once_settled(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* Runs found: wait a moment more for the other apps' (their summaries came together). */
+static int once_found(Once *x)
+{
+        if (x->journal_settle)
+                return sd_event_source_set_time_relative(x->journal_settle, JOURNAL_SETTLE_USEC);
+        return sd_event_add_time_relative(x->event, &x->journal_settle, CLOCK_MONOTONIC,
+                                          JOURNAL_SETTLE_USEC, 0, on_once_settled, x);
 }
 
 static void once_stop(Once *x, int r)
@@ -850,20 +929,36 @@ static int on_once_journal(sd_event_source *s, int fd, uint32_t revents, void *u
         (void)s, (void)fd, (void)revents;
         r = sd_journal_process(x->journal);
         if (r >= 0)
-                r = once_find_run(x);
-        if (r != 0)
+                r = once_find_runs(x);
+        if (r > 0)
+                r = once_found(x);
+        if (r < 0)
                 once_stop(x, r);
+        return 0;
+}
+
+static int on_once_settled(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Once *x = userdata;
+        int r;
+
+        (void)s, (void)usec;
+        (void)sd_journal_process(x->journal);
+        r = once_find_runs(x);
+        once_stop(x, r < 0 ? r : 0);
         return 0;
 }
 
 static int on_once_journal_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
         Once *x = userdata;
+        int r;
 
         (void)s, (void)usec;
         /* One last look, for journal files where inotify does not tell. */
         (void)sd_journal_process(x->journal);
-        once_stop(x, once_find_run(x));
+        r = once_find_runs(x);
+        once_stop(x, r < 0 ? r : 0);
         return 0;
 }
 
@@ -894,8 +989,12 @@ static int once_read_journal(Once *x)
                 (void)sd_event_source_set_description(x->journal_source, "journal");
                 (void)sd_event_source_set_description(x->journal_timer, "journal-wait");
         }
-        r = once_find_run(x);
-        if (r != 0 || !wait)
+        r = once_find_runs(x);
+        if (r > 0 && wait)
+                r = once_found(x);
+        else if (r >= 0 && !wait)
+                once_stop(x, 0);
+        if (r < 0)
                 once_stop(x, r);
         return 0;
 }
@@ -992,7 +1091,7 @@ static int verify_in_process_json(const CtlOptions *o, char *const *argv)
         else if (x.exit_status < 0)
                 fprintf(stderr, "%s (pid %d) was ended by SIG%s\n", o->daemon_path, (int)x.pid,
                         sigabbrev_np(x.signal) ?: "?");
-        if (x.exited && !x.run) {
+        if (x.exited && x.n_runs == 0) {
                 if (x.journal_error < 0)
                         fprintf(stderr, "Cannot read its run from the journal: %s\n",
                                 strerror(-x.journal_error));
@@ -1004,7 +1103,7 @@ static int verify_in_process_json(const CtlOptions *o, char *const *argv)
 
         outcome = x.timed_out     ? VERIFY_TIMED_OUT
                   : x.interrupted ? VERIFY_INTERRUPTED
-                  : x.run         ? VERIFY_VERDICT
+                  : x.n_runs > 0  ? VERIFY_VERDICT
                                   : VERIFY_NO_VERDICT;
         code = x.exit_status >= 0 ? x.exit_status : CTL_EXIT_INCOMPLETE;
         {
@@ -1012,7 +1111,8 @@ static int verify_in_process_json(const CtlOptions *o, char *const *argv)
                         .waited = true,
                         .outcome = outcome,
                         .exit_status = x.exit_status,
-                        .run = x.run,
+                        .runs = x.runs,
+                        .n_runs = x.n_runs,
                 };
 
                 if (print_report(o, &v) != 0)

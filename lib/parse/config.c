@@ -1213,6 +1213,14 @@ int config_finalize(Config *c, char **ret_error)
         r = load_profiles(c, ret_error);
         if (r < 0)
                 return r;
+        /* The Jobs page group the app's upgrade guide names: its profile's, unless configured. */
+        if (c->package && !c->job_grouping) {
+                const Profile *p = config_profile(c, c->package);
+
+                if (p && p->jobs_grouping &&
+                    free_and_strdup(&c->job_grouping, p->jobs_grouping) < 0)
+                        return -ENOMEM;
+        }
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
                 if (c->enabled[i])
                         return 0;
@@ -1341,14 +1349,6 @@ int config_for_app(const Config *base, const char *package, const char *label, C
         r = config_finalize(c, ret_error);
         if (r < 0)
                 return r;
-        /* The Jobs page group its upgrade guide names: the profile's, unless configured. */
-        if (!c->job_grouping) {
-                const Profile *p = config_profile(c, package);
-
-                if (p && p->jobs_grouping &&
-                    free_and_strdup(&c->job_grouping, p->jobs_grouping) < 0)
-                        return -ENOMEM;
-        }
         *ret = TAKE_PTR(c);
         return 0;
 }

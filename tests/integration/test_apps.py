@@ -26,6 +26,7 @@ except ImportError:
     raise RuntimeError("prometheus_client is missing: tests/testbed/install-deps installs python3-prometheus-client")
 
 import nvdtest
+from test_verifyctl import validator
 
 ALL_APPS = {("package", "name"): None, ("package", "app-label"): None}
 CTL = os.path.join(nvdtest.BUILD_DIR, "daemon", "nautobot-verifyctl")
@@ -164,6 +165,29 @@ class Apps(nvdtest.TestCase):
         summary = nagios.stdout.split(" | ")[0]
         self.assertIn(f"CRITICAL - default: {self.app2}", summary)
         self.assertNotIn(self.app1, summary)  # the app that passed goes without saying
+
+    def test_verifyctl_verify_every_app(self):
+        # nautobot-verifyctl verify without systemd (the daemon as its child): every app's run,
+        # in one document; the exit status is the worst verdict.
+        conf = self.config("ctl.conf", {**ALL_APPS, ("checks", "enable"): "versions, system, jobs",
+                                        (f"app {self.app2}", "jobs"): "NoSuchJob"})
+        p = subprocess.run([CTL, "-c", conf, "verify", "--json", "--daemon", nvdtest.DAEMON],
+                           capture_output=True, text=True, timeout=600,
+                           env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        doc = json.loads(p.stdout)
+        validator()(doc)
+        self.assertEqual(doc["outcome"], "verdict")
+        self.assertEqual({r["package"]: r["verdict"] for r in doc["runs"]}, {self.app1: "pass", self.app2: "fail"})
+        self.assertEqual(doc["run"], doc["runs"][0])
+        self.assertIn("verification FAILED", p.stderr)  # the daemon's tables, on stderr
+        # --wait, text: the daemon in this process, its table for each app.
+        p = subprocess.run([CTL, "-c", conf, "verify", "--wait", "--daemon", nvdtest.DAEMON],
+                           capture_output=True, text=True, timeout=600,
+                           env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn(f"{self.app1} 2026.5.17 at ", p.stdout)
+        self.assertIn(f"{self.app2} {self.tb['NVD_TB_APP2_VERSION']} at ", p.stdout)
 
     def test_configured_app_the_server_does_not_load(self):
         # An app the configuration names but the server does not load (not installed, or

@@ -269,6 +269,20 @@ class Guide(unittest.TestCase):
             self.assertEqual(st.returncode, 0, st.stdout + st.stderr)
             self.assertIn("default: 2 apps verified at", st.stdout)
             log(st.stdout)
+            # verify --wait starts the check unit, forced: both apps' runs followed to their verdicts.
+            v = s.c.run(["nautobot-verifyctl", "verify", "--wait"], check=False, timeout=600,
+                        env={"COLUMNS": "400"})
+            self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+            self.assertEqual(len(re.findall(r"(?m)^Run [0-9a-f]{32}: ", v.stdout)) >= 2, True, v.stdout)
+            for package in (APP, app2):
+                self.assertIn(f": {package} ", v.stdout)
+            self.assertEqual(len(re.findall(r"(?m)^ +Verdict: pass", v.stdout)), 2, v.stdout)
+            j = s.c.run(["nautobot-verifyctl", "verify", "--wait", "--json"], check=False, timeout=600)
+            self.assertEqual(j.returncode, 0, j.stdout + j.stderr)
+            doc = json.loads(j.stdout)
+            self.assertEqual((doc["outcome"], doc["forced"]), ("verdict", True), j.stdout)
+            self.assertEqual(sorted((r["package"], r["verdict"]) for r in doc["runs"]),
+                             sorted([(APP, "pass"), (app2, "pass")]), j.stdout)
 
     def test_6_forgot_collectstatic(self):
         self.forgot("fc", "collectstatic", ["static"],

@@ -342,6 +342,23 @@ static void test_profiles(void)
                      "the admin's advice");
         c = config_free(c);
 
+        /* The app's Jobs page group: its profile's [jobs] grouping=, unless job-grouping= says. */
+        write_at(etc, "nautobot-contract-models.conf",
+                 "[app]\npackage = nautobot-contract-models\nlabel = nautobot_contract_models\n"
+                 "[jobs]\ngrouping = Contracts\n");
+        ASSERT(!finalize_with(
+                dirs,
+                "[package]\nname = nautobot-contract-models\napp-label = nautobot_contract_models\n",
+                &c));
+        ASSERT_STREQ(c->job_grouping, "Contracts");
+        c = config_free(c);
+        ASSERT(!finalize_with(dirs,
+                              "[package]\nname = nautobot-contract-models\n"
+                              "app-label = nautobot_contract_models\njob-grouping = Mine\n",
+                              &c));
+        ASSERT_STREQ(c->job_grouping, "Mine");
+        c = config_free(c);
+
         /* An empty list: no profiles at all. */
         ASSERT(!finalize_with("", "", &c));
         ASSERT(c->n_profiles == 0);

@@ -167,16 +167,16 @@ static void test_list_apps(void)
         ASSERT(mkdtemp(dir));
         ASSERT(state_list_apps(dir, &packages, &labels) == 0 && !packages && !labels);
         ASSERT(state_save(dir, &(PackageState){.package = (char *)"nautobot-dns-models",
-                                                .app_label = (char *)"nautobot_dns_models",
-                                                .version = (char *)"2.3.0",
-                                                .verdict = (char *)"pass"}) == 0);
+                                               .app_label = (char *)"nautobot_dns_models",
+                                               .version = (char *)"2.3.0",
+                                               .verdict = (char *)"pass"}) == 0);
         ASSERT(state_save(dir, &(PackageState){.package = (char *)"nautobot-contract-models",
-                                                .app_label = (char *)"nautobot_contract_models",
-                                                .version = (char *)"2026.5.17",
-                                                .verdict = (char *)"fail"}) == 0);
+                                               .app_label = (char *)"nautobot_contract_models",
+                                               .version = (char *)"2026.5.17",
+                                               .verdict = (char *)"fail"}) == 0);
         ASSERT(state_save(dir, &(PackageState){.package = (char *)"nautobot",
-                                                .version = (char *)"3.1.6",
-                                                .verdict = (char *)"pass"}) == 0);
+                                               .version = (char *)"3.1.6",
+                                               .verdict = (char *)"pass"}) == 0);
         junk = strjoin_printf("%s/broken.json", dir);
         ASSERT(junk);
         sh("printf '{not json' > %s", junk);
