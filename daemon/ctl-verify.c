@@ -113,18 +113,19 @@ static int print_report(const CtlOptions *o, const VerifyReport *v)
                 json_object_object_add(doc, "exit_status",
                                        v->exit_status >= 0 ? json_object_new_int(v->exit_status)
                                                            : NULL);
-                /* "run": the first (the only one, with [package] name=); "runs": every app's. */
+                /* "run": the first (the only one, with [package] name=); "runs": every app's.
+                 * Their checks in report order. */
+                for (size_t i = 0; i < v->n_runs; i++)
+                        run_sort_checks(v->runs[i]);
                 json_object_object_add(doc, "run",
                                        v->n_runs > 0 ? run_to_json(v->runs[0], true, o->evidence)
                                                      : NULL);
                 {
                         json_object *a = json_object_new_array();
 
-                        for (size_t i = 0; a && i < v->n_runs; i++) {
-                                run_sort_checks(v->runs[i]);
+                        for (size_t i = 0; a && i < v->n_runs; i++)
                                 json_object_array_add(a,
                                                       run_to_json(v->runs[i], true, o->evidence));
-                        }
                         json_object_object_add(doc, "runs", a);
                 }
         }
