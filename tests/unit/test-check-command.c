@@ -197,9 +197,10 @@ static void test_system(void)
         report.n_apps = 1;
         r = judge_probe(cfg, CHECK_ID_SYSTEM, &report);
         ASSERT(r->state == CHECK_FAIL);
-        ASSERT_STREQ(r->reason,
-                     "the server does not load app '" LABEL
-                     "' (nautobot-contract-models): it is not installed, or not in PLUGINS of nautobot_config.py");
+        ASSERT_STREQ(
+                r->reason,
+                "the server does not load app '" LABEL
+                "' (nautobot-contract-models): it is not installed, or not in PLUGINS of nautobot_config.py");
         check_result_free(r);
 
         /* Which apps it loads is unknown: not held against it. */
@@ -229,7 +230,8 @@ static void test_not_shipped_other_apps(void)
         report.applied_not_shipped = mixed;
         r = judge_probe(cfg, CHECK_ID_MIGRATIONS, &report);
         ASSERT(r->state == CHECK_FAIL);
-        ASSERT(strstr(r->reason, "1 migration(s) that no installed code ships (" LABEL ".0009_gone)"));
+        ASSERT(strstr(r->reason,
+                      "1 migration(s) that no installed code ships (" LABEL ".0009_gone)"));
         check_result_free(r);
 }
 
