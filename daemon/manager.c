@@ -226,8 +226,8 @@ static bool all_apps(const Manager *m)
         return config_all_apps(m->config);
 }
 
-/* The worse of two verdicts: fail > error (incomplete) > skipped > pass. */
-static CheckState worse(CheckState a, CheckState b)
+/* How bad a verdict is: fail > error (incomplete) > skipped > pass. */
+static int badness(CheckState s)
 {
         static const int rank[_CHECK_STATE_MAX] = {
                 [CHECK_PASS] = 0,
@@ -236,7 +236,12 @@ static CheckState worse(CheckState a, CheckState b)
                 [CHECK_FAIL] = 3,
         };
 
-        return rank[b] > rank[a] ? b : a;
+        return rank[s];
+}
+
+static CheckState worse(CheckState a, CheckState b)
+{
+        return badness(b) > badness(a) ? b : a;
 }
 
 /* The run's verdict over its apps; an app that could not be verified makes it incomplete. */
@@ -313,15 +318,31 @@ static void save_app_states(Manager *m, const AppRun *run)
 
 static bool is_run_package(const Manager *m, const char *package)
 {
-        _cleanup_free_ char *a = python_name_normalize(package);
-
-        for (size_t i = 0; a && i < m->n_runs; i++) {
-                _cleanup_free_ char *b = python_name_normalize(m->runs[i].config->package);
-
-                if (b && streq(a, b))
+        for (size_t i = 0; i < m->n_runs; i++)
+                if (python_name_equal(m->runs[i].config->package, package))
                         return true;
-        }
         return false;
+}
+
+/* Whether 'l' names 'package' (PEP 503 names). */
+static bool names_package(char **l, const char *package)
+{
+        STRV_FOREACH (p, l)
+                if (python_name_equal(*p, package))
+                        return true;
+        return false;
+}
+
+/* The label of an app named only in the configuration: the usual one, "nautobot-x" → "nautobot_x".
+ */
+static char *label_of(const char *package)
+{
+        char *label = python_name_normalize(package);
+
+        for (char *c = label; c && *c; c++)
+                if (*c == '-')
+                        *c = '_';
+        return label;
 }
 
 /* Every app: the watched packages that are no app's (Nautobot), with the run's verdict over all. */
@@ -331,16 +352,15 @@ static void save_shared_states(Manager *m)
         json_object *report;
 
         for (size_t i = 0; i < m->n_runs; i++)
-                if (m->runs[i].verify && (!worst || worse(verify_overall(worst->verify),
-                                                          verify_overall(m->runs[i].verify)) !=
-                                                            verify_overall(worst->verify)))
+                if (m->runs[i].verify && (!worst || badness(verify_overall(m->runs[i].verify)) >
+                                                            badness(verify_overall(worst->verify))))
                         worst = &m->runs[i];
         if (!worst)
                 return;
         /* Its report: the worst app's, which says what failed. */
         report = verify_report_json(worst->verify);
         STRV_FOREACH (p, m->watched)
-                if (!is_run_package(m, *p) && !strv_contains(m->known_packages, *p))
+                if (!is_run_package(m, *p) && !names_package(m->known_packages, *p))
                         save_verified(m, worst->verify, *p, state_verdict(runs_overall(m)), report,
                                       NULL);
         json_object_put(report);
@@ -552,19 +572,6 @@ static const VerifyCallbacks verify_callbacks = {
         .all_done = on_all_done,
 };
 
-static bool is_known_app(const Manager *m, const char *package)
-{
-        _cleanup_free_ char *a = python_name_normalize(package);
-
-        STRV_FOREACH (k, m->known_packages) {
-                _cleanup_free_ char *b = python_name_normalize(*k);
-
-                if (a && b && streq(a, b))
-                        return true;
-        }
-        return false;
-}
-
 /* Starts one app's checks; false when it could not even be prepared (then said why). */
 static int app_run_start(Manager *m, AppRun *run)
 {
@@ -581,7 +588,7 @@ static int app_run_start(Manager *m, AppRun *run)
         /* What ran before: the app's old release, or Nautobot's for every app. */
         if (r >= 0 && t && t->kind != VERSION_RECHECK && t->old_version &&
             (streq(t->package, run->config->package) ||
-             (!is_run_package(m, t->package) && !is_known_app(m, t->package))))
+             (!is_run_package(m, t->package) && !names_package(m->known_packages, t->package))))
                 r = verify_set_previous(run->verify, t->old_version);
         if (r < 0) {
                 fprintf(stderr, "Failed to prepare the verification of %s: %s\n",
@@ -666,23 +673,12 @@ static int add_app(Manager *m, char ***packages, char ***labels, const char *pac
         _cleanup_free_ char *guess = NULL;
         int r;
 
-        STRV_FOREACH (p, *packages) {
-                _cleanup_free_ char *a = python_name_normalize(*p),
-                                    *b = python_name_normalize(package);
-
-                if (!a || !b)
-                        return -ENOMEM;
-                if (streq(a, b))
-                        return 0;
-        }
+        if (names_package(*packages, package))
+                return 0;
         if (!label) {
-                /* Named only in the configuration: the usual label, "nautobot-x" → "nautobot_x". */
-                guess = python_name_normalize(package);
+                guess = label_of(package);
                 if (!guess)
                         return -ENOMEM;
-                for (char *c = guess; *c; c++)
-                        if (*c == '-')
-                                *c = '_';
                 label = guess;
         }
         if ((r = strv_extend(packages, package)) < 0 || (r = strv_extend(labels, label)) < 0)
@@ -1140,16 +1136,10 @@ static int watched_packages(const Config *c, char ***ret, char ***ret_known, cha
                         _cleanup_free_ char *guess = NULL;
 
                         if (!sec->verify || config_app_section(c, sec->package) != sec ||
-                            strv_contains(known, sec->package))
+                            names_package(known, sec->package))
                                 continue;
-                        if (!sec->app_label) {
-                                guess = python_name_normalize(sec->package);
-                                if (!guess)
-                                        return -ENOMEM;
-                                for (char *x = guess; *x; x++)
-                                        if (*x == '-')
-                                                *x = '_';
-                        }
+                        if (!sec->app_label && !(guess = label_of(sec->package)))
+                                return -ENOMEM;
                         if ((r = strv_extend(&known, sec->package)) < 0 ||
                             (r = strv_extend(&labels, sec->app_label ?: guess)) < 0)
                                 return r;

@@ -893,14 +893,6 @@ static int check_required_keys(const Config *c, char **ret_error)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);
 
-static bool package_eq(const char *a, const char *b)
-{
-        _cleanup_free_ char *x = a ? python_name_normalize(a) : NULL,
-                            *y = b ? python_name_normalize(b) : NULL;
-
-        return x && y && streq(x, y);
-}
-
 /*
  * Loads the profile of 'package' unless 'seen' has it; when 'label' is given the profile's
  * findings are about that app label's migrations: its label= must agree ('what' names the key).
@@ -1096,7 +1088,7 @@ static int put_first(char ***l, const char *package)
         if ((r = strv_extend(&n, package)) < 0)
                 return r;
         STRV_FOREACH (p, *l)
-                if (!package_eq(*p, package) && (r = strv_extend(&n, *p)) < 0)
+                if (!python_name_equal(*p, package) && (r = strv_extend(&n, *p)) < 0)
                         return r;
         strv_free(*l);
         *l = TAKE_PTR(n);
@@ -1106,7 +1098,7 @@ static int put_first(char ***l, const char *package)
 static bool watched(char *const *l, const char *package)
 {
         for (size_t i = 0; l && l[i]; i++)
-                if (package_eq(l[i], package))
+                if (python_name_equal(l[i], package))
                         return true;
         return false;
 }
@@ -1322,7 +1314,7 @@ int config_for_app(const Config *base, const char *package, const char *label, C
         if (r < 0)
                 return r;
         /* Single-app mode for this package: [package] says all (finalize merged the rest). */
-        if (config_all_apps(base) || !package_eq(base->package, package)) {
+        if (config_all_apps(base) || !python_name_equal(base->package, package)) {
                 a = config_app_section(base, package);
                 label = a && a->app_label ? a->app_label : label;
                 if (isempty(label)) {

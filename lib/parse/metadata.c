@@ -37,6 +37,14 @@ char *python_name_normalize(const char *name)
         return r;
 }
 
+bool python_name_equal(const char *a, const char *b)
+{
+        _cleanup_free_ char *x = a ? python_name_normalize(a) : NULL,
+                            *y = b ? python_name_normalize(b) : NULL;
+
+        return x && y && streq(x, y);
+}
+
 static bool version_valid(const char *v)
 {
         /* PEP 440 versions use a small alphabet; anything else is not one. */

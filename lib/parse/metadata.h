@@ -21,6 +21,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(DistInfo *, dist_info_free);
 
 /* PEP 503 normalisation: lower case, runs of "-_." become one '-'. */
 char *python_name_normalize(const char *name);
+/* Whether two distribution names are one after normalisation (false when out of memory or NULL). */
+bool python_name_equal(const char *a, const char *b);
 
 /*
  * Parses METADATA text (RFC 822 headers up to the first empty line).
