@@ -5,12 +5,17 @@
  */
 #include <ctype.h>
 #include <inttypes.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 
 #include "config.h"
 #include "ctl-journal.h"
 
-#define IDENTIFIER_MATCH  "SYSLOG_IDENTIFIER=nautobot-verifyd"
-#define RUN_ID_PREFIX_MIN 6
+/* What a client claims: the journal matches on it, run_trust_entry() decides. */
+#define IDENTIFIER_MATCH      "SYSLOG_IDENTIFIER=nautobot-verifyd"
+#define RUN_ID_PREFIX_MIN     6
+#define RUN_ID_CANDIDATES_MAX 16 /* run ids a prefix matches, checked for a trusted entry */
+#define TRUST_STATE_DIRECTORY "/var/lib/nautobot-verifyd"
 
 static void run_check_done(RunCheck *c)
 {
@@ -124,6 +129,196 @@ static unsigned parse_count(const char *v, size_t len)
         uint64_t x = parse_u64(v, len);
 
         return x > UINT32_MAX ? UINT32_MAX : (unsigned)x;
+}
+
+/* ---- which entries are the daemon's ---- */
+
+/* A decimal number of the whole value, strictly (a uid of 0 must not come from garbage). */
+static int entry_u64(sd_journal *j, const char *field, uint64_t *ret)
+{
+        const void *d;
+        const char *v;
+        size_t l, n;
+        int r;
+
+        r = sd_journal_get_data(j, field, &d, &l);
+        if (r < 0)
+                return r;
+        v = field_value(d, l, field, &n);
+        if (!v || n == 0 || n > 19 || strspn(v, "0123456789") < n)
+                return -EBADMSG;
+        *ret = parse_u64(v, n);
+        return 0;
+}
+
+/* One of the units the daemon runs in: NAME.service or NAME@INSTANCE.service. */
+static bool unit_is_ours(const char *u, size_t n)
+{
+        static const char *const names[] = {"nautobot-verifyd", "nautobot-verifyd-check"};
+        static const char suffix[] = ".service";
+        const size_t ls = sizeof(suffix) - 1;
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                size_t ln = strlen(names[i]);
+
+                if (n < ln + ls || memcmp(u, names[i], ln) != 0 ||
+                    memcmp(u + n - ls, suffix, ls) != 0)
+                        continue;
+                if (n == ln + ls)
+                        return true;
+                /* A template's instance: '@' and at least one character before ".service". */
+                if (u[ln] == '@' && n > ln + 1 + ls && !memchr(u + ln, '/', n - ln - ls))
+                        return true;
+        }
+        return false;
+}
+
+/* The state directory of -c's configuration (or its default); a file that cannot be read
+ * leaves the default, as for the daemon: status, not history, reports such errors. */
+static char *trust_state_directory(const CtlOptions *o)
+{
+        _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_free_ char *error = NULL;
+
+        if (o->state_directory)
+                return strdup(o->state_directory);
+        if (config_new(&c) < 0)
+                return NULL;
+        (void)config_load(c, o->config_path, &error);
+        error = mfree(error);
+        (void)config_finalize(c, &error);
+        return strdup(c->state_directory ?: TRUST_STATE_DIRECTORY);
+}
+
+static void trust_add_uid(RunTrust *t, uid_t uid)
+{
+        for (size_t i = 0; i < t->n_uids; i++)
+                if (t->uids[i] == uid)
+                        return;
+        if (t->n_uids < TRUST_UIDS_MAX)
+                t->uids[t->n_uids++] = uid;
+}
+
+static void trust_prepare(RunTrust *t)
+{
+        _cleanup_free_ char *dir = NULL;
+        struct stat st;
+
+        if (t->ready)
+                return;
+        t->ready = true;
+        trust_add_uid(t, 0);
+        /* Our child runs as we do, unless, started by root, it dropped to the service account. */
+        if (t->pid > 0)
+                trust_add_uid(t, geteuid());
+        /*
+         * The service account is whoever owns the state directory: the daemon wrote it, and
+         * under systemd StateDirectory= hands it to the unit's User=. Only that account or
+         * root can have made it so, unlike "[nautobot] user=" or the server's owner, which
+         * name the account of nautobot-server, not necessarily the daemon's. No directory
+         * (or out of memory): root alone.
+         */
+        dir = trust_state_directory(t->o);
+        if (dir && stat(dir, &st) >= 0 && S_ISDIR(st.st_mode))
+                trust_add_uid(t, st.st_uid);
+        /* Under systemd PID 1 the daemon runs in its units only; without it, the integration
+         * tests and an admin's "nautobot-verifyd --once" run in no unit at all. The child of
+         * verify runs in none either: its pid says it is ours. */
+        t->units = t->pid == 0 && sd_booted() > 0;
+}
+
+void run_trust_init(RunTrust *t, const CtlOptions *o)
+{
+        *t = (RunTrust){.o = o};
+}
+
+void run_trust_init_pid(RunTrust *t, const CtlOptions *o, pid_t pid)
+{
+        *t = (RunTrust){.o = o, .pid = pid};
+}
+
+/* FNV-1a: the entries told apart are few and nobody chooses their cursors. */
+static uint64_t hash_string(const char *s)
+{
+        uint64_t h = 0xcbf29ce484222325ULL;
+
+        for (; *s; s++)
+                h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+        return h;
+}
+
+static void trust_count_ignored(RunTrust *t, sd_journal *j, bool uid_known, uint64_t uid)
+{
+        _cleanup_free_ char *cursor = NULL;
+
+        /* show --last and verify look at some entries more than once: count each once. */
+        if (sd_journal_get_cursor(j, &cursor) >= 0) {
+                uint64_t h = hash_string(cursor);
+
+                for (size_t i = 0; i < t->n_seen; i++)
+                        if (t->seen[i] == h)
+                                return;
+                if (t->n_seen < TRUST_SEEN_MAX)
+                        t->seen[t->n_seen++] = h;
+        }
+        t->ignored++;
+        if (!uid_known)
+                return;
+        for (size_t i = 0; i < t->n_ignored_uids; i++)
+                if (t->ignored_uids[i] == (uid_t)uid)
+                        return;
+        if (t->n_ignored_uids < TRUST_IGNORED_UIDS_MAX)
+                t->ignored_uids[t->n_ignored_uids++] = (uid_t)uid;
+        else
+                t->ignored_uids_cut = true;
+}
+
+bool run_trust_entry(RunTrust *t, sd_journal *j)
+{
+        uint64_t uid = 0, pid = 0;
+        bool uid_known, ok = false;
+
+        trust_prepare(t);
+        uid_known = entry_u64(j, "_UID", &uid) >= 0 && uid <= UINT32_MAX;
+        for (size_t i = 0; uid_known && i < t->n_uids; i++)
+                ok = ok || t->uids[i] == (uid_t)uid;
+        if (ok && t->pid > 0)
+                ok = entry_u64(j, "_PID", &pid) >= 0 && pid == (uint64_t)t->pid;
+        if (ok && t->units) {
+                const void *d;
+                const char *v;
+                size_t l, n;
+
+                ok = sd_journal_get_data(j, "_SYSTEMD_UNIT", &d, &l) >= 0 &&
+                     (v = field_value(d, l, "_SYSTEMD_UNIT", &n)) && unit_is_ours(v, n);
+        }
+        if (!ok)
+                trust_count_ignored(t, j, uid_known, uid);
+        return ok;
+}
+
+/* Whose entries were left out, by the rule that left them out. */
+static const char *ignored_from(const RunTrust *t)
+{
+        if (t->pid > 0)
+                return "processes";
+        return t->units ? "accounts or units" : "accounts";
+}
+
+void run_trust_print_ignored(const RunTrust *t)
+{
+        Buf uids;
+
+        if (t->ignored == 0)
+                return;
+        buf_init(&uids, 256);
+        for (size_t i = 0; i < t->n_ignored_uids; i++)
+                (void)buf_printf(&uids, "%s%u", i ? ", " : "", (unsigned)t->ignored_uids[i]);
+        fprintf(stderr,
+                "Ignored %u journal %s claiming to be nautobot-verifyd from other %s (uid %s%s)\n",
+                t->ignored, t->ignored == 1 ? "entry" : "entries", ignored_from(t),
+                uids.len ? uids.data : "unknown", t->ignored_uids_cut ? ", ..." : "");
+        buf_done(&uids);
 }
 
 /* The fields every entry of a run carries (report-journal.c's add_common()). */
@@ -265,7 +460,7 @@ int run_add_entry(sd_journal *j, Run *run)
         return 0;
 }
 
-int run_load(sd_journal *j, sd_id128_t id, Run **ret)
+int run_load(sd_journal *j, RunTrust *t, sd_id128_t id, Run **ret)
 {
         _cleanup_(run_freep) Run *run = NULL;
         char match[sizeof("NVD_RUN_ID=") + SD_ID128_STRING_MAX];
@@ -288,6 +483,8 @@ int run_load(sd_journal *j, sd_id128_t id, Run **ret)
         /* A run writes ten entries; a journal holding many more under one id is not ours. */
         while (entries < 4 * RUN_CHECKS_MAX && (r = sd_journal_next(j)) > 0) {
                 entries++;
+                if (!run_trust_entry(t, j))
+                        continue;
                 r = run_add_entry(j, run);
                 if (r < 0)
                         return r;
@@ -309,11 +506,34 @@ static bool is_hex(const char *s)
         return true;
 }
 
-int run_resolve(sd_journal *j, const char *text, sd_id128_t *ret, char **ret_error)
+/* Whether run 'id' has a trusted entry: 1, 0, or < 0. */
+static int run_trusted(sd_journal *j, RunTrust *t, sd_id128_t id)
+{
+        char match[sizeof("NVD_RUN_ID=") + SD_ID128_STRING_MAX];
+        unsigned entries = 0;
+        int r;
+
+        snprintf(match, sizeof(match), "NVD_RUN_ID=" SD_ID128_FORMAT_STR, SD_ID128_FORMAT_VAL(id));
+        sd_journal_flush_matches(j);
+        r = sd_journal_add_match(j, match, 0);
+        if (r >= 0)
+                r = sd_journal_add_match(j, IDENTIFIER_MATCH, 0);
+        if (r >= 0)
+                r = sd_journal_seek_head(j);
+        if (r < 0)
+                return r;
+        while (entries++ < 4 * RUN_CHECKS_MAX && (r = sd_journal_next(j)) > 0)
+                if (run_trust_entry(t, j))
+                        return 1;
+        return r < 0 ? r : 0;
+}
+
+int run_resolve(sd_journal *j, RunTrust *t, const char *text, sd_id128_t *ret, char **ret_error)
 {
         _cleanup_free_ char *prefix = NULL;
-        sd_id128_t found[3];
-        unsigned n_found = 0, seen = 0;
+        sd_id128_t candidates[RUN_ID_CANDIDATES_MAX], found[3];
+        unsigned n_candidates = 0, n_found = 0, seen = 0;
+        bool candidates_cut = false;
         const void *d;
         size_t l, n = strlen(text);
         int r;
@@ -347,8 +567,25 @@ int run_resolve(sd_journal *j, const char *text, sd_id128_t *ret, char **ret_err
                         continue;
                 memcpy(id, v, 32);
                 id[32] = 0;
-                if (n_found < ELEMENTSOF(found) && sd_id128_from_string(id, &found[n_found]) >= 0)
-                        n_found++;
+                if (n_candidates >= ELEMENTSOF(candidates))
+                        candidates_cut = true;
+                else if (sd_id128_from_string(id, &candidates[n_candidates]) >= 0)
+                        n_candidates++;
+        }
+        if (candidates_cut) {
+                *ret_error = strjoin_printf(
+                        "Run id prefix '%s' matches more than %d runs: give more digits", text,
+                        RUN_ID_CANDIDATES_MAX);
+                return -ENOTUNIQ;
+        }
+        /* NVD_RUN_ID is a client's field too: a forged run's id must not make a prefix of a
+         * real one ambiguous. (The unique values ignore matches: the entries are asked.) */
+        for (unsigned i = 0; i < n_candidates && n_found < ELEMENTSOF(found); i++) {
+                r = run_trusted(j, t, candidates[i]);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        found[n_found++] = candidates[i];
         }
         if (n_found == 0) {
                 *ret_error =
@@ -406,7 +643,7 @@ static int entry_run_id(sd_journal *j, sd_id128_t *ret)
         return sd_id128_from_string(id, ret);
 }
 
-int run_find_last(sd_journal *j, const CtlOptions *o, sd_id128_t *ret)
+int run_find_last(sd_journal *j, RunTrust *t, const CtlOptions *o, sd_id128_t *ret)
 {
         unsigned entries = 0;
         int r;
@@ -416,15 +653,15 @@ int run_find_last(sd_journal *j, const CtlOptions *o, sd_id128_t *ret)
                 r = sd_journal_seek_tail(j);
         if (r < 0)
                 return r;
-        /* The newest summary that names its run (an entry without one is not ours). */
+        /* The newest trusted summary that names its run (an entry without one is not ours). */
         while (entries++ < RUN_ENTRIES_MAX && (r = sd_journal_previous(j)) > 0)
-                if (entry_run_id(j, ret) >= 0)
+                if (run_trust_entry(t, j) && entry_run_id(j, ret) >= 0)
                         return 0;
         return r < 0 ? r : -ENOENT;
 }
 
-int run_find_by_pid(sd_journal *j, pid_t pid, uint64_t since_usec, sd_id128_t *ids, size_t max,
-                    size_t *ret_n)
+int run_find_by_pid(sd_journal *j, RunTrust *t, pid_t pid, uint64_t since_usec, sd_id128_t *ids,
+                    size_t max, size_t *ret_n)
 {
         char match[sizeof("_PID=") + 20];
         unsigned entries = 0;
@@ -445,12 +682,12 @@ int run_find_by_pid(sd_journal *j, pid_t pid, uint64_t since_usec, sd_id128_t *i
                 return r;
         /* Newest first; the oldest first in the answer (the order the runs ended). */
         while (n < max && entries++ < RUN_ENTRIES_MAX && (r = sd_journal_previous(j)) > 0) {
-                uint64_t t = 0;
+                uint64_t when = 0;
                 sd_id128_t id;
 
-                if (sd_journal_get_realtime_usec(j, &t) >= 0 && t < since_usec)
+                if (sd_journal_get_realtime_usec(j, &when) >= 0 && when < since_usec)
                         break; /* older: an earlier process of that pid */
-                if (entry_run_id(j, &id) < 0)
+                if (!run_trust_entry(t, j) || entry_run_id(j, &id) < 0)
                         continue;
                 memmove(ids + 1, ids, n * sizeof(*ids));
                 ids[0] = id;
@@ -462,7 +699,8 @@ int run_find_by_pid(sd_journal *j, pid_t pid, uint64_t since_usec, sd_id128_t *i
         return n > 0 ? 0 : -ENOENT;
 }
 
-int run_history(sd_journal *j, const CtlOptions *o, Run ***ret, size_t *ret_n, bool *ret_cut)
+int run_history(sd_journal *j, RunTrust *t, const CtlOptions *o, Run ***ret, size_t *ret_n,
+                bool *ret_cut)
 {
         unsigned max = o->lines > 0 && o->lines < RUN_HISTORY_MAX ? o->lines : RUN_HISTORY_MAX;
         unsigned entries = 0;
@@ -478,15 +716,17 @@ int run_history(sd_journal *j, const CtlOptions *o, Run ***ret, size_t *ret_n, b
                 return r;
         while ((r = sd_journal_previous(j)) > 0) {
                 Run *run, **grown;
-                uint64_t t = 0;
+                uint64_t when = 0;
 
                 if (++entries > RUN_ENTRIES_MAX) {
                         cut = true;
                         break;
                 }
-                if (sd_journal_get_realtime_usec(j, &t) >= 0 && o->since_usec > 0 &&
-                    t < o->since_usec)
+                if (sd_journal_get_realtime_usec(j, &when) >= 0 && o->since_usec > 0 &&
+                    when < o->since_usec)
                         break;
+                if (!run_trust_entry(t, j))
+                        continue;
                 run = calloc(1, sizeof(*run));
                 if (!run) {
                         r = -ENOMEM;
@@ -603,7 +843,7 @@ json_object *run_to_json(const Run *r, bool checks, bool evidence)
         json_object_object_add(o, "version", ctl_json_string(r->version));
         json_object_object_add(o, "url", ctl_json_string(r->url));
         json_object_object_add(o, "hostname", ctl_json_string(r->hostname));
-        json_object_object_add(o, "verdict", json_object_new_string(run_verdict(r)));
+        json_object_object_add(o, "verdict", ctl_json_string(run_verdict(r)));
         if (r->verdict) {
                 json_object *counts = json_object_new_object();
 

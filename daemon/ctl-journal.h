@@ -57,6 +57,54 @@ typedef struct Run {
         bool checks_cut; /* more check entries than RUN_CHECKS_MAX */
 } Run;
 
+/*
+ * Which entries are the daemon's. SYSLOG_IDENTIFIER, NVD_* and MESSAGE are
+ * whatever a client sent: any local account can write an entry that looks
+ * like a run. _UID, _PID and _SYSTEMD_UNIT are journald's trusted fields (from
+ * the socket's SCM_CREDENTIALS and the sender's cgroup), which no client can
+ * set. An entry is trusted when its _UID is root's or the service account's,
+ * the owner of the state directory (the daemon writes its state there, and
+ * under systemd StateDirectory= gives it to the unit's User=; no directory:
+ * root alone); and, where systemd runs (sd_booted()), when its _SYSTEMD_UNIT is
+ * one of the daemon's units: nautobot-verifyd.service,
+ * nautobot-verifyd-check.service or an instance of their templates. The
+ * account alone is not enough there: nautobot.service runs as it too
+ * (without systemd, nothing tells the two apart).
+ * verify without systemd trusts only the entries of the daemon it started:
+ * its _PID, with one of those uids or ours (pids are reused).
+ */
+#define TRUST_UIDS_MAX         3    /* root, the service account, verify's own */
+#define TRUST_IGNORED_UIDS_MAX 4    /* uids named in the note */
+#define TRUST_SEEN_MAX         1024 /* ignored entries told apart (each counted once) */
+
+typedef struct RunTrust {
+        const CtlOptions *o;
+        bool ready; /* the rule is worked out at the first entry (the unit may create the
+                     * state directory only once it runs) */
+        bool units; /* systemd runs here: the entry's unit must be one of ours */
+        pid_t pid;  /* > 0: only this process's entries */
+        uid_t uids[TRUST_UIDS_MAX];
+        size_t n_uids;
+        unsigned ignored; /* entries claiming to be the daemon's that are not */
+        uid_t ignored_uids[TRUST_IGNORED_UIDS_MAX];
+        size_t n_ignored_uids;
+        bool ignored_uids_cut;
+        uint64_t seen[TRUST_SEEN_MAX]; /* hashes of the ignored entries' cursors */
+        size_t n_seen;
+} RunTrust;
+
+/* The daemon's entries, by the rule above; 'o' for -c (where the state directory is). */
+void run_trust_init(RunTrust *t, const CtlOptions *o);
+/* Only the entries of process 'pid', verify's child (no unit to check: no systemd). */
+void run_trust_init_pid(RunTrust *t, const CtlOptions *o, pid_t pid);
+/*
+ * Whether the entry under the cursor is trusted. An entry that is not is
+ * counted (once, however often it is looked at) for run_trust_print_ignored().
+ */
+bool run_trust_entry(RunTrust *t, sd_journal *j);
+/* "Ignored 3 journal entries claiming to be nautobot-verifyd ... (uid 1234)" on stderr, if any. */
+void run_trust_print_ignored(const RunTrust *t);
+
 Run *run_free(Run *r);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Run *, run_free);
 void run_free_many(Run **runs, size_t n);
@@ -70,34 +118,39 @@ int run_journal_open(const CtlOptions *o, sd_journal **ret);
  * -EINVAL: not a run id; -ENOENT: no run has it; -ENOTUNIQ: the prefix is
  * ambiguous. *ret_error says which, naming the id.
  */
-int run_resolve(sd_journal *j, const char *text, sd_id128_t *ret, char **ret_error);
+int run_resolve(sd_journal *j, RunTrust *t, const char *text, sd_id128_t *ret, char **ret_error);
 
-/* The newest run with a summary (of o->instance and o->package when set): -ENOENT if none. */
-int run_find_last(sd_journal *j, const CtlOptions *o, sd_id128_t *ret);
+/*
+ * The newest run with a trusted summary (of o->instance and o->package when
+ * set): -ENOENT if none. These functions look only at trusted entries.
+ */
+int run_find_last(sd_journal *j, RunTrust *t, const CtlOptions *o, sd_id128_t *ret);
 
 /*
  * The runs with a summary that process 'pid' wrote (its _PID) at or after
  * 'since_usec' (CLOCK_REALTIME: pids are reused), in the order they ended (one
  * per app), the newest 'max': -ENOENT if none.
  */
-int run_find_by_pid(sd_journal *j, pid_t pid, uint64_t since_usec, sd_id128_t *ids, size_t max,
-                    size_t *ret_n);
+int run_find_by_pid(sd_journal *j, RunTrust *t, pid_t pid, uint64_t since_usec, sd_id128_t *ids,
+                    size_t max, size_t *ret_n);
 
 /*
  * Adds the entry under the cursor to 'run': the summary, or one check's (the
- * first entry of a check wins). Other entries are ignored.
+ * first entry of a check wins). Other entries are ignored. The caller has
+ * asked run_trust_entry() first.
  */
 int run_add_entry(sd_journal *j, Run *run);
 
-/* Every entry of a run: -ENOENT when the journal has none. */
-int run_load(sd_journal *j, sd_id128_t id, Run **ret);
+/* Every trusted entry of a run: -ENOENT when the journal has none. */
+int run_load(sd_journal *j, RunTrust *t, sd_id128_t id, Run **ret);
 
 /*
  * The summary entries, newest first, of o->instance, o->package, since
  * o->since_usec, at most o->lines (or RUN_HISTORY_MAX): runs without checks.
  * *ret_cut is set when there were more.
  */
-int run_history(sd_journal *j, const CtlOptions *o, Run ***ret, size_t *ret_n, bool *ret_cut);
+int run_history(sd_journal *j, RunTrust *t, const CtlOptions *o, Run ***ret, size_t *ret_n,
+                bool *ret_cut);
 
 /* The run's verdict word for output: its summary's, or "unfinished". */
 const char *run_verdict(const Run *r);

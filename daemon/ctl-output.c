@@ -10,6 +10,9 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "utf8.h"
+
+#define RESULT_WORD_MAX 16
 
 static const char *const color_table[] = {
         [COLOR_NONE] = "",          [COLOR_BOLD] = "\033[1m",    [COLOR_RED] = "\033[1;31m",
@@ -39,13 +42,24 @@ CtlColor ctl_result_color(const char *result)
         return COLOR_YELLOW; /* error, incomplete, unfinished, unknown */
 }
 
+/* A word of letters, digits, '-' and '_': nothing a terminal acts on, and one column wide each. */
+static bool is_plain_word(const char *s)
+{
+        size_t n = strlen(s);
+
+        return n > 0 && n <= RESULT_WORD_MAX &&
+               strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == n;
+}
+
 const char *ctl_result_word(const char *result)
 {
         if (!result)
                 return "unknown";
         if (streq(result, "fail"))
                 return "FAIL";
-        return result;
+        /* It sits in a coloured column unescaped: a word of a later daemon is shown, anything
+         * else is not a result ("--json" has it as it was). */
+        return is_plain_word(result) ? result : "invalid";
 }
 
 void ctl_detect_terminal(CtlOptions *o)
@@ -176,79 +190,23 @@ void ctl_print_wrapped(const CtlOptions *o, const char *prefix, size_t prefix_ce
 
 char *ctl_escape(const char *s)
 {
-        char *e = str_escape_control(strempty(s));
+        char *e = utf8_escape_control(strempty(s));
 
         return e ?: strdup("?");
-}
-
-/* The length of the valid UTF-8 sequence at s, or 0 when it is not one. */
-static size_t utf8_valid(const unsigned char *s)
-{
-        size_t n;
-        uint32_t cp;
-
-        if (s[0] < 0x80)
-                return 1;
-        if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-                n = 2;
-                cp = s[0] & 0x1f;
-        } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-                n = 3;
-                cp = s[0] & 0x0f;
-        } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-                n = 4;
-                cp = s[0] & 0x07;
-        } else
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (s[i] & 0x3f);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        return n;
 }
 
 json_object *ctl_json_string(const char *s)
 {
         _cleanup_free_ char *copy = NULL;
-        size_t len, j = 0;
 
         if (!s)
                 return NULL;
-        len = strlen(s);
-        for (size_t i = 0; i < len;) {
-                size_t n = utf8_valid((const unsigned char *)s + i);
-
-                if (n == 0)
-                        break;
-                i += n;
-                if (i == len)
-                        return json_object_new_string(s);
-        }
-        if (len == 0)
+        /* json-c copies bytes as they are: a string that is not UTF-8 would make the
+         * document invalid JSON (RFC 8259, section 8.1). */
+        if (utf8_is_valid(s, strlen(s)))
                 return json_object_new_string(s);
-        /* Each invalid byte becomes U+FFFD (3 bytes). */
-        copy = malloc(len * 3 + 1);
-        if (!copy)
-                return NULL;
-        for (size_t i = 0; i < len;) {
-                size_t n = utf8_valid((const unsigned char *)s + i);
-
-                if (n == 0) {
-                        memcpy(copy + j, "\xef\xbf\xbd", 3);
-                        j += 3;
-                        i++;
-                } else {
-                        memcpy(copy + j, s + i, n);
-                        j += n;
-                        i += n;
-                }
-        }
-        copy[j] = 0;
-        return json_object_new_string(copy);
+        copy = utf8_sanitize(s);
+        return copy ? json_object_new_string(copy) : NULL;
 }
 
 json_object *ctl_json_document(const char *command)

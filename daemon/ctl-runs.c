@@ -33,22 +33,32 @@ static const char *access_hint(void)
                        : " (this account reads only the entries it may: run as root, or add it to group systemd-journal or adm)";
 }
 
+/*
+ * What --json adds to every document read from the journal: how many entries
+ * claiming to be the daemon's were not (run_trust_entry()); stderr says it too.
+ */
+static void add_ignored(json_object *doc, const RunTrust *t)
+{
+        if (doc)
+                json_object_object_add(doc, "ignored_entries", json_object_new_int64(t->ignored));
+}
+
 /* A run named on the command line, loaded; an exit code and a message when it cannot be. */
-static int load_named(const CtlOptions *o, sd_journal *j, const char *text, Run **ret)
+static int load_named(const CtlOptions *o, sd_journal *j, RunTrust *t, const char *text, Run **ret)
 {
         _cleanup_free_ char *error = NULL;
         char id[SD_ID128_STRING_MAX];
         sd_id128_t run_id;
         int r;
 
-        r = run_resolve(j, text, &run_id, &error);
+        r = run_resolve(j, t, text, &run_id, &error);
         if (r == -ENOMEM)
                 goto oom;
         if (r < 0) {
                 fprintf(stderr, "%s%s\n", strempty(error), r == -ENOENT ? access_hint() : "");
                 return r == -ENOENT ? CTL_EXIT_NOT_FOUND : EX_USAGE;
         }
-        r = run_load(j, run_id, ret);
+        r = run_load(j, t, run_id, ret);
         if (r == -ENOMEM)
                 goto oom;
         if (r == -ENOENT) {
@@ -147,16 +157,15 @@ void run_print_check(const CtlOptions *o, const RunCheck *c)
 
 static void print_run(const CtlOptions *o, const Run *r)
 {
-        _cleanup_free_ char *subject = run_subject(r), *counts = run_counts(r), *line = NULL,
-                            *esubject = NULL;
+        _cleanup_free_ char *subject = run_subject(r), *counts = run_counts(r), *line = NULL;
         char id[SD_ID128_STRING_MAX], when[64], ago[32], duration[32] = "", pid[32] = "";
         const char *verdict = run_verdict(r);
         CtlColor color = ctl_result_color(r->verdict);
 
-        esubject = ctl_escape(subject);
         printf("%sRun %s%s\n", ctl_color_on(o, COLOR_BOLD), sd_id128_to_string(r->id, id),
                ctl_color_off(o, COLOR_BOLD));
-        print_field(o, "Package:", esubject);
+        /* print_field() escapes what it prints. */
+        print_field(o, "Package:", strempty(subject));
         print_field(o, "Instance:", r->instance ?: "(unknown)");
         if (r->url)
                 print_field(o, "Server:", r->url);
@@ -191,18 +200,14 @@ static void print_run(const CtlOptions *o, const Run *r)
                 printf("  (more check entries than the %d shown)\n", RUN_CHECKS_MAX);
 }
 
-int ctl_show(const CtlOptions *o, const char *run_id)
+static int show(const CtlOptions *o, sd_journal *j, RunTrust *t, const char *run_id)
 {
-        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
         _cleanup_(run_freep) Run *run = NULL;
         sd_id128_t id;
         int r;
 
-        r = open_journal(o, &j);
-        if (r != 0)
-                return r;
         if (o->last) {
-                r = run_find_last(j, o, &id);
+                r = run_find_last(j, t, o, &id);
                 if (r == -ENOENT) {
                         fprintf(stderr,
                                 "No finished run of nautobot-verifyd in the journal%s%s%s%s%s\n",
@@ -215,14 +220,14 @@ int ctl_show(const CtlOptions *o, const char *run_id)
                         fprintf(stderr, "Cannot read the journal: %s\n", strerror(-r));
                         return EX_OSERR;
                 }
-                r = run_load(j, id, &run);
+                r = run_load(j, t, id, &run);
                 if (r < 0) {
                         fprintf(stderr, "Cannot read the last run from the journal: %s\n",
                                 strerror(-r));
                         return r == -ENOENT ? CTL_EXIT_NOT_FOUND : EX_OSERR;
                 }
         } else {
-                r = load_named(o, j, run_id, &run);
+                r = load_named(o, j, t, run_id, &run);
                 if (r != 0)
                         return r;
         }
@@ -231,6 +236,7 @@ int ctl_show(const CtlOptions *o, const char *run_id)
 
                 if (doc)
                         json_object_object_add(doc, "run", run_to_json(run, true, o->evidence));
+                add_ignored(doc, t);
                 r = ctl_json_print(doc);
                 if (r < 0) {
                         fprintf(stderr, "Cannot write the output: %s\n", strerror(-r));
@@ -239,6 +245,23 @@ int ctl_show(const CtlOptions *o, const char *run_id)
         } else
                 print_run(o, run);
         return run_exit_code(run);
+}
+
+int ctl_show(const CtlOptions *o, const char *run_id)
+{
+        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
+        RunTrust t;
+        int r;
+
+        r = open_journal(o, &j);
+        if (r != 0)
+                return r;
+        run_trust_init(&t, o);
+        r = show(o, j, &t, run_id);
+        /* After the output (or the error): what was left out, and why. */
+        fflush(stdout);
+        run_trust_print_ignored(&t);
+        return r;
 }
 
 /* ---- history ---- */
@@ -250,9 +273,14 @@ static void print_history(const CtlOptions *o, Run **runs, size_t n, bool cut)
         bool instances = false;
 
         for (size_t i = 0; i < n; i++) {
-                w_instance = MAX(w_instance, strlen(strempty(runs[i]->instance)));
-                w_package = MAX(w_package, strlen(strempty(runs[i]->package)));
-                w_version = MAX(w_version, strlen(strempty(runs[i]->version)));
+                /* The columns are as wide as what is printed: the escaped text. */
+                _cleanup_free_ char *instance = ctl_escape(runs[i]->instance),
+                                    *package = ctl_escape(runs[i]->package),
+                                    *version = ctl_escape(runs[i]->version);
+
+                w_instance = MAX(w_instance, strlen(instance));
+                w_package = MAX(w_package, strlen(package));
+                w_version = MAX(w_version, strlen(version));
                 if (!streq_ptr(runs[i]->instance, runs[0]->instance) ||
                     !streq_ptr(runs[i]->instance, "default"))
                         instances = true;
@@ -300,12 +328,14 @@ int ctl_history(const CtlOptions *o)
         Run **runs = NULL;
         size_t n = 0;
         bool cut = false;
+        RunTrust t;
         int r;
 
         r = open_journal(o, &j);
         if (r != 0)
                 return r;
-        r = run_history(j, o, &runs, &n, &cut);
+        run_trust_init(&t, o);
+        r = run_history(j, &t, o, &runs, &n, &cut);
         if (r < 0) {
                 fprintf(stderr, "Cannot read the journal: %s\n", strerror(-r));
                 return EX_OSERR;
@@ -320,8 +350,10 @@ int ctl_history(const CtlOptions *o)
                         json_object_object_add(doc, "truncated", json_object_new_boolean(cut));
                 } else
                         json_object_put(a);
+                add_ignored(doc, &t);
                 r = ctl_json_print(doc);
                 run_free_many(runs, n);
+                run_trust_print_ignored(&t);
                 if (r < 0) {
                         fprintf(stderr, "Cannot write the output: %s\n", strerror(-r));
                         return EX_OSERR;
@@ -335,6 +367,8 @@ int ctl_history(const CtlOptions *o)
         else
                 print_history(o, runs, n, cut);
         run_free_many(runs, n);
+        fflush(stdout);
+        run_trust_print_ignored(&t);
         return 0;
 }
 
@@ -466,7 +500,8 @@ static json_object *from_to(const char *from, const char *to)
         return o;
 }
 
-static json_object *diff_to_json(const Run *a, const Run *b, const char **names, size_t n)
+static json_object *diff_to_json(const Run *a, const Run *b, const char **names, size_t n,
+                                 const RunTrust *t)
 {
         json_object *doc = ctl_json_document("diff"), *checks = json_object_new_array();
         bool changed = !streq_ptr(a->version, b->version) || !streq(run_verdict(a), run_verdict(b));
@@ -506,6 +541,7 @@ static json_object *diff_to_json(const Run *a, const Run *b, const char **names,
         }
         json_object_object_add(doc, "checks", checks);
         json_object_object_add(doc, "changed", json_object_new_boolean(changed));
+        add_ignored(doc, t);
         return doc;
 }
 
@@ -569,14 +605,16 @@ static void print_diff_evidence(const CtlOptions *o, const Run *a, const Run *b,
                 const RunCheck *x = run_check(a, names[i]), *y = run_check(b, names[i]);
                 _cleanup_strv_free_ char **added = evidence_minus(y, x),
                                          **removed = evidence_minus(x, y);
+                _cleanup_free_ char *name = NULL;
 
                 if (!added && !removed)
                         continue;
+                name = ctl_escape(names[i]);
                 if (!o->evidence) {
-                        (void)buf_printf(&which, "%s%s", which.len ? ", " : "", names[i]);
+                        (void)buf_printf(&which, "%s%s", which.len ? ", " : "", name);
                         continue;
                 }
-                printf("  %-*s%s\n", NAME_COLUMN, "evidence", names[i]);
+                printf("  %-*s%s\n", NAME_COLUMN, "evidence", name);
                 print_evidence_lines(o, added, "+", COLOR_GREEN);
                 print_evidence_lines(o, removed, "-", COLOR_RED);
         }
@@ -620,15 +658,15 @@ static void print_diff(const CtlOptions *o, const Run *a, const Run *b, const ch
         for (size_t i = 0; i < n; i++) {
                 const RunCheck *x = run_check(a, names[i]), *y = run_check(b, names[i]);
                 const char *fx = x ? x->result : "absent", *fy = y ? y->result : "absent";
-                _cleanup_free_ char *prefix = NULL, *reason = NULL;
+                _cleanup_free_ char *prefix = NULL, *reason = NULL, *name = ctl_escape(names[i]);
 
                 if (!check_changed(x, y)) {
-                        (void)buf_printf(&same, "%s%s (%s)", same.len ? ", " : "", names[i],
+                        (void)buf_printf(&same, "%s%s (%s)", same.len ? ", " : "", name,
                                          ctl_result_word(fx));
                         continue;
                 }
                 any = true;
-                prefix = strjoin_printf("  %-*s%s%s%s \u2192 %s%s%s%s", NAME_COLUMN, names[i],
+                prefix = strjoin_printf("  %-*s%s%s%s \u2192 %s%s%s%s", NAME_COLUMN, name,
                                         ctl_color_on(o, ctl_result_color(fx)), ctl_result_word(fx),
                                         ctl_color_off(o, ctl_result_color(fx)),
                                         ctl_color_on(o, ctl_result_color(fy)), ctl_result_word(fy),
@@ -654,25 +692,22 @@ static void print_diff(const CtlOptions *o, const Run *a, const Run *b, const ch
         print_diff_evidence(o, a, b, names, n);
 }
 
-int ctl_diff(const CtlOptions *o, const char *first, const char *second)
+static int diff(const CtlOptions *o, sd_journal *j, RunTrust *t, const char *first,
+                const char *second)
 {
-        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
         _cleanup_(run_freep) Run *a = NULL, *b = NULL;
         const char *names[2 * RUN_CHECKS_MAX];
         size_t n;
         int r;
 
-        r = open_journal(o, &j);
-        if (r != 0)
-                return r;
-        r = load_named(o, j, first, &a);
+        r = load_named(o, j, t, first, &a);
         if (r == 0)
-                r = load_named(o, j, second, &b);
+                r = load_named(o, j, t, second, &b);
         if (r != 0)
                 return r;
         n = check_names(a, b, names, ELEMENTSOF(names));
         if (o->json) {
-                r = ctl_json_print(diff_to_json(a, b, names, n));
+                r = ctl_json_print(diff_to_json(a, b, names, n, t));
                 if (r < 0) {
                         fprintf(stderr, "Cannot write the output: %s\n", strerror(-r));
                         return EX_OSERR;
@@ -680,4 +715,20 @@ int ctl_diff(const CtlOptions *o, const char *first, const char *second)
         } else
                 print_diff(o, a, b, names, n);
         return run_exit_code(b);
+}
+
+int ctl_diff(const CtlOptions *o, const char *first, const char *second)
+{
+        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
+        RunTrust t;
+        int r;
+
+        r = open_journal(o, &j);
+        if (r != 0)
+                return r;
+        run_trust_init(&t, o);
+        r = diff(o, j, &t, first, second);
+        fflush(stdout);
+        run_trust_print_ignored(&t);
+        return r;
 }

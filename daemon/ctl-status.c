@@ -198,14 +198,20 @@ static json_object *status_json(const Status *s)
 
 /* ---- --nagios ---- */
 
-/* Plugin output may not hold '|' (it starts the perfdata) nor a line break. */
-static void nagios_clean(char *t)
+/*
+ * Plugin output may not hold '|' (it starts the perfdata) nor a line break,
+ * and goes to web pages and mail: escaped as for a terminal (ctl_escape():
+ * valid UTF-8, no controls, "\n" for a line break), then '|' replaced. A copy;
+ * NULL when out of memory.
+ */
+static char *nagios_clean(const char *t)
 {
-        for (; t && *t; t++)
-                if (*t == '|')
-                        *t = '/';
-                else if ((unsigned char)*t < 0x20 || *t == 0x7f)
-                        *t = ' ';
+        char *e = ctl_escape(t);
+
+        for (char *p = e; p && *p; p++)
+                if (*p == '|')
+                        *p = '/';
+        return e;
 }
 
 static void perf_counts(const Row *row, unsigned count[4], unsigned *total)
@@ -252,17 +258,17 @@ static void nagios_perfdata(const Status *s, Buf *b)
                         const Instance *in = s->instances[i];
                         const Row *row = &in->rows[k];
                         unsigned count[4] = {}, total;
-                        _cleanup_free_ char *prefix = NULL;
+                        _cleanup_free_ char *label = NULL, *prefix = NULL;
                         json_object *v;
                         uint64_t age, duration = 0;
 
                         if (!row->app || !row->state)
                                 continue;
-                        prefix = apps > 1 ? strjoin_printf("%s/%s ", in->name, row->package)
-                                          : strdup("");
+                        label = apps > 1 ? strjoin_printf("%s/%s ", in->name, row->package)
+                                         : strdup("");
+                        prefix = label ? nagios_clean(label) : NULL;
                         if (!prefix)
                                 return;
-                        nagios_clean(prefix);
                         for (char *p = prefix; *p; p++) /* labels may not hold ' or = */
                                 if (*p == '\'' || *p == '=')
                                         *p = '_';
@@ -286,6 +292,7 @@ static int print_nagios(const Status *s)
 {
         static const char *const words[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
         int code = status_nagios_code(s);
+        _cleanup_free_ char *clean = NULL;
         Buf text, perf;
 
         buf_init(&text, NAGIOS_SUMMARY_MAX);
@@ -331,9 +338,9 @@ static int print_nagios(const Status *s)
                 if (text.len == 0)
                         (void)buf_printf(&text, "%zu packages verified", status_n_rows(s));
         }
-        nagios_clean(text.data);
+        clean = nagios_clean(strempty(text.data));
         nagios_perfdata(s, &perf);
-        printf("NAUTOBOT-VERIFYD %s - %s%s%s\n", words[code], strempty(text.data),
+        printf("NAUTOBOT-VERIFYD %s - %s%s%s\n", words[code], strempty(clean),
                perf.len ? " | " : "", strempty(perf.data));
         buf_done(&text);
         buf_done(&perf);
@@ -589,9 +596,12 @@ int ctl_status(const CtlOptions *o)
         s.now = ctl_now_realtime();
         r = status_load_config(&s);
         if (r != 0) {
-                if (o->nagios)
+                if (o->nagios) {
+                        _cleanup_free_ char *path = nagios_clean(o->config_path);
+
                         printf("NAUTOBOT-VERIFYD UNKNOWN - cannot read the configuration %s\n",
-                               o->config_path);
+                               strempty(path));
+                }
                 return o->nagios ? NAGIOS_UNKNOWN : r;
         }
         r = status_read(&s);
@@ -600,21 +610,31 @@ int ctl_status(const CtlOptions *o)
                 r = status_ask_systemd(&s);
         if (r < 0) {
                 fprintf(stderr, "Cannot read the state: %s\n", strerror(-r));
-                if (o->nagios)
+                if (o->nagios) {
+                        _cleanup_free_ char *dir = nagios_clean(s.state_directory);
+
                         printf("NAUTOBOT-VERIFYD UNKNOWN - cannot read the state in %s: %s\n",
-                               s.state_directory, strerror(-r));
+                               strempty(dir), strerror(-r));
+                }
                 return o->nagios ? NAGIOS_UNKNOWN : EX_OSERR;
         }
         if (o->nagios)
                 return print_nagios(&s);
         if (o->json) {
                 /* The document says it too; stderr for whoever reads only that. */
-                if (s.error)
-                        fprintf(stderr, "%s\n", s.error);
+                if (s.error) {
+                        _cleanup_free_ char *e = ctl_escape(s.error);
+
+                        fprintf(stderr, "%s\n", e);
+                }
                 for (size_t i = 0; i < s.n_instances; i++)
                         for (size_t k = 0; k < s.instances[i]->n_rows; k++)
-                                if (s.instances[i]->rows[k].error)
-                                        fprintf(stderr, "%s\n", s.instances[i]->rows[k].error);
+                                if (s.instances[i]->rows[k].error) {
+                                        _cleanup_free_ char *e =
+                                                ctl_escape(s.instances[i]->rows[k].error);
+
+                                        fprintf(stderr, "%s\n", e);
+                                }
                 r = ctl_json_print(status_json(&s));
                 if (r < 0) {
                         fprintf(stderr, "Cannot write the output: %s\n", strerror(-r));

@@ -86,7 +86,11 @@ const char *ctl_color_on(const CtlOptions *o, CtlColor c);
 const char *ctl_color_off(const CtlOptions *o, CtlColor c);
 /* The colour a result or verdict word is shown in ("pass" green, "fail" red, ...). */
 CtlColor ctl_result_color(const char *result);
-/* The word shown for a result: "pass", "FAIL", "error", "skipped", "incomplete". */
+/*
+ * The word shown for a result: "pass", "FAIL", "error", "skipped", "incomplete"; another
+ * word of letters, digits, '-' and '_' as it is; anything else (escape sequences, bytes that
+ * are not text) "invalid". Safe to print unescaped.
+ */
 const char *ctl_result_word(const char *result);
 
 /* Fills in colour and columns from stdout, NO_COLOR and TERM. */
@@ -107,7 +111,10 @@ void ctl_print_line(const CtlOptions *o, const char *line);
 void ctl_print_wrapped(const CtlOptions *o, const char *prefix, size_t prefix_cells, size_t indent,
                        const char *text);
 
-/* str_escape_control() that never returns NULL ("?" when out of memory); caller frees. */
+/*
+ * utf8_escape_control() that never returns NULL ("?" when out of memory); caller frees.
+ * Every string read from the journal or the state goes through it before it is printed.
+ */
 char *ctl_escape(const char *s);
 
 /* A JSON string of s with bytes that are not UTF-8 replaced by U+FFFD; NULL gives JSON null. */
