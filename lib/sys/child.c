@@ -3,11 +3,19 @@
  * Child processes driven by sd-event. See child.h. The child gets its own
  * process group so that a timeout reaches whatever it started too, and, when
  * asked, another account (fork + exec: posix_spawn cannot change the uid).
+ * When its main process exits, this file also ends and reaps what it left
+ * behind, which needs to know every child running here: that list is
+ * process-wide, as the kernel's list of our children is.
  */
+#include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/prctl.h>
 #include <sys/pidfd.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "child.h"
@@ -33,7 +41,222 @@ struct Child {
         ChildDone done;
         void *userdata;
         char *description;
+        Child *live_prev, *live_next;
+        bool live;
 };
+
+/* Children whose main process runs: they and their groups are not left behind by another. */
+static Child *live_children;
+
+static bool subreaper_set;
+
+/* Pids with a reaper on some event loop, so that each gets one (sd-event refuses a second). */
+static pid_t *reaping;
+static size_t n_reaping;
+
+static void live_add(Child *s)
+{
+        s->live_next = live_children;
+        if (live_children)
+                live_children->live_prev = s;
+        live_children = s;
+        s->live = true;
+}
+
+static void live_remove(Child *s)
+{
+        if (!s->live)
+                return;
+        if (s->live_prev)
+                s->live_prev->live_next = s->live_next;
+        else
+                live_children = s->live_next;
+        if (s->live_next)
+                s->live_next->live_prev = s->live_prev;
+        s->live_prev = s->live_next = NULL;
+        s->live = false;
+}
+
+/* A running child's main process, or a member of its group (the group id is its pid). */
+static bool belongs_to_live_child(pid_t pid, pid_t pgrp)
+{
+        for (Child *c = live_children; c; c = c->live_next)
+                if (c->pid > 0 && (c->pid == pid || c->pid == pgrp))
+                        return true;
+        return false;
+}
+
+static bool pid_in(const pid_t *l, size_t n, pid_t pid)
+{
+        for (size_t i = 0; i < n; i++)
+                if (l[i] == pid)
+                        return true;
+        return false;
+}
+
+static void reaper_destroyed(void *userdata)
+{
+        pid_t pid = (pid_t)(intptr_t)userdata;
+
+        for (size_t i = 0; i < n_reaping; i++)
+                if (reaping[i] == pid) {
+                        reaping[i] = reaping[--n_reaping];
+                        break;
+                }
+        if (n_reaping == 0) {
+                free(reaping);
+                reaping = NULL;
+        }
+}
+
+static unsigned sweep(sd_event *e, pid_t group, pid_t exclude);
+
+static int on_left_behind_exit(sd_event_source *src, const siginfo_t *si, void *userdata)
+{
+        (void)userdata;
+        /* Its own children came to us when it died: they were left behind too. */
+        (void)sweep(sd_event_source_get_event(src), 0, si->si_pid);
+        /* Floating: this drops the loop's reference; sd-event reaps the pid after we return. */
+        sd_event_source_unref(src);
+        return 0;
+}
+
+/*
+ * Reaps pid (our child, killed) when it has exited, through the loop: a child
+ * source owned by the loop, that kills and reaps it if the loop goes first.
+ */
+static int reap_later(sd_event *e, pid_t pid)
+{
+        sd_event_source *src = NULL;
+        pid_t *l;
+        int r;
+
+        if (pid_in(reaping, n_reaping, pid))
+                return 0;
+        l = reallocarray(reaping, n_reaping + 1, sizeof(*l));
+        if (!l)
+                return -ENOMEM;
+        reaping = l;
+        r = sd_event_add_child(e, &src, pid, WEXITED, on_left_behind_exit, (void *)(intptr_t)pid);
+        if (r < 0)
+                return r;
+        reaping[n_reaping++] = pid;
+        (void)sd_event_source_set_destroy_callback(src, reaper_destroyed);
+        (void)sd_event_source_set_description(src, "child-left-behind");
+        (void)sd_event_source_set_child_process_own(src, true);
+        r = sd_event_source_set_floating(src, true);
+        sd_event_source_unref(src); /* on failure: not floating, so this frees it */
+        return r < 0 ? r : 0;
+}
+
+typedef struct ProcEntry {
+        pid_t pid, ppid, pgrp;
+        bool zombie;
+} ProcEntry;
+
+/* Every process we can see, from /proc/PID/stat: its parent, group and whether it is a zombie. */
+static int read_processes(ProcEntry **ret, size_t *ret_n)
+{
+        _cleanup_free_ ProcEntry *l = NULL;
+        size_t n = 0, allocated = 0;
+        struct dirent *de;
+        DIR *d;
+
+        d = opendir("/proc");
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                char path[sizeof(de->d_name) + sizeof("/stat")], buf[1024], state;
+                const char *p;
+                ssize_t k;
+                int fd, ppid, pgrp;
+
+                if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                        continue;
+                (void)snprintf(path, sizeof(path), "%s/stat", de->d_name);
+                fd = openat(dirfd(d), path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0) /* gone meanwhile, or hidden from us */
+                        continue;
+                k = read(fd, buf, sizeof(buf) - 1);
+                close(fd);
+                if (k <= 0)
+                        continue;
+                buf[k] = 0;
+                /* The name is in parentheses and may hold anything, ')' too: the last one ends it.
+                 */
+                p = strrchr(buf, ')');
+                if (!p || sscanf(p + 1, " %c %d %d", &state, &ppid, &pgrp) != 3)
+                        continue;
+                if (n == allocated) {
+                        ProcEntry *m = reallocarray(l, allocated * 2 + 64, sizeof(*m));
+
+                        if (!m) {
+                                closedir(d);
+                                return -ENOMEM;
+                        }
+                        l = m;
+                        allocated = allocated * 2 + 64;
+                }
+                l[n++] = (ProcEntry){.pid = atoi(de->d_name),
+                                     .ppid = ppid,
+                                     .pgrp = pgrp,
+                                     .zombie = state == 'Z' || state == 'X'};
+        }
+        closedir(d);
+        *ret = TAKE_PTR(l);
+        *ret_n = n;
+        return 0;
+}
+
+/*
+ * Kills with SIGKILL what children left behind: the process group 'group' (a
+ * child's, whose main process has just exited; 0: none), and our children
+ * that are outside our own group and belong to no running child. A subreaper
+ * gets every orphaned descendant, so those are what escaped their group with
+ * setsid() or setpgid() and lost their parent; their groups go with them. Our
+ * children among all these are reaped through e. 'exclude' is a zombie that
+ * its own child source reaps. Returns how many of these still ran.
+ */
+static unsigned sweep(sd_event *e, pid_t group, pid_t exclude)
+{
+        _cleanup_free_ ProcEntry *procs = NULL;
+        _cleanup_free_ pid_t *groups = NULL;
+        pid_t self = getpid(), own_group = getpgrp();
+        size_t n_procs = 0, n_groups = 0;
+        unsigned killed = 0;
+
+        if (group > 1 && group != own_group)
+                (void)kill(-group, SIGKILL);
+        if (read_processes(&procs, &n_procs) < 0)
+                return 0; /* without /proc the group was all we could reach */
+        groups = calloc(n_procs + 1, sizeof(*groups));
+        if (!groups)
+                return 0;
+        if (group > 1 && group != own_group)
+                groups[n_groups++] = group;
+        for (size_t i = 0; i < n_procs; i++) {
+                ProcEntry *p = &procs[i];
+
+                if (p->ppid != self || p->pid == exclude || p->pgrp == own_group ||
+                    belongs_to_live_child(p->pid, p->pgrp))
+                        continue;
+                /* A plain fork() of ours stays in our group; this came from a child. */
+                if (p->pgrp > 1 && !pid_in(groups, n_groups, p->pgrp)) {
+                        groups[n_groups++] = p->pgrp;
+                        (void)kill(-p->pgrp, SIGKILL);
+                }
+                (void)kill(p->pid, SIGKILL);
+                (void)reap_later(e, p->pid);
+                if (!p->zombie)
+                        killed++;
+                p->pid = 0; /* counted */
+        }
+        for (size_t i = 0; i < n_procs; i++)
+                if (procs[i].pid > 0 && procs[i].pid != exclude && !procs[i].zombie &&
+                    pid_in(groups, n_groups, procs[i].pgrp))
+                        killed++;
+        return killed;
+}
 
 static void kill_group(Child *s, int sig)
 {
@@ -60,27 +283,48 @@ static void maybe_finish(Child *s)
         s->done(s, &s->outcome, s->userdata); /* may free s: touch nothing after */
 }
 
-static int on_output(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+/* Reads what is there; false at EOF (or an error we can only treat as one). */
+static bool read_available(int fd, Buf *b)
 {
-        Child *s = userdata;
-        Buf *b = src == s->out_source   ? &s->outcome.out
-                 : src == s->err_source ? &s->outcome.err
-                                        : &s->outcome.result;
         char chunk[READ_CHUNK];
 
-        (void)revents;
         for (;;) {
                 ssize_t n = read(fd, chunk, sizeof(chunk));
 
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0 && errno == EAGAIN)
-                        return 0;
-                if (n <= 0) /* EOF, or an error we can only treat as one */
-                        break;
+                        return true;
+                if (n <= 0)
+                        return false;
                 if (buf_append(b, chunk, (size_t)n) < 0)
                         b->truncated = true; /* out of memory: keep what we have */
         }
+}
+
+static void close_streams(Child *s)
+{
+        if (s->out_fd >= 0)
+                (void)read_available(s->out_fd, &s->outcome.out);
+        if (s->err_fd >= 0)
+                (void)read_available(s->err_fd, &s->outcome.err);
+        if (s->res_fd >= 0)
+                (void)read_available(s->res_fd, &s->outcome.result);
+        close_stream(&s->out_source, &s->out_fd);
+        close_stream(&s->err_source, &s->err_fd);
+        close_stream(&s->res_source, &s->res_fd);
+}
+
+static int on_output(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+        Child *s = userdata;
+        Buf *b = src == s->out_source   ? &s->outcome.out
+                 : src == s->err_source ? &s->outcome.err
+                                        : &s->outcome.result;
+
+        (void)revents;
+        if (read_available(fd, b))
+                return 0;
         if (b == &s->outcome.out)
                 close_stream(&s->out_source, &s->out_fd);
         else if (b == &s->outcome.err)
@@ -89,6 +333,29 @@ static int on_output(sd_event_source *src, int fd, uint32_t revents, void *userd
                 close_stream(&s->res_source, &s->res_fd);
         maybe_finish(s);
         return 0;
+}
+
+static int on_timer(sd_event_source *src, uint64_t usec, void *userdata);
+
+/* Bounds the wait for EOF after the main process exited; without a timer, stops waiting now. */
+static void start_drain(Child *s)
+{
+        int r;
+
+        if (s->out_fd < 0 && s->err_fd < 0 && s->res_fd < 0)
+                return;
+        if (s->timer_source) {
+                r = sd_event_source_set_time_relative(s->timer_source, CHILD_DRAIN_GRACE_USEC);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(s->timer_source, SD_EVENT_ONESHOT);
+        } else {
+                r = sd_event_add_time_relative(s->event, &s->timer_source, CLOCK_MONOTONIC,
+                                               CHILD_DRAIN_GRACE_USEC, 0, on_timer, s);
+                if (r >= 0)
+                        (void)sd_event_source_set_description(s->timer_source, s->description);
+        }
+        if (r < 0)
+                close_streams(s);
 }
 
 static int on_child(sd_event_source *src, const siginfo_t *si, void *userdata)
@@ -101,10 +368,16 @@ static int on_child(sd_event_source *src, const siginfo_t *si, void *userdata)
         else
                 s->outcome.signal = si->si_status;
         s->exited = true;
-        /* Stragglers in the group would hold the pipes open: end them now. */
-        kill_group(s, SIGKILL);
+        live_remove(s);
+        /*
+         * The main process is done, and so is the child: what it leaves would
+         * hold the pipes open, and outlive us. Now, while the main process is a
+         * zombie, its pid still names its group and nothing else.
+         */
+        s->outcome.left_behind = sweep(s->event, s->pid, s->pid);
         s->pid = 0;
         s->child_source = sd_event_source_disable_unref(s->child_source);
+        start_drain(s);
         maybe_finish(s);
         return 0;
 }
@@ -115,10 +388,9 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
 
         (void)src, (void)usec;
         if (s->exited) {
-                /* Something outside the group still holds our pipes: stop waiting. */
-                close_stream(&s->out_source, &s->out_fd);
-                close_stream(&s->err_source, &s->err_fd);
-                close_stream(&s->res_source, &s->res_fd);
+                /* A writer out of our reach still holds our pipes: stop waiting. */
+                s->outcome.pipes_held = true;
+                close_streams(s);
                 maybe_finish(s);
                 return 0;
         }
@@ -152,10 +424,18 @@ Child *child_free(Child *s)
 {
         if (!s)
                 return NULL;
+        live_remove(s);
         if (!s->exited)
                 kill_group(s, SIGKILL);
         /* An owned child source kills and reaps the child when it goes away. */
         sd_event_source_disable_unref(s->child_source);
+        /*
+         * Its group's members and those that left the group lost their parent:
+         * they are ours to end and reap now. (When child_start() failed after
+         * the fork, there was no child source: this reaps the main process too.)
+         */
+        if (!s->exited && s->pid > 0)
+                (void)sweep(s->event, 0, 0);
         sd_event_source_disable_unref(s->timer_source);
         close_stream(&s->out_source, &s->out_fd);
         close_stream(&s->err_source, &s->err_fd);
@@ -189,6 +469,53 @@ static int add_stream_source(Child *s, sd_event_source **src, int fd, const char
 }
 
 /*
+ * Closes every descriptor from 'first' up, but 'keep'. The kernel's
+ * close_range() (5.9) does it at once; before it, /proc/self/fd lists what
+ * is open (read with getdents64(): opendir() allocates), and without /proc
+ * every number below the limit is tried. Async-signal-safe.
+ */
+static void close_all_from(int first, int keep)
+{
+        struct rlimit rl;
+        char buf[4096];
+        ssize_t n;
+        int dfd;
+
+        if (keep >= first) {
+                if ((keep == first || close_range(first, keep - 1, 0) == 0) &&
+                    close_range(keep + 1, ~0U, 0) == 0)
+                        return;
+        } else if (close_range(first, ~0U, 0) == 0)
+                return;
+        dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0) {
+                int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max < INT_MAX
+                                  ? (int)rl.rlim_max
+                                  : 65536;
+
+                for (int fd = first; fd < max; fd++)
+                        if (fd != keep)
+                                (void)close(fd);
+                return;
+        }
+        /* Its entries come in the order of the numbers: closing those already read skips none. */
+        while ((n = getdents64(dfd, buf, sizeof(buf))) > 0)
+                for (ssize_t off = 0; off < n;) {
+                        struct dirent64 *de = (struct dirent64 *)(buf + off);
+                        int fd = 0;
+
+                        off += de->d_reclen;
+                        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+                                continue;
+                        for (const char *p = de->d_name; *p >= '0' && *p <= '9'; p++)
+                                fd = fd * 10 + (*p - '0');
+                        if (fd >= first && fd != keep && fd != dfd)
+                                (void)close(fd);
+                }
+        (void)close(dfd);
+}
+
+/*
  * In the forked child: only async-signal-safe calls (the daemon may have
  * threads: curl's resolver). Reports errno on 'report' when it cannot exec.
  */
@@ -206,12 +533,19 @@ _Noreturn static void exec_child(const ChildOptions *o, int out_w, int err_w, in
         sigemptyset(&none);
         if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
                 goto fail;
+        /* Not O_CLOEXEC: with our fd 0 closed, this one is the child's 0 as it is. */
         fd = open("/dev/null", O_RDONLY);
         if (fd < 0 || (fd != 0 && (dup2(fd, 0) < 0 || close(fd) < 0)))
                 goto fail;
         if (dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0 ||
             (res_w >= 0 && dup2(res_w, CHILD_RESULT_FD) < 0))
                 goto fail;
+        /*
+         * Nothing else is inherited, O_CLOEXEC or not: libcurl makes descriptors
+         * without it (its multi handle's socketpair), and so may any library.
+         * The report pipe closes itself at exec.
+         */
+        close_all_from(res_w >= 0 ? CHILD_RESULT_FD + 1 : CHILD_RESULT_FD, report);
         /* Groups, then gid, then uid: after setresuid() nothing of root is left to drop. */
         if (o->user && (setgroups(o->user->n_groups, o->user->groups) < 0 ||
                         setresgid(o->user->gid, o->user->gid, o->user->gid) < 0 ||
@@ -270,6 +604,15 @@ int child_start(sd_event *e, const ChildOptions *o, ChildDone done, void *userda
                 return -EINVAL;
         if (access(o->argv[0], X_OK) < 0)
                 return -errno;
+        /*
+         * Once, for the whole process: what a child's descendants leave when
+         * they lose their parent comes to us, not to init, so we can end it
+         * (child.h). Without it (kernels before 3.4) only the group is ended.
+         */
+        if (!subreaper_set) {
+                (void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+                subreaper_set = true;
+        }
 
         s = calloc(1, sizeof(*s));
         if (!s)
@@ -328,6 +671,7 @@ int child_start(sd_event *e, const ChildOptions *o, ChildDone done, void *userda
                 s->pid = 0;
                 return r;
         }
+        live_add(s);
         s->start_usec = now_usec();
 
         pidfd = pidfd_open(s->pid, 0);

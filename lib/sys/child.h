@@ -6,6 +6,25 @@
  * sends SIGTERM and then SIGKILL to the whole group, optionally as another
  * account (ChildUser). The child is always reaped.
  *
+ * A child is done when its main process (the one child_start() ran) exits.
+ * Then everything it left behind is killed with SIGKILL: its process group,
+ * and the descendants that left the group (setsid(), setpgid()). For those
+ * the first child_start() makes this process a child subreaper
+ * (PR_SET_CHILD_SUBREAPER), so that they come to us as orphans; they are
+ * reaped through the event loop, never with waitpid(-1). What is left in the
+ * pipes is then read until EOF, for CHILD_DRAIN_GRACE_USEC at most, and the
+ * pipes are closed.
+ *
+ * Process-wide, so every caller must know: a process that is our child and
+ * outside our own process group, and is neither a running child's main
+ * process nor in its group, is taken for something a child left behind, and
+ * is killed when any child ends. The children of this process that are not
+ * started here must therefore stay in our process group (a plain fork() does).
+ *
+ * The child inherits descriptors 0, 1, 2 (and CHILD_RESULT_FD when asked)
+ * and nothing else, whether or not the others are O_CLOEXEC (libcurl makes
+ * some that are not).
+ *
  * The caller must block SIGCHLD before the first child_start() (sd-event's
  * requirement for child sources).
  */
@@ -19,7 +38,16 @@
 #include "util.h"
 
 #define CHILD_KILL_GRACE_USEC (5 * USEC_PER_SEC)
-#define CHILD_RESULT_FD       3
+/*
+ * How long the pipes are read after the main process exited and what it left
+ * behind was killed. SIGKILL empties the pipes' writers within milliseconds (a
+ * large Python process takes tens of them to tear down), so this is only ever
+ * waited for when a writer is out of our reach (a process in our own group, a
+ * descriptor passed to a stranger): short against a command's run, long
+ * against the kernel's teardown.
+ */
+#define CHILD_DRAIN_GRACE_USEC (1 * USEC_PER_SEC)
+#define CHILD_RESULT_FD        3
 
 typedef struct ChildOutcome {
         bool timed_out;
@@ -29,6 +57,14 @@ typedef struct ChildOutcome {
         Buf err;
         Buf result; /* what it wrote to fd 3, when ChildOptions.result_max asked for it */
         uint64_t duration_usec;
+        /*
+         * Processes still running when the main process exited, killed then: its
+         * group's, and those that had left the group. The result is the main
+         * process's all the same; a caller may want to say that it left these.
+         */
+        unsigned left_behind;
+        /* The pipes were still held open CHILD_DRAIN_GRACE_USEC after that: closed by us. */
+        bool pipes_held;
 } ChildOutcome;
 
 typedef struct Child Child;
@@ -41,7 +77,10 @@ typedef struct ChildUser {
         size_t n_groups;
 } ChildUser;
 
-/* Called once, when the child has exited and both pipes reached EOF. */
+/*
+ * Called once, when the main process has exited and the pipes reached EOF or
+ * were closed after CHILD_DRAIN_GRACE_USEC (see the top of this file).
+ */
 typedef void (*ChildDone)(Child *s, const ChildOutcome *o, void *userdata);
 
 typedef struct ChildOptions {
@@ -73,7 +112,10 @@ typedef struct ChildOptions {
  */
 int child_start(sd_event *e, const ChildOptions *o, ChildDone done, void *userdata, Child **ret);
 
-/* Kills the group of a still running child (SIGKILL), reaps it, frees all. */
+/*
+ * Kills the group of a still running child (SIGKILL), reaps it, kills what had
+ * left the group (reaped by the event loop), frees all.
+ */
 Child *child_free(Child *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Child *, child_free);
 

@@ -175,6 +175,18 @@ static char *wiping_strdup(const char *s)
         return strdup(s);
 }
 
+/*
+ * This libcurl (7.88) opens its connections without SOCK_CLOEXEC: ours are, from
+ * birth. (Its multi handle's socketpair is not ours to open: child.c closes
+ * whatever a child would inherit beyond its own descriptors.)
+ */
+static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
+                                    struct curl_sockaddr *address)
+{
+        (void)clientp, (void)purpose;
+        return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
 /* Frees a header list with its entries wiped first (one of them holds the API token). */
 static void slist_free_erase(struct curl_slist *l)
 {
@@ -274,7 +286,8 @@ int http_session_new(HttpSession **ret, HttpClient *c, const HttpOptions *o)
              curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYHOST, o->tls_verify ? 2L : 0L) ==
                      CURLE_OK &&
              curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
-             curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s) == CURLE_OK;
+             curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s) == CURLE_OK &&
+             curl_easy_setopt(s->easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket) == CURLE_OK;
         if (ok && o->ca_file)
                 ok = curl_easy_setopt(s->easy, CURLOPT_CAINFO, o->ca_file) == CURLE_OK;
         if (!ok)

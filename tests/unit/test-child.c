@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Child processes on sd-event, with real programs: capture, limits, timeouts,
- * and (as root) another account: id -u / id -G as the child sees itself.
+ * what a child leaves behind, the descriptors it inherits, and (as root)
+ * another account: id -u / id -G as the child sees itself.
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "child.h"
 #include "runas.h"
@@ -20,6 +23,8 @@ typedef struct Result {
         char *err;
         bool out_truncated;
         uint64_t duration_usec;
+        unsigned left_behind;
+        bool pipes_held;
 } Result;
 
 static void on_done(Child *c, const ChildOutcome *o, void *userdata)
@@ -35,35 +40,46 @@ static void on_done(Child *c, const ChildOutcome *o, void *userdata)
         r->err = strdup(o->err.data ?: "");
         r->out_truncated = o->out.truncated;
         r->duration_usec = o->duration_usec;
+        r->left_behind = o->left_behind;
+        r->pipes_held = o->pipes_held;
 }
 
-static int run_full(char *const *argv, char *const *envp, uint64_t timeout, size_t max,
-                    const ChildUser *user, const char *cwd, Result *res)
+/* Runs the child to its end; with e, on that loop (for the caller to run on), else on a new one. */
+static int run_options(sd_event *e, const ChildOptions *o, Result *res)
 {
         _cleanup_(child_freep) Child *c = NULL;
-        sd_event *e = NULL;
+        sd_event *own = NULL;
         int r;
 
         *res = (Result){};
-        ASSERT(sd_event_new(&e) >= 0);
-        r = child_start(e,
-                        &(ChildOptions){.argv = argv,
-                                        .envp = envp,
-                                        .timeout_usec = timeout,
-                                        .output_max = max,
-                                        .description = "test",
-                                        .user = user,
-                                        .cwd = cwd},
-                        on_done, res, &c);
+        if (!e) {
+                ASSERT(sd_event_new(&own) >= 0);
+                e = own;
+        }
+        r = child_start(e, o, on_done, res, &c);
         if (r < 0) {
-                sd_event_unref(e);
+                sd_event_unref(own);
                 return r;
         }
         while (!res->done)
                 ASSERT(sd_event_run(e, UINT64_MAX) >= 0);
         c = child_free(c);
-        sd_event_unref(e);
+        sd_event_unref(own);
         return 0;
+}
+
+static int run_full(char *const *argv, char *const *envp, uint64_t timeout, size_t max,
+                    const ChildUser *user, const char *cwd, Result *res)
+{
+        return run_options(NULL,
+                           &(ChildOptions){.argv = argv,
+                                           .envp = envp,
+                                           .timeout_usec = timeout,
+                                           .output_max = max,
+                                           .description = "test",
+                                           .user = user,
+                                           .cwd = cwd},
+                           res);
 }
 
 static int run(char *const *argv, char *const *envp, uint64_t timeout, size_t max, Result *res)
@@ -145,12 +161,149 @@ static void test_timeout_kills_group(void)
         ASSERT(read_file_bounded(pidfile, 64, &pidtext, NULL) == 0);
         grandchild = atoi(pidtext);
         ASSERT(grandchild > 0);
-        /* Not our child: once killed it is gone, or a zombie waiting for init. */
+        /* Once killed it is gone, or a zombie for a moment (an orphan: ours to reap, child.h). */
         for (int i = 0; i < 100 && process_alive(grandchild); i++)
                 usleep(10000);
         ASSERT(!process_alive(grandchild));
         unlink(pidfile);
         result_done(&r);
+}
+
+/* The pid a child's descendant wrote to path, waiting for it as long as the child ran. */
+static pid_t read_pid(const char *path)
+{
+        _cleanup_free_ char *text = NULL;
+
+        ASSERT(read_file_bounded(path, 64, &text, NULL) == 0);
+        ASSERT(atoi(text) > 0);
+        return atoi(text);
+}
+
+/*
+ * Issue 15 item 8: a grandchild that leaves the group with setsid() and keeps
+ * stdout and stderr open. The run ends when the main process does, not at the
+ * timeout, and the grandchild does not outlive it: it was ours to reap.
+ */
+static void test_escaped_grandchild_ends_with_the_child(void)
+{
+        char pidfile[] = "/tmp/nvd-test-child-XXXXXX";
+        _cleanup_free_ char *script = NULL;
+        int fd = mkstemp(pidfile);
+        sd_event *e = NULL;
+        uint64_t deadline;
+        Result r;
+        pid_t grandchild;
+
+        ASSERT(fd >= 0);
+        close(fd);
+        /* The main process waits until the grandchild is out of its group, then exits 0. */
+        script = strjoin_printf("setsid sh -c 'echo $$ > %s; exec sleep 600' & "
+                                "while [ ! -s %s ]; do sleep 0.01; done; echo main",
+                                pidfile, pidfile);
+        ASSERT(sd_event_new(&e) >= 0);
+        ASSERT(run_options(e,
+                           &(ChildOptions){.argv = (char *[]){"/bin/sh", "-c", script, NULL},
+                                           .envp = (char *[]){"PATH=/usr/bin:/bin", NULL},
+                                           .timeout_usec = 60 * USEC_PER_SEC,
+                                           .output_max = 1024,
+                                           .description = "test-escape"},
+                           &r) == 0);
+        grandchild = read_pid(pidfile);
+        ASSERT(r.duration_usec < 5 * USEC_PER_SEC);
+        ASSERT(!r.timed_out && r.exit_status == 0 && r.signal == 0);
+        ASSERT_STREQ(r.out, "main\n");
+        ASSERT(r.left_behind == 1);
+        ASSERT(!r.pipes_held);
+        /* Killed, and reaped by the loop: gone, not even a zombie. */
+        deadline = now_usec() + 5 * USEC_PER_SEC;
+        while (kill(grandchild, 0) == 0 && now_usec() < deadline)
+                ASSERT(sd_event_run(e, 100 * USEC_PER_MSEC) >= 0);
+        ASSERT(kill(grandchild, 0) < 0 && errno == ESRCH);
+        sd_event_unref(e);
+        unlink(pidfile);
+        result_done(&r);
+}
+
+/*
+ * A writer out of reach: the grandchild joins our own process group, where a
+ * plain fork() of ours would be, and keeps stdout open. The pipes are closed
+ * after the grace, not at the timeout.
+ */
+static void test_drain_is_bounded(void)
+{
+        char pidfile[] = "/tmp/nvd-test-child-XXXXXX";
+        _cleanup_free_ char *script = NULL;
+        int fd;
+        Result r;
+        pid_t stray;
+
+        /* python3 for setpgid(), which the shell has no command for (the probe needs it anyway). */
+        fd = mkstemp(pidfile);
+        ASSERT(fd >= 0);
+        close(fd);
+        script = strjoin_printf(
+                "python3 -c 'import os, time; os.setpgid(0, %d); open(\"%s\", \"w\").write(str(os.getpid())); time.sleep(600)' & "
+                "while [ ! -s %s ]; do sleep 0.01; done; echo main",
+                (int)getpgrp(), pidfile, pidfile);
+        ASSERT(run((char *[]){"/bin/sh", "-c", script, NULL},
+                   (char *[]){"PATH=/usr/bin:/bin", NULL}, 60 * USEC_PER_SEC, 1024, &r) == 0);
+        stray = read_pid(pidfile);
+        ASSERT(r.pipes_held);
+        ASSERT(r.duration_usec >= CHILD_DRAIN_GRACE_USEC);
+        ASSERT(r.duration_usec < CHILD_DRAIN_GRACE_USEC + 4 * USEC_PER_SEC);
+        ASSERT(r.exit_status == 0 && !r.timed_out);
+        ASSERT_STREQ(r.out, "main\n");
+        /* Left alone, as one of our own: it is ours to end (an orphan, so our child now). */
+        ASSERT(kill(stray, 0) == 0);
+        ASSERT(kill(stray, SIGKILL) == 0);
+        ASSERT(waitpid(stray, NULL, 0) == stray);
+        unlink(pidfile);
+        result_done(&r);
+}
+
+/*
+ * The descriptors the child got: a shell's, listed by ls while the shell waits
+ * for it (the shell opens nothing for -c; a glob of its own /proc/$$/fd would
+ * show the glob's directory descriptor, ls's own list its directory too).
+ */
+static char *child_fds(size_t result_max)
+{
+        Result r;
+        char *out;
+
+        ASSERT(run_options(NULL,
+                           &(ChildOptions){
+                                   .argv = (char *[]){"/bin/sh", "-c", "/bin/ls /proc/$$/fd", NULL},
+                                   .envp = (char *[]){NULL},
+                                   .timeout_usec = 10 * USEC_PER_SEC,
+                                   .output_max = 1024,
+                                   .result_max = result_max,
+                                   .description = "test-fds"},
+                           &r) == 0);
+        ASSERT(r.exit_status == 0);
+        out = TAKE_PTR(r.out);
+        result_done(&r);
+        return out;
+}
+
+/*
+ * Issue 15 item 9: descriptors without O_CLOEXEC (as libcurl makes its
+ * socketpair) do not reach the child: it has 0, 1, 2 and, when asked, 3.
+ */
+static void test_only_standard_fds_reach_the_child(void)
+{
+        _cleanup_free_ char *plain = NULL, *with_result = NULL;
+        int leak = open("/dev/null", O_RDONLY), pair[2];
+
+        ASSERT(leak >= 0);
+        ASSERT(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+        plain = child_fds(0);
+        ASSERT_STREQ(plain, "0\n1\n2\n");
+        with_result = child_fds(64);
+        ASSERT_STREQ(with_result, "0\n1\n2\n3\n");
+        close(leak);
+        close(pair[0]);
+        close(pair[1]);
 }
 
 static void test_term_is_enough(void)
@@ -349,6 +502,9 @@ int main(void)
         RUN(test_environment_is_explicit);
         RUN(test_output_limit);
         RUN(test_timeout_kills_group);
+        RUN(test_escaped_grandchild_ends_with_the_child);
+        RUN(test_drain_is_bounded);
+        RUN(test_only_standard_fds_reach_the_child);
         RUN(test_term_is_enough);
         RUN(test_cannot_start);
         RUN(test_free_while_running);
