@@ -2,6 +2,8 @@
 /*
  * The outcome of one check: a state, one line of reason, bounded evidence and
  * findings (facts worth an admin's attention that do not change the state).
+ * Every text is stored as UTF-8, whatever bytes it was given: each ill-formed
+ * sequence becomes U+FFFD (utf8.h), so the state file is always JSON.
  */
 #pragma once
 
@@ -51,7 +53,10 @@ int check_result_set(CheckResult *r, CheckState state, const char *fmt, ...) _pr
 /* Replaces the evidence text, cut to its last RESULT_EVIDENCE_MAX bytes. */
 int check_result_set_evidence(CheckResult *r, const char *text);
 int check_result_add_finding(CheckResult *r, const char *fmt, ...) _printf_(2, 3);
-/* Replaces the observed items (at most RESULT_OBSERVED_MAX, the rest dropped); takes 'items'. */
+/*
+ * Replaces the observed items (at most RESULT_OBSERVED_MAX, the rest dropped); takes 'items',
+ * also when it fails (-ENOMEM, the earlier items kept).
+ */
 int check_result_set_observed(CheckResult *r, char **items);
 /* Names the upgrade step this result waits for (for STATUS= while an upgrade is in progress). */
 int check_result_set_pending(CheckResult *r, const char *fmt, ...) _printf_(2, 3);

@@ -45,6 +45,36 @@ bool python_name_equal(const char *a, const char *b)
         return x && y && streq(x, y);
 }
 
+/* Not isalnum(): the locale must not widen what may name a file. */
+static bool ascii_alnum(char c)
+{
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool python_name_valid(const char *s)
+{
+        size_t n = s ? strnlen(s, PYTHON_NAME_MAX + 1) : 0;
+
+        if (n == 0 || n > PYTHON_NAME_MAX || !ascii_alnum(s[0]) || !ascii_alnum(s[n - 1]))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!ascii_alnum(*p) && *p != '.' && *p != '_' && *p != '-')
+                        return false;
+        return true;
+}
+
+bool python_identifier_valid(const char *s)
+{
+        size_t n = s ? strnlen(s, PYTHON_IDENTIFIER_MAX + 1) : 0;
+
+        if (n == 0 || n > PYTHON_IDENTIFIER_MAX || (s[0] >= '0' && s[0] <= '9'))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!ascii_alnum(*p) && *p != '_')
+                        return false;
+        return true;
+}
+
 static bool version_valid(const char *v)
 {
         /* PEP 440 versions use a small alphabet; anything else is not one. */
@@ -153,6 +183,15 @@ int dist_info_find(const char *site_packages, const char *name, DistInfo **ret,
         if (strv_length(found) == 0)
                 return -ENOENT;
         if (strv_length(found) > 1) {
+                /* For messages (the state file, a terminal): a folder's name is any bytes. */
+                for (size_t i = 0; ret_conflicts && found[i]; i++) {
+                        char *e = str_escape_control(found[i]);
+
+                        if (!e)
+                                return -ENOMEM;
+                        free(found[i]);
+                        found[i] = e;
+                }
                 if (ret_conflicts)
                         *ret_conflicts = TAKE_PTR(found);
                 return -ENOTUNIQ;

@@ -24,6 +24,23 @@ char *python_name_normalize(const char *name);
 /* Whether two distribution names are one after normalisation (false when out of memory or NULL). */
 bool python_name_equal(const char *a, const char *b);
 
+#define PYTHON_NAME_MAX       128 /* bytes of a distribution name this tool accepts */
+#define PYTHON_IDENTIFIER_MAX 100 /* bytes of a Django app label this tool accepts */
+
+/*
+ * Whether 's' is a distribution name as PEP 508 spells one: ASCII letters and digits,
+ * '.', '_', '-' inside, a letter or digit at each end, 1 to PYTHON_NAME_MAX bytes. Such a
+ * name has no '/', no ".." component and no control character: it may name a file.
+ */
+bool python_name_valid(const char *s);
+
+/*
+ * Whether 's' is a Django app label this tool uses: an ASCII Python identifier
+ * ([A-Za-z_][A-Za-z0-9_]*), 1 to PYTHON_IDENTIFIER_MAX bytes. Django itself wants an
+ * identifier; ASCII only, so that a label names one directory and nothing that looks alike.
+ */
+bool python_identifier_valid(const char *s);
+
 /*
  * Parses METADATA text (RFC 822 headers up to the first empty line).
  * -EBADMSG when Name or Version is missing or malformed.
@@ -33,7 +50,8 @@ int metadata_parse(const char *text, char **ret_name, char **ret_version);
 /*
  * Finds the dist-info of 'name' under 'site_packages' and reads it.
  * -ENOENT: not installed; -ENOTUNIQ: more than one dist-info (an install in
- * progress or a broken one; the paths are returned in *ret_conflicts when given).
+ * progress or a broken one; the paths are returned in *ret_conflicts when given,
+ * for messages: control bytes and bytes that are not UTF-8 escaped as \xNN).
  */
 int dist_info_find(const char *site_packages, const char *name, DistInfo **ret,
                    char ***ret_conflicts);

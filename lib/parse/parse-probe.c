@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 
 #include "json-doc.h"
+#include "metadata.h"
 #include "parse-probe.h"
 
 #define PROBE_FORMAT 2
@@ -14,6 +15,17 @@ static void command_done(ProbeCommand *c)
         free(c->out);
         free(c->err);
         free(c->error);
+}
+
+static void app_done(ProbeApp *app)
+{
+        free(app->label);
+        free(app->name);
+        free(app->package);
+        free(app->version);
+        free(app->min_version);
+        free(app->max_version);
+        *app = (ProbeApp){};
 }
 
 ProbeReport *probe_report_free(ProbeReport *r)
@@ -34,15 +46,10 @@ ProbeReport *probe_report_free(ProbeReport *r)
         strv_free(r->unapplied);
         strv_free(r->applied_not_shipped);
         free(r->plan_error);
-        for (size_t i = 0; i < r->n_apps; i++) {
-                free(r->apps[i].label);
-                free(r->apps[i].name);
-                free(r->apps[i].package);
-                free(r->apps[i].version);
-                free(r->apps[i].min_version);
-                free(r->apps[i].max_version);
-        }
+        for (size_t i = 0; i < r->n_apps; i++)
+                app_done(&r->apps[i]);
         free(r->apps);
+        strv_free(r->apps_refused);
         free(r->apps_error);
         strv_free(r->jobs);
         free(r->jobs_error);
@@ -242,6 +249,35 @@ static int get_list(json_object *a, json_object **ret_list, size_t *ret_n, char 
         return 0;
 }
 
+/*
+ * Why 'app' cannot be used, in *ret (NULL when it can be). The label names a directory
+ * (<site-packages>/<label>/static, .../migrations) and the distribution a state file, read
+ * and written by a daemon that may run as root; the account that owns the app's code
+ * decides what the probe says. Django wants an identifier for a label, pip a PEP 508 name:
+ * anything else is no app this tool can verify.
+ */
+static int app_refusal(const ProbeApp *app, char **ret)
+{
+        _cleanup_free_ char *label = str_escape_control(app->label),
+                            *name = str_escape_control(strempty(app->name)),
+                            *package = app->package ? str_escape_control(app->package) : NULL;
+
+        *ret = NULL;
+        if (!label || !name || (app->package && !package))
+                return -ENOMEM;
+        if (!python_identifier_valid(app->label))
+                *ret = strjoin_printf(
+                        "the server loads an app (%s) whose label '%s' is not a Django app label (an ASCII Python identifier of at most %d bytes): not verified",
+                        name, label, PYTHON_IDENTIFIER_MAX);
+        else if (app->package && !python_name_valid(app->package))
+                *ret = strjoin_printf(
+                        "the server loads app %s (%s) from a distribution whose name '%s' is not a Python distribution name (PEP 508, at most %d bytes): not verified",
+                        label, name, package, PYTHON_NAME_MAX);
+        else
+                return 0;
+        return *ret ? 0 : -ENOMEM;
+}
+
 static int parse_apps(json_object *root, ProbeReport *p)
 {
         json_object *s, *a, *v;
@@ -259,6 +295,7 @@ static int parse_apps(json_object *root, ProbeReport *p)
         for (size_t i = 0; i < n; i++) {
                 json_object *e = json_object_array_get_idx(a, i);
                 ProbeApp *app = &p->apps[p->n_apps++];
+                _cleanup_free_ char *why = NULL;
 
                 if ((r = get_string(e, "label", &app->label)) < 0 ||
                     (r = get_string(e, "name", &app->name)) < 0 ||
@@ -272,6 +309,14 @@ static int parse_apps(json_object *root, ProbeReport *p)
                 /* Absent (older probes): it started, so it admits the running Nautobot. */
                 app->admits_nautobot = !json_object_object_get_ex(e, "admits_nautobot", &v) ||
                                        json_object_get_boolean(v);
+                if ((r = app_refusal(app, &why)) < 0)
+                        return r;
+                if (why) { /* said, never used */
+                        app_done(app);
+                        p->n_apps--;
+                        if ((r = strv_push(&p->apps_refused, TAKE_PTR(why))) < 0)
+                                return r;
+                }
         }
         return 0;
 }

@@ -55,8 +55,10 @@ typedef struct ProbeReport {
         char **unapplied;           /* "app.name" */
         char **applied_not_shipped; /* "app.name" */
         char *plan_error;
-        ProbeApp *apps;
+        ProbeApp *apps; /* label and package (when known) are valid: they may name a path */
         size_t n_apps;
+        char **apps_refused; /* why each app whose label or distribution name is not one was left
+                                out of apps (printable: control bytes escaped) */
         char *apps_error;
         char **jobs; /* "module.ClassName" the installed code registers */
         char *jobs_error;

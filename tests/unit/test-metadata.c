@@ -5,6 +5,7 @@
 #include "metadata.h"
 #include "pkgwatch.h"
 #include "test.h"
+#include "utf8.h"
 
 static void test_normalize(void)
 {
@@ -13,6 +14,66 @@ static void test_normalize(void)
 
         ASSERT_STREQ(a, "nautobot-contract-models");
         ASSERT_STREQ(b, "nautobot-contract-models");
+}
+
+/*
+ * What may name a file: distribution names (PEP 508) and Django app labels (identifiers),
+ * ASCII only, bounded; nothing with '/', "..", a control byte, or bytes of another script.
+ */
+static void test_names_valid(void)
+{
+        static const char *const dists[] = {
+                "nautobot-contract-models",
+                "nautobot_dns_models",
+                "Nautobot.Golden-Config",
+                "nautobot",
+                "a",
+                "A1",
+                "zope.interface",
+                "ruamel.yaml.clib",
+                "x_y-z.0",
+        };
+        static const char *const not_dists[] = {
+                "",    "../x",     "a/b",  "..",          ".",     "-a",   "a-",   "_a",  "a.",
+                "a b", "a\033[2J", "\033", "caf\xc3\xa9", "a\xff", "a\nb", "a\\b", "a:b", "~a",
+        };
+        static const char *const labels[] = {
+                "nautobot_contract_models",
+                "nautobot_dns_models",
+                "dcim",
+                "_private",
+                "A1",
+                "auth",
+                "contenttypes",
+                "nautobot_golden_config",
+                "x",
+        };
+        static const char *const not_labels[] = {
+                "",      "../../etc", "..",    "a/b",     "1abc",        "nautobot-dns-models",
+                "a.b",   "a b",       "a\033", "\033[2J", "caf\xc3\xa9", "\xce\xb1",
+                "a\xff", "a\n",
+        };
+        _cleanup_free_ char *long_dist = NULL, *max_dist = NULL, *long_label = NULL,
+                            *max_label = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(dists); i++)
+                ASSERT(python_name_valid(dists[i]));
+        for (size_t i = 0; i < ELEMENTSOF(not_dists); i++)
+                ASSERT(!python_name_valid(not_dists[i]));
+        for (size_t i = 0; i < ELEMENTSOF(labels); i++)
+                ASSERT(python_identifier_valid(labels[i]));
+        for (size_t i = 0; i < ELEMENTSOF(not_labels); i++)
+                ASSERT(!python_identifier_valid(not_labels[i]));
+        ASSERT(!python_name_valid(NULL) && !python_identifier_valid(NULL));
+
+        max_dist = strjoin_printf("a%0*d", PYTHON_NAME_MAX - 1, 0);
+        long_dist = strjoin_printf("a%0*d", PYTHON_NAME_MAX, 0);
+        ASSERT(strlen(max_dist) == 128 && python_name_valid(max_dist));
+        ASSERT(!python_name_valid(long_dist));
+        max_label = strjoin_printf("a%0*d", PYTHON_IDENTIFIER_MAX - 1, 0);
+        long_label = strjoin_printf("a%0*d", PYTHON_IDENTIFIER_MAX, 0);
+        ASSERT(strlen(max_label) == 100 && python_identifier_valid(max_label));
+        ASSERT(!python_identifier_valid(long_label));
 }
 
 static void test_real_metadata(void)
@@ -72,6 +133,16 @@ static void test_find(void)
         mkdist(root, "nautobot_contract_models-2026.5.17.dist-info", "2026.5.17");
         ASSERT(dist_info_find(root, "Nautobot_Contract_Models", &d, &conflicts) == -ENOTUNIQ);
         ASSERT(strv_length(conflicts) == 2);
+        /* A folder name is any bytes: the names returned for messages are printable UTF-8. */
+        mkdist(root, "nautobot_contract_models-9\xff\x1b[2J.dist-info", "9");
+        conflicts = strv_free(conflicts);
+        ASSERT(dist_info_find(root, "nautobot-contract-models", &d, &conflicts) == -ENOTUNIQ);
+        ASSERT(strv_length(conflicts) == 3);
+        STRV_FOREACH (c, conflicts)
+                ASSERT(utf8_is_valid(*c, strlen(*c)) && !strchr(*c, '\033'));
+        _cleanup_free_ char *escaped =
+                strjoin_printf("%s/nautobot_contract_models-9\\xff\\x1b[2J.dist-info", root);
+        ASSERT(strv_contains(conflicts, escaped));
         ASSERT(dist_info_find("/nonexistent", "x", &d, NULL) == -ENOENT);
         _cleanup_free_ char *rm = strjoin_printf("rm -rf '%s'", root);
         ASSERT(system(rm) == 0);
@@ -155,6 +226,7 @@ static void test_direct_url_parse(void)
 int main(void)
 {
         RUN(test_normalize);
+        RUN(test_names_valid);
         RUN(test_real_metadata);
         RUN(test_bad_metadata);
         RUN(test_find);

@@ -288,6 +288,47 @@ static void test_apps_bounded(void)
         }
 }
 
+/*
+ * The account that owns the app's code decides what the probe says: an app whose label or
+ * distribution would climb out of a path (<site-packages>/<label>/static, the state file)
+ * is left out of apps, with the reason, its name escaped; the valid apps stand.
+ */
+static void test_apps_refused(void)
+{
+        _cleanup_(probe_report_freep) ProbeReport *p = NULL;
+
+        p = parse_ok("{" CHECK_OK "\"makemigrations\": {}, "
+                     "\"migration_plan\": {\"unapplied\": [], \"applied_not_shipped\": []}, "
+                     "\"apps\": ["
+                     "{\"label\": \"../../etc\", \"name\": \"evil\", \"package\": \"evil\"}, "
+                     "{\"label\": \"nautobot_dns_models\", \"name\": \"nautobot_dns_models\", "
+                     "\"package\": \"nautobot-dns-models\"}, "
+                     "{\"label\": \"ok_label\", \"name\": \"x\", \"package\": \"../x\"}, "
+                     "{\"label\": \"esc\\u001b[2Jlabel\", \"name\": \"y\", \"package\": \"y\"}, "
+                     "{\"label\": \"caf\\u00e9\", \"name\": \"z\", \"package\": \"z\"}, "
+                     "{\"label\": \"no_package\", \"name\": \"w\", \"package\": null}, "
+                     "{\"label\": \"nautobot_contract_models\", \"name\": \"n\", "
+                     "\"package\": \"a/b\"}], "
+                     "\"jobs\": {}, \"panels\": {}, " REST_OK "}");
+        ASSERT(!p->apps_error);
+        ASSERT(p->n_apps == 2);
+        ASSERT_STREQ(p->apps[0].label, "nautobot_dns_models");
+        ASSERT_STREQ(p->apps[0].package, "nautobot-dns-models");
+        ASSERT_STREQ(p->apps[1].label, "no_package"); /* said by the daemon, no path from it */
+        ASSERT(!p->apps[1].package);
+        ASSERT(strv_length(p->apps_refused) == 5);
+        ASSERT(strstr(p->apps_refused[0], "label '../../etc' is not a Django app label"));
+        ASSERT(strstr(p->apps_refused[0], "not verified"));
+        ASSERT(strstr(p->apps_refused[1], "app ok_label (x)"));
+        ASSERT(strstr(p->apps_refused[1], "'../x' is not a Python distribution name"));
+        ASSERT(strstr(p->apps_refused[2], "label 'esc\\x1b[2Jlabel' is not a Django app label"));
+        ASSERT(!strchr(p->apps_refused[2], '\033'));
+        ASSERT(strstr(p->apps_refused[3], "label 'café' is not"));
+        ASSERT(strstr(p->apps_refused[4], "'a/b' is not a Python distribution name"));
+        for (size_t i = 0; i < p->n_apps; i++)
+                ASSERT(!strstr(p->apps[i].label, "..") && !strchr(p->apps[i].label, '/'));
+}
+
 int main(void)
 {
         RUN(test_live);
@@ -298,5 +339,6 @@ int main(void)
         RUN(test_format);
         RUN(test_malformed);
         RUN(test_apps_bounded);
+        RUN(test_apps_refused);
         return 0;
 }
