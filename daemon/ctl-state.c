@@ -5,6 +5,7 @@
  * Nothing here prints but the configuration's errors.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
@@ -124,10 +125,13 @@ static int peek_package(const char *path, char **ret, char **ret_error)
         size_t len;
         int r;
 
-        r = read_file_bounded(path, STATE_FILE_MAX, &text, &len);
+        _cleanup_close_ int fd = -1;
+
+        /* Root reads what the service's account writes: never through a link it planted. */
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        r = fd < 0 ? -errno : read_fd_bounded(fd, STATE_FILE_MAX, &text, &len);
         if (r < 0) {
-                *ret_error =
-                        strjoin_printf("cannot read %s: %s", path, read_file_error_to_string(r));
+                *ret_error = strjoin_printf("cannot read %s: %s", path, state_error_to_string(r));
                 return r;
         }
         root = json_tokener_parse(text);
@@ -265,9 +269,17 @@ static int list_state_files(const char *dir, char ***ret)
         size_t n = 0, scanned = 0;
         int r = 0;
 
-        d = opendir(dir);
-        if (!d)
-                return -errno;
+        int fd;
+
+        /* An instance's folder that is a link (planted by the service's account) is not listed. */
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+                r = errno == ENOTDIR ? -ELOOP : -errno;
+                if (fd >= 0)
+                        close(fd);
+                return r;
+        }
         while ((errno = 0, de = readdir(d))) {
                 if (++scanned > DIR_ENTRIES_MAX)
                         break;
@@ -338,7 +350,7 @@ static int read_state(Status *s)
                 }
                 if (de->d_name[0] == '.')
                         continue;
-                if (fstatat(dirfd(d), de->d_name, &st, 0) < 0)
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
                 if (S_ISDIR(st.st_mode) && instance_name_valid(de->d_name)) {
                         if (strv_length(names) > INSTANCES_MAX) {

@@ -78,6 +78,7 @@ typedef struct VerifyReport {
         int exit_status;        /* the daemon's, run by us; < 0: not ours, or a signal ended it */
         Run *const *runs;       /* the runs followed, one per app, in the order they began */
         size_t n_runs;
+        unsigned ignored_entries; /* entries of the unit or the child not trusted (RunTrust) */
 } VerifyReport;
 
 /* The daemon's exit code over several runs (one per app): fail wins, then incomplete. */
@@ -128,6 +129,8 @@ static int print_report(const CtlOptions *o, const VerifyReport *v)
                                                       run_to_json(v->runs[i], true, o->evidence));
                         json_object_object_add(doc, "runs", a);
                 }
+                json_object_object_add(doc, "ignored_entries",
+                                       json_object_new_int64(v->ignored_entries));
         }
         r = ctl_json_print(doc);
         if (r < 0) {
@@ -142,6 +145,7 @@ typedef struct Follow {
         sd_event *event;
         sd_bus *bus;
         sd_journal *journal;
+        RunTrust trust; /* which of the unit's entries are the daemon's */
         char unit[128];
         char *unit_path;
         char *job;        /* our start job's object path */
@@ -330,6 +334,9 @@ static int follow_entry(Follow *f)
         size_t k;
         int r;
 
+        /* The unit's cgroup is the daemon's, but its uid must be too (run_trust_entry()). */
+        if (!run_trust_entry(&f->trust, f->journal))
+                return 0;
         r = field_string(f->journal, "NVD_RUN_ID", &run_id);
         if (r >= 0)
                 r = field_string(f->journal, "NVD_CHECK", &check);
@@ -612,6 +619,7 @@ static int verify_with_systemd(const CtlOptions *o, const char *config_path)
         sigset_t mask;
         int r, code;
 
+        run_trust_init(&f.trust, o);
         if (o->instance)
                 snprintf(f.unit, sizeof(f.unit), "nautobot-verifyd-check@%s.service", o->instance);
         else
@@ -654,7 +662,7 @@ static int verify_with_systemd(const CtlOptions *o, const char *config_path)
                 if (r < 0) {
                         fprintf(stderr,
                                 "Cannot ask for a forced run in %s/" STATE_FORCE_FILE ": %s%s\n",
-                                state_dir, strerror(-r),
+                                state_dir, state_error_to_string(r),
                                 r == -EACCES || r == -EPERM ? " (run as root)" : "");
                         code = EX_OSERR;
                         goto finish;
@@ -831,11 +839,13 @@ finish:
                         .exit_status = -1,
                         .runs = f.runs,
                         .n_runs = f.n_runs,
+                        .ignored_entries = f.trust.ignored,
                 };
 
                 if (print_report(o, &v) != 0)
                         code = EX_OSERR;
         }
+        run_trust_print_ignored(&f.trust);
         /* A request the unit was never started for would force some later run. */
         if (requested)
                 (void)state_take_force_request(state_dir);
@@ -858,6 +868,7 @@ typedef struct Once {
         int exit_status;  /* -1: a signal ended it */
         int signal;
         sd_journal *journal;
+        RunTrust trust; /* only the child's entries */
         sd_event_source *journal_source;
         sd_event_source *journal_timer;
         sd_event_source *journal_settle; /* a run found: another app's may follow shortly */
@@ -886,7 +897,7 @@ static int once_find_runs(Once *x)
         size_t n;
         int r;
 
-        r = run_find_by_pid(x->journal, x->pid, x->start_realtime, ids, RUNS_MAX, &n);
+        r = run_find_by_pid(x->journal, &x->trust, x->pid, x->start_realtime, ids, RUNS_MAX, &n);
         if (r == -ENOENT || (r >= 0 && n <= x->n_runs))
                 return 0;
         if (r < 0)
@@ -895,7 +906,7 @@ static int once_find_runs(Once *x)
                 x->runs[i] = run_free(x->runs[i]);
         x->n_runs = 0;
         for (size_t i = 0; i < n; i++) {
-                r = run_load(x->journal, ids[i], &x->runs[x->n_runs]);
+                r = run_load(x->journal, &x->trust, ids[i], &x->runs[x->n_runs]);
                 if (r == -ENOENT)
                         continue;
                 if (r < 0)
@@ -1072,6 +1083,7 @@ static int verify_in_process_json(const CtlOptions *o, char *const *argv)
                 goto finish;
         }
         x.pid = child_pid(x.child);
+        run_trust_init_pid(&x.trust, o, x.pid);
         r = sd_event_loop(x.event);
         if (r < 0) {
                 fprintf(stderr, "Failed to run %s: %s\n", o->daemon_path, strerror(-r));
@@ -1114,11 +1126,13 @@ static int verify_in_process_json(const CtlOptions *o, char *const *argv)
                         .exit_status = x.exit_status,
                         .runs = x.runs,
                         .n_runs = x.n_runs,
+                        .ignored_entries = x.trust.ignored,
                 };
 
                 if (print_report(o, &v) != 0)
                         code = EX_OSERR;
         }
+        run_trust_print_ignored(&x.trust);
 finish:
         once_done(&x);
         return code;

@@ -16,10 +16,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
+#include "chase.h"
 #include "report.h"
 
 /* The verdicts of verify_verdict(), in the order they are written. */
@@ -167,25 +170,40 @@ static void write_metrics(FILE *f, const ReportRun *runs, size_t n, uint64_t now
 int report_prometheus_write(const ReportRun *runs, size_t n, const char *path)
 {
         _cleanup_free_ char *tmp = NULL, *dir = NULL;
+        _cleanup_close_ int dfd = -1;
         struct timespec ts;
-        const char *slash;
+        const char *slash, *name;
+        uint64_t rnd = 0;
         FILE *f;
         int fd, r;
 
         slash = strrchr(path, '/');
-        if (!slash)
-                return -EINVAL; /* the configuration allows absolute paths only */
+        if (!slash || !slash[1])
+                return -EINVAL; /* the configuration allows absolute file paths only */
+        name = slash + 1;
         dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
-        tmp = strjoin_printf("%s.XXXXXX", path);
+        (void)getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK);
+        tmp = strjoin_printf(".%s.tmp-%016llx", name, (unsigned long long)rnd);
         if (!dir || !tmp)
                 return -ENOMEM;
         if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
                 return -errno;
 
-        fd = mkostemp(tmp, O_CLOEXEC);
+        /*
+         * One descriptor of the directory for everything. Root (user=root) only
+         * writes where no other account can (chase.h); any other account may
+         * follow links, since it can only write where it could anyway.
+         */
+        if (geteuid() == 0)
+                r = chase_open_strict(dir, O_RDONLY | O_DIRECTORY, &dfd, NULL);
+        else
+                r = (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ? -errno : 0;
+        if (r < 0)
+                return r;
+        /* node_exporter runs as its own user: it must be able to read the file. */
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0)
                 return -errno;
-        /* node_exporter runs as its own user: it must be able to read the file. */
         if (fchmod(fd, 0644) < 0) {
                 r = -errno;
                 (void)close(fd);
@@ -205,12 +223,13 @@ int report_prometheus_write(const ReportRun *runs, size_t n, const char *path)
                 r = errno ? -errno : -EIO;
         if (r < 0)
                 goto fail;
-        r = rename_durably(tmp, path, dir);
-        if (r < 0 && access(tmp, F_OK) == 0)
-                goto fail; /* not renamed: the temporary file goes */
-        return r;
+        if (renameat(dfd, tmp, dfd, name) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        return fsync(dfd) < 0 ? -errno : 0;
 fail:
-        (void)unlink(tmp);
+        (void)unlinkat(dfd, tmp, 0);
         return r;
 }
 
@@ -223,6 +242,6 @@ void report_prometheus(const ReportRun *runs, size_t n)
                 return;
         r = report_prometheus_write(runs, n, path);
         if (r < 0)
-                fprintf(stderr, "Failed to write the Prometheus textfile '%s': %s\n", path,
+                log_error("Failed to write the Prometheus textfile '%s': %s\n", path,
                         strerror(-r));
 }

@@ -563,11 +563,16 @@ static void connect_final(Check *c, const char *host, const char *port, const ch
         int r;
 
         if (cfg->db_password_file) {
-                r = config_read_secret(cfg->db_password_file, NULL, &pw, NULL);
+                _cleanup_free_ char *why = NULL;
+
+                /* config_finalize() made sure host=, port= and name= are set too: the admin's
+                 * password goes where the admin said, never where the probe (the app's code)
+                 * or the environment file points. */
+                r = config_secret(cfg, SECRET_DB_PASSWORD, &pw, NULL, &why);
                 if (r < 0) {
                         check_result_set(c->result, CHECK_ERROR,
                                          "cannot read [database] password-file= %s: %s",
-                                         cfg->db_password_file, strerror(-r));
+                                         cfg->db_password_file, why ?: strerror(-r));
                         check_complete(c);
                         return;
                 }
@@ -686,10 +691,12 @@ int check_database_start(Check *c)
         dir = strjoin_printf("%s/%s/migrations", strempty(cfg->site_packages), cfg->app_label);
         if (!dir)
                 return -ENOMEM;
-        r = migrations_list_dir(dir, &s->on_disk);
+        r = migrations_list_dir(strempty(cfg->site_packages), cfg->app_label, &s->on_disk);
         if (r < 0) {
                 check_result_set(c->result, CHECK_ERROR,
-                                 "cannot list the app's migrations in %s: %s", dir, strerror(-r));
+                                 "cannot list the app's migrations in %s: %s", dir,
+                                 r == -ELOOP ? "a symbolic link on the way, not followed"
+                                             : strerror(-r));
                 check_complete(c);
                 return 0;
         }

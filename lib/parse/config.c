@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <inttypes.h>
 #include <ini.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "chase.h"
 #include "config.h"
 #include "ini-line.h"
 #include "metadata.h"
@@ -186,6 +188,42 @@ static int parse_textfile(Config *c, void *field, const char *value, char **ret_
         return parse_path(c, field, value, ret_error);
 }
 
+/*
+ * [package] name= and [app NAME]: the distribution names the state file, the profile and a
+ * journal field, so it is checked here (metadata.c holds the rule) and never reaches a path
+ * as anything but one plain file name.
+ */
+static int parse_distribution(Config *c, void *field, const char *value, char **ret_error)
+{
+        if (!isempty(value) && !python_name_valid(value)) {
+                _cleanup_free_ char *e = str_escape_control(value);
+
+                if (!e)
+                        return -ENOMEM;
+                *ret_error = strjoin_printf(
+                        "'%s' is not a Python distribution name (ASCII letters, digits, '.', '_', '-', at most %d bytes, beginning and ending with a letter or digit)",
+                        e, PYTHON_NAME_MAX);
+                return -EINVAL;
+        }
+        return parse_string(c, field, value, ret_error);
+}
+
+/* app-label=: a Django app label, which names a directory of site-packages (<label>/static). */
+static int parse_app_label(Config *c, void *field, const char *value, char **ret_error)
+{
+        if (!isempty(value) && !python_identifier_valid(value)) {
+                _cleanup_free_ char *e = str_escape_control(value);
+
+                if (!e)
+                        return -ENOMEM;
+                *ret_error = strjoin_printf(
+                        "'%s' is not a Django app label (an ASCII Python identifier: letters, digits and '_', not beginning with a digit, at most %d bytes)",
+                        e, PYTHON_IDENTIFIER_MAX);
+                return -EINVAL;
+        }
+        return parse_string(c, field, value, ret_error);
+}
+
 static bool key_is_list(const ConfigKey *k)
 {
         return k->parse == parse_list || k->parse == parse_expectations || k->parse == parse_dirs;
@@ -195,7 +233,7 @@ static bool key_is_list(const ConfigKey *k)
 static bool parser_is_string(ConfigParser p)
 {
         return p == parse_string || p == parse_path || p == parse_url || p == parse_textfile ||
-               p == parse_instance;
+               p == parse_instance || p == parse_distribution || p == parse_app_label;
 }
 
 static int parse_checks(Config *c, void *field _unused_, const char *value, char **ret_error)
@@ -296,9 +334,9 @@ static const ConfigKey config_table[] = {
          "credential name for the password"},
         {"credentials", "token-credential", parse_string, F(token_credential),
          "credential name for the token"},
-        {"package", "name", parse_string, F(package),
+        {"package", "name", parse_distribution, F(package),
          "the one app verified, a Python distribution (empty: every app the server loads)"},
-        {"package", "app-label", parse_string, F(app_label),
+        {"package", "app-label", parse_app_label, F(app_label),
          "its Django app label (required with name=)"},
         {"package", "job-module", parse_string, F(job_module), "module holding its Jobs"},
         {"package", "job-grouping", parse_string, F(job_grouping),
@@ -333,7 +371,7 @@ static const ConfigKey config_table[] = {
 
 _Static_assert(ELEMENTSOF(config_table) <= CONFIG_KEYS_MAX, "Config.key_line is too small");
 
-#define CONFIG_SIZE_LP64 664
+#define CONFIG_SIZE_LP64 680
 
 /*
  * config_copy() copies the keys of the table and, by name, the pointers outside it (config.h
@@ -354,7 +392,7 @@ typedef struct AppKey {
 #define A(x) offsetof(AppSection, x)
 static const AppKey app_table[] = {
         {"verify", parse_bool, A(verify), "no: this app is not verified"},
-        {"app-label", parse_string, A(app_label),
+        {"app-label", parse_app_label, A(app_label),
          "its Django app label (empty: as the server reports it)"},
         {"job-module", parse_string, A(job_module),
          "module holding its Jobs (empty: <app-label>.jobs)"},
@@ -469,6 +507,7 @@ Config *config_free(Config *c)
                 app_section_done(&c->app_sections[i]);
         free(c->app_sections);
         strv_free(c->other_app_labels);
+        free(c->dropped_note);
         for (size_t i = 0; i < c->n_profiles; i++)
                 profile_free(c->profiles[i]);
         free(c->profiles);
@@ -503,18 +542,11 @@ static const char *app_section_name(const char *section)
         return name + strspn(name, " ");
 }
 
-/* What pip accepts as a distribution name (PEP 508), at most CONFIG_APP_NAME_MAX bytes. */
+/* What pip accepts as a distribution name (PEP 508): metadata.c's rule, the probe's too. */
 static bool distribution_name_valid(const char *s)
 {
-        size_t n = strlen(s);
-
-        if (n == 0 || n > CONFIG_APP_NAME_MAX || !isalnum((unsigned char)s[0]) ||
-            !isalnum((unsigned char)s[n - 1]))
-                return false;
-        for (const char *p = s; *p; p++)
-                if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
-                        return false;
-        return true;
+        _Static_assert(CONFIG_APP_NAME_MAX == PYTHON_NAME_MAX, "one limit for a distribution name");
+        return python_name_valid(s);
 }
 
 static AppSection *find_app_section(const Config *c, const char *package)
@@ -571,12 +603,19 @@ static void section_begin(ParseState *s, const char *section)
                 return fail_at(
                         s, s->line, -EINVAL,
                         strdup("[app] needs the name of a Python distribution: [app NAME], e.g. [app nautobot-dns-models]"));
-        if (!distribution_name_valid(name))
+        if (!distribution_name_valid(name)) {
+                /* Said as it is written, but no ESC of it reaches the admin's terminal. */
+                _cleanup_free_ char *es = str_escape_control(section),
+                                    *en = str_escape_control(name);
+
                 return fail_at(
                         s, s->line, -EINVAL,
-                        strjoin_printf(
-                                "[%s]: '%s' is not a Python distribution name (letters, digits, '.', '_', '-', at most %d, beginning and ending with a letter or digit)",
-                                section, name, CONFIG_APP_NAME_MAX));
+                        es && en
+                                ? strjoin_printf(
+                                          "[%s]: '%s' is not a Python distribution name (ASCII letters, digits, '.', '_', '-', at most %d bytes, beginning and ending with a letter or digit)",
+                                          es, en, CONFIG_APP_NAME_MAX)
+                                : NULL);
+        }
         s->app = find_app_section(c, name);
         if (s->app)
                 return;
@@ -718,15 +757,26 @@ static char *read_line(char *str, int num, void *userdata)
 int config_load(Config *c, const char *path, char **ret_error)
 {
         ParseState s = {.config = c};
-        FILE *f;
-        int line;
+        _cleanup_free_ char *why = NULL;
+        FILE *f = NULL;
+        int line, fd = -1, r;
 
-        f = fopen(path, "re");
-        if (!f) {
-                int r = -errno;
-
+        /*
+         * As root, only through directories and a file that no other account can
+         * write (chase.h): the file says which account root becomes and what it runs.
+         */
+        if (geteuid() == 0)
+                r = chase_open_strict(path, O_RDONLY | O_NOCTTY, &fd, &why);
+        else
+                r = (fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC)) < 0 ? -errno : 0;
+        if (r >= 0 && !(f = fdopen(fd, "re")))
+                r = -errno;
+        if (r < 0) {
+                if (fd >= 0 && !f)
+                        close(fd);
                 if (ret_error)
-                        *ret_error = strjoin_printf("%s: cannot open: %s", path, strerror(-r));
+                        *ret_error = strjoin_printf("%s: cannot open: %s", path,
+                                                    why ?: strerror(-r));
                 return r;
         }
         for (size_t i = 0; i < ELEMENTSOF(config_table); i++)
@@ -831,7 +881,8 @@ static bool key_is_empty(const Config *c, const ConfigKey *k)
 
         if (key_is_list(k))
                 return strv_length(*(char **const *)field) == 0;
-        if (k->parse == parse_string || k->parse == parse_path || k->parse == parse_url)
+        if (k->parse == parse_string || k->parse == parse_path || k->parse == parse_url ||
+            k->parse == parse_distribution || k->parse == parse_app_label)
                 return isempty(*(char *const *)field);
         return false;
 }
@@ -886,6 +937,51 @@ static int check_required_keys(const Config *c, char **ret_error)
                 else
                         *ret_error = strjoin_printf("%s[%s] %s= must not be empty", where,
                                                     k->section, k->key);
+                return *ret_error ? -EINVAL : -ENOMEM;
+        }
+        return 0;
+}
+
+/*
+ * An admin's database password goes only where the admin said: without host=,
+ * port= and name= beside it, the database check would take them from what the
+ * probe reports (the app's code) or from the environment file (the nautobot
+ * account's), and could hand the password to a server of their choosing.
+ */
+static int check_database_destination(const Config *c, char **ret_error)
+{
+        _cleanup_free_ char *where = NULL;
+        const char *missing = !c->db_host ? "host" : !c->db_port ? "port" : !c->db_name ? "name" : NULL;
+
+        if (!c->db_password_file || !missing)
+                return 0;
+        if (!ret_error)
+                return -EINVAL;
+        where = where_set(c, "database", "password-file");
+        if (!where)
+                return -ENOMEM;
+        *ret_error = strjoin_printf(
+                "%s[database] password-file= is set but [database] %s= is not: the password is sent only to the host, port and database this file names, never to what the server's settings or the environment file say; set host=, port= and name=",
+                where, missing);
+        return *ret_error ? -EINVAL : -ENOMEM;
+}
+
+/* Watched packages name files (their state, their profile): distribution names only. */
+static int check_watched_names(const Config *c, char **ret_error)
+{
+        _cleanup_free_ char *where = NULL, *shown = NULL;
+
+        STRV_FOREACH (p, c->watch_packages) {
+                if (python_name_valid(*p))
+                        continue;
+                if (!ret_error)
+                        return -EINVAL;
+                where = where_set(c, "watch", "packages");
+                shown = str_escape_control(*p);
+                *ret_error = where && shown ? strjoin_printf(
+                                                      "%s[watch] packages=: '%s' is not a Python distribution name (letters, digits, '.', '_', '-')",
+                                                      where, shown)
+                                            : NULL;
                 return *ret_error ? -EINVAL : -ENOMEM;
         }
         return 0;
@@ -1199,6 +1295,12 @@ int config_finalize(Config *c, char **ret_error)
         r = check_required_keys(c, ret_error);
         if (r < 0)
                 return r;
+        r = check_database_destination(c, ret_error);
+        if (r < 0)
+                return r;
+        r = check_watched_names(c, ret_error);
+        if (r < 0)
+                return r;
         r = config_all_apps(c) ? check_all_apps(c, ret_error) : finalize_one_app(c);
         if (r < 0)
                 return r;
@@ -1282,6 +1384,9 @@ int config_copy(const Config *c, Config **ret)
         r = strv_copy(c->other_app_labels, &n->other_app_labels);
         if (r < 0)
                 return r;
+        n->secrets = c->secrets;
+        if (c->dropped_note && !(n->dropped_note = strdup(c->dropped_note)))
+                return -ENOMEM;
         if (c->n_app_sections > 0) {
                 n->app_sections = calloc(c->n_app_sections, sizeof(AppSection));
                 if (!n->app_sections)
@@ -1304,11 +1409,14 @@ int config_for_app(const Config *base, const char *package, const char *label, C
         const AppSection *a;
         int r;
 
+        /* Both may come from the server (the probe's answer): neither may climb out of a path. */
         if (isempty(package) || !distribution_name_valid(package)) {
+                _cleanup_free_ char *e = str_escape_control(strempty(package));
+
                 if (ret_error)
-                        *ret_error = strjoin_printf("'%s' is not a Python distribution name",
-                                                    strempty(package));
-                return -EINVAL;
+                        *ret_error = e ? strjoin_printf("'%s' is not a Python distribution name", e)
+                                       : NULL;
+                return e ? -EINVAL : -ENOMEM;
         }
         r = config_copy(base, &c);
         if (r < 0)
@@ -1323,6 +1431,17 @@ int config_for_app(const Config *base, const char *package, const char *label, C
                                         "%s: no Django app label is known for it: set app-label= in an [app %s] section",
                                         package, package);
                         return -EINVAL;
+                }
+                if (!python_identifier_valid(label)) {
+                        _cleanup_free_ char *e = str_escape_control(label);
+
+                        if (ret_error)
+                                *ret_error =
+                                        e ? strjoin_printf(
+                                                    "%s: '%s' is not a Django app label (an ASCII Python identifier of at most %d bytes): set app-label= in an [app %s] section",
+                                                    package, e, PYTHON_IDENTIFIER_MAX, package)
+                                          : NULL;
+                        return e ? -EINVAL : -ENOMEM;
                 }
                 c->jobs = strv_free(c->jobs);
                 c->panels = strv_free(c->panels);
@@ -1365,8 +1484,7 @@ static void dump_value(const Config *c, const ConfigKey *k, FILE *f)
 {
         const void *field = (const uint8_t *)c + k->offset;
 
-        if (k->parse == parse_string || k->parse == parse_path || k->parse == parse_url ||
-            k->parse == parse_instance || k->parse == parse_textfile)
+        if (parser_is_string(k->parse))
                 fprintf(f, "%s", strempty(*(char *const *)field));
         else if (k->parse == parse_seconds) {
                 uint64_t u = *(const uint64_t *)field;
@@ -1454,7 +1572,8 @@ int config_dump(const Config *c, FILE *f)
         return ferror(f) ? -EIO : 0;
 }
 
-int config_read_secret(const char *path, const char *credential, char **ret, char **ret_source)
+int config_read_secret(const char *path, const char *credential, char **ret, char **ret_source,
+                       char **ret_error)
 {
         _cleanup_free_ char *cpath = NULL, *data = NULL;
         const char *dir = getenv("CREDENTIALS_DIRECTORY"), *source = NULL;
@@ -1478,7 +1597,8 @@ int config_read_secret(const char *path, const char *credential, char **ret, cha
                         return -ENOMEM;
         }
 
-        r = read_file_bounded(source, SECRET_MAX, &data, &len);
+        /* As root: never through a link or a directory another account can write (chase.h). */
+        r = read_file_trusted(source, SECRET_MAX, &data, &len, ret_error);
         if (r < 0)
                 return r;
         read_len = len;
@@ -1498,4 +1618,74 @@ int config_read_secret(const char *path, const char *credential, char **ret, cha
         }
         *ret = TAKE_PTR(data);
         return 0;
+}
+
+static void secret_where(const Config *c, SecretId id, const char **ret_path,
+                         const char **ret_credential)
+{
+        switch (id) {
+        case SECRET_WEB_PASSWORD:
+                *ret_path = c->password_file;
+                *ret_credential = c->password_credential;
+                return;
+        case SECRET_API_TOKEN:
+                *ret_path = c->token_file;
+                *ret_credential = c->token_credential;
+                return;
+        default:
+                *ret_path = c->db_password_file;
+                *ret_credential = NULL;
+                return;
+        }
+}
+
+SecretSet *secret_set_free(SecretSet *s)
+{
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < _SECRET_MAX; i++) {
+                erase_and_freep(&s->secret[i].value);
+                free(s->secret[i].source);
+                free(s->secret[i].error);
+        }
+        free(s);
+        return NULL;
+}
+
+int secret_set_read(const Config *c, SecretSet **ret)
+{
+        _cleanup_(secret_set_freep) SecretSet *s = calloc(1, sizeof(SecretSet));
+
+        if (!s)
+                return -ENOMEM;
+        for (size_t i = 0; i < _SECRET_MAX; i++) {
+                Secret *x = &s->secret[i];
+                const char *path, *credential;
+
+                secret_where(c, (SecretId)i, &path, &credential);
+                x->r = config_read_secret(path, credential, &x->value, &x->source, &x->error);
+                if (x->r == -ENOMEM)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+int config_secret(const Config *c, SecretId id, char **ret, char **ret_source, char **ret_error)
+{
+        const Secret *x;
+        const char *path, *credential;
+
+        if (!c->secrets) {
+                secret_where(c, id, &path, &credential);
+                return config_read_secret(path, credential, ret, ret_source, ret_error);
+        }
+        x = &c->secrets->secret[id];
+        if ((ret_source && x->source && !(*ret_source = strdup(x->source))) ||
+            (ret_error && x->error && !(*ret_error = strdup(x->error))))
+                return -ENOMEM;
+        if (x->r < 0)
+                return x->r;
+        *ret = strdup(x->value);
+        return *ret ? 0 : -ENOMEM;
 }

@@ -123,6 +123,13 @@ typedef struct Config {
          * the daemon per app). */
         char **other_app_labels;
 
+        /* Not from the file: the secrets read as root before the daemon dropped its
+         * privileges (owned by the daemon, shared by copies), or NULL: read when needed. */
+        const struct SecretSet *secrets;
+        /* Not from the file: "ran as user nautobot (uid 997) because …", when the daemon was
+         * started as root and became that account (main.c), or NULL. */
+        char *dropped_note;
+
         /* Found by config_finalize(): the app's profile and the other watched packages'
          * (in all-apps mode also those of the [app NAME] sections and every profile file). */
         Profile **profiles;
@@ -209,4 +216,35 @@ int config_dump(const Config *c, FILE *f);
  * 'path'. At most 4 KiB, one trailing newline stripped, no other control
  * characters. -ENOKEY when neither is configured.
  */
-int config_read_secret(const char *path, const char *credential, char **ret, char **ret_source);
+int config_read_secret(const char *path, const char *credential, char **ret, char **ret_source,
+                       char **ret_error);
+
+/* The secrets a run uses, read once by a daemon started as root before it drops (main.c). */
+typedef enum SecretId {
+        SECRET_WEB_PASSWORD, /* [credentials] password-file= / password-credential= */
+        SECRET_API_TOKEN,    /* [credentials] token-file= / token-credential= */
+        SECRET_DB_PASSWORD,  /* [database] password-file= */
+        _SECRET_MAX,
+} SecretId;
+
+typedef struct Secret {
+        int r;        /* 0, or config_read_secret()'s error (-ENOKEY: none configured) */
+        char *value;  /* wiped when freed */
+        char *source; /* the file it came from */
+        char *error;  /* why it was refused, when the reader said (chase.h), or NULL */
+} Secret;
+
+typedef struct SecretSet {
+        Secret secret[_SECRET_MAX];
+} SecretSet;
+
+/* Reads every secret c names, now; a secret that cannot be read keeps its error. */
+int secret_set_read(const Config *c, SecretSet **ret);
+SecretSet *secret_set_free(SecretSet *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(SecretSet *, secret_set_free);
+
+/*
+ * Secret 'id' of c: a copy of what c->secrets holds when set (read as root
+ * before the drop), else read now. Returns as config_read_secret().
+ */
+int config_secret(const Config *c, SecretId id, char **ret, char **ret_source, char **ret_error);

@@ -4,6 +4,7 @@
  */
 #include <ctype.h>
 #include <dirent.h>
+#include <fcntl.h>
 
 #include "migrations.h"
 
@@ -12,16 +13,29 @@ static int cmp_str(const void *a, const void *b)
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int migrations_list_dir(const char *dir, char ***ret)
+int migrations_list_dir(const char *site_packages, const char *label, char ***ret)
 {
         _cleanup_strv_free_ char **l = NULL;
+        _cleanup_close_ int sfd = -1, afd = -1;
         struct dirent *de;
         DIR *d;
-        int r = 0;
+        int r = 0, fd;
 
-        d = opendir(dir);
-        if (!d)
+        sfd = open(site_packages, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (sfd < 0)
                 return -errno;
+        afd = openat(sfd, label, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (afd < 0)
+                return errno == ENOTDIR ? -ELOOP : -errno;
+        fd = openat(afd, "migrations", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOTDIR ? -ELOOP : -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
         while ((errno = 0, de = readdir(d))) {
                 const char *n = de->d_name;
                 size_t len = strlen(n);

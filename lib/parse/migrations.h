@@ -10,8 +10,12 @@
 
 #define MIGRATIONS_MAX 4096
 
-/* Names ("0007_contract_billing_period") of NNNN_*.py files in dir, sorted. */
-int migrations_list_dir(const char *dir, char ***ret);
+/*
+ * Names ("0007_contract_billing_period") of NNNN_*.py files in
+ * <site_packages>/<label>/migrations, sorted. Below site-packages nothing is
+ * followed as a link (-ELOOP): the folders belong to whoever owns the venv.
+ */
+int migrations_list_dir(const char *site_packages, const char *label, char ***ret);
 
 /*
  * What is on disk but not applied (forgot "migrate") and what is applied but

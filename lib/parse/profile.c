@@ -14,6 +14,7 @@
 
 #include "metadata.h"
 #include "ini-line.h"
+#include "chase.h"
 #include "profile.h"
 
 typedef enum SectionKind {
@@ -517,14 +518,16 @@ int profile_parse(const char *text, const char *path, const char *package, Profi
 
 int profile_load(const char *path, const char *package, Profile **ret, char **ret_error)
 {
-        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ char *text = NULL, *why = NULL;
         size_t len;
         int r;
 
-        r = read_file_bounded(path, PROFILE_SIZE_MAX, &text, &len);
+        /* As root, through directories only root can write (chase.h): a profile's SQL runs. */
+        r = read_file_trusted(path, PROFILE_SIZE_MAX, &text, &len, &why);
         if (r < 0) {
                 if (ret_error)
-                        *ret_error = r == -EFBIG ? strjoin_printf("%s: larger than %d bytes", path,
+                        *ret_error = why ? strjoin_printf("%s: refused: %s", path, why)
+                                     : r == -EFBIG ? strjoin_printf("%s: larger than %d bytes", path,
                                                                   PROFILE_SIZE_MAX)
                                                  : strjoin_printf("%s: cannot read: %s", path,
                                                                   read_file_error_to_string(r));

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "metadata.h"
+#include "privilege.h"
 #include "state.h"
 
 #define STATE_FORMAT 1
@@ -35,6 +36,83 @@ char *state_path(const char *dir, const char *package)
         return n ? strjoin_printf("%s/%s.json", dir, n) : NULL;
 }
 
+/* mkdir -p of an admin's state directory (an account's own run: root prepared it already). */
+static int mkdir_parents(const char *dir)
+{
+        _cleanup_free_ char *copy = strdup(dir);
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *p = copy + 1; *p; p++)
+                if (*p == '/') {
+                        *p = 0;
+                        if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+                                return -errno;
+                        *p = '/';
+                }
+        return mkdir(copy, 0700) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+/*
+ * Opens 'dir' (the instance's folder) as a directory descriptor that all its
+ * file operations go through. Its parent, the configured state directory, is
+ * the admin's path; the folder itself is never followed as a link: a link
+ * there is -ELOOP (state_error_to_string() words it), never written through.
+ */
+static int open_dir(const char *dir, bool create, int *ret_fd)
+{
+        _cleanup_free_ char *copy = strdup(dir);
+        _cleanup_close_ int pfd = -1;
+        const char *base;
+        char *slash;
+        int fd;
+
+        if (!copy)
+                return -ENOMEM;
+        slash = strrchr(copy, '/');
+        if (!slash || !slash[1])
+                return -EINVAL;
+        *slash = 0;
+        base = slash + 1;
+        if (streq(base, ".") || streq(base, ".."))
+                return -EINVAL;
+        pfd = open(slash == copy ? "/" : copy, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (pfd < 0 && errno == ENOENT && create) {
+                int r = mkdir_parents(slash == copy ? "/" : copy);
+
+                if (r < 0)
+                        return r;
+                pfd = open(slash == copy ? "/" : copy, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        }
+        if (pfd < 0)
+                return -errno;
+        if (create && mkdirat(pfd, base, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOTDIR ? -ELOOP : -errno;
+        *ret_fd = fd;
+        return 0;
+}
+
+const char *state_error_to_string(int r)
+{
+        if (r == -ELOOP)
+                return "it is a symbolic link or not a directory: refused (state is never read or written through a link)";
+        return read_file_error_to_string(r);
+}
+
+/* A state file in dfd, never through a link, never a FIFO or device, bounded. */
+static int read_at(int dfd, const char *name, char **ret, size_t *ret_len)
+{
+        _cleanup_close_ int fd = -1;
+
+        fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return read_fd_bounded(fd, STATE_FILE_MAX, ret, ret_len);
+}
+
 static int get_str(json_object *o, const char *key, bool nullable, char **ret)
 {
         json_object *v;
@@ -55,6 +133,7 @@ int state_load(const char *dir, const char *package, PackageState **ret, char **
 {
         _cleanup_(package_state_freep) PackageState *s = NULL;
         _cleanup_free_ char *path = NULL, *text = NULL;
+        _cleanup_close_ int dfd = -1;
         json_object *root = NULL, *v;
         size_t len;
         int r;
@@ -62,7 +141,9 @@ int state_load(const char *dir, const char *package, PackageState **ret, char **
         path = state_path(dir, package);
         if (!path)
                 return -ENOMEM;
-        r = read_file_bounded(path, STATE_FILE_MAX, &text, &len);
+        r = open_dir(dir, false, &dfd);
+        if (r >= 0)
+                r = read_at(dfd, strrchr(path, '/') + 1, &text, &len);
         if (r < 0)
                 return r;
         root = json_tokener_parse(text);
@@ -116,12 +197,6 @@ fail:
         return r;
 }
 
-/*
- * Creates dir and its parents. Root (an admin's "sudo nautobot-verifyd
- * --once") creating the instance's folder inside the service's
- * StateDirectory= gives it to the parent's owner, or the service could no
- * longer write there.
- */
 json_object *state_next_baseline(json_object *report, const char *version, json_object *previous)
 {
         json_object *verdict, *checks, *b, *observed;
@@ -151,53 +226,22 @@ json_object *state_next_baseline(json_object *report, const char *version, json_
         return b;
 }
 
-static int mkdir_p(const char *dir)
-{
-        _cleanup_free_ char *copy = strdup(dir);
-        struct stat parent;
-        char *slash;
-
-        if (!copy)
-                return -ENOMEM;
-        for (char *p = copy + 1; *p; p++)
-                if (*p == '/') {
-                        *p = 0;
-                        if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-                                return -errno;
-                        *p = '/';
-                }
-        if (mkdir(copy, 0700) < 0) {
-                if (errno != EEXIST)
-                        return -errno;
-                return 0;
-        }
-        slash = strrchr(copy, '/');
-        if (geteuid() == 0 && slash && slash > copy) {
-                *slash = 0;
-                if (stat(copy, &parent) >= 0 && parent.st_uid != 0 &&
-                    chown(dir, parent.st_uid, parent.st_gid) < 0)
-                        return -errno;
-        }
-        return 0;
-}
-
 int state_save(const char *dir, const PackageState *s)
 {
-        _cleanup_free_ char *path = NULL, *tmp = NULL;
-        _cleanup_close_ int fd = -1;
-        struct stat dst;
+        _cleanup_free_ char *name = NULL, *tmp = NULL;
+        _cleanup_close_ int fd = -1, dfd = -1;
         json_object *root;
         const char *text;
         uint64_t rnd = 0;
         size_t len, done = 0;
         int r;
 
-        r = mkdir_p(dir);
+        r = open_dir(dir, true, &dfd);
         if (r < 0)
                 return r;
-        path = state_path(dir, s->package);
+        name = state_path("", s->package); /* "/<name>.json" */
         (void)getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK);
-        tmp = path ? strjoin_printf("%s.tmp-%016llx", path, (unsigned long long)rnd) : NULL;
+        tmp = name ? strjoin_printf("%s.tmp-%016llx", name + 1, (unsigned long long)rnd) : NULL;
         if (!tmp)
                 return -ENOMEM;
 
@@ -228,21 +272,12 @@ int state_save(const char *dir, const PackageState *s)
                 return -ENOMEM;
         }
 
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        /* Only ever a new file of our own: no link, no file someone else made, is written. */
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0) {
                 r = -errno;
                 json_object_put(root);
                 return r;
-        }
-        /*
-         * Root (an admin's "sudo nautobot-verifyd --once") writes into the
-         * service's StateDirectory=: the file belongs to the directory's owner,
-         * or the service could no longer read its own state.
-         */
-        if (geteuid() == 0 && stat(dir, &dst) >= 0 && dst.st_uid != 0 &&
-            fchown(fd, dst.st_uid, dst.st_gid) < 0) {
-                r = -errno;
-                goto fail;
         }
         while (done < len) {
                 ssize_t n = write(fd, text + done, len - done);
@@ -261,62 +296,99 @@ int state_save(const char *dir, const PackageState *s)
         }
         json_object_put(root);
         root = NULL;
-        r = rename_durably(tmp, path, dir);
-        if (r < 0 && access(tmp, F_OK) == 0)
-                goto fail; /* not renamed: the temporary file goes */
-        return r;
+        if (renameat(dfd, tmp, dfd, name + 1) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        /* The rename itself survives a crash only once the directory is synced. */
+        return fsync(dfd) < 0 ? -errno : 0;
 fail:
         json_object_put(root);
-        (void)unlink(tmp);
+        (void)unlinkat(dfd, tmp, 0);
         return r;
 }
 
-int state_request_force(const char *dir)
+static int write_force_request(void *userdata)
 {
         static const char text[] = "verify even if nothing changed (nautobot-verifyctl verify)\n";
-        _cleanup_free_ char *path = NULL;
-        _cleanup_close_ int fd = -1;
-        struct stat dst;
+        const char *dir = userdata;
+        _cleanup_close_ int dfd = -1, fd = -1;
         int r;
 
-        r = mkdir_p(dir);
+        r = open_dir(dir, true, &dfd);
         if (r < 0)
                 return r;
-        path = strjoin_printf("%s/" STATE_FORCE_FILE, dir);
-        if (!path)
-                return -ENOMEM;
-        /* An empty file would do; the text says what it is to an admin who finds one. */
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        /* A new file, never an old one (a link or another file's hard link) truncated. */
+        if (unlinkat(dfd, STATE_FORCE_FILE, 0) < 0 && errno != ENOENT)
+                return -errno;
+        fd = openat(dfd, STATE_FORCE_FILE, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                    0600);
         if (fd < 0)
                 return -errno;
-        if (geteuid() == 0 && stat(dir, &dst) >= 0 && dst.st_uid != 0 &&
-            fchown(fd, dst.st_uid, dst.st_gid) < 0)
-                return -errno;
+        /* An empty file would do; the text says what it is to an admin who finds one. */
         if (write(fd, text, sizeof(text) - 1) != (ssize_t)(sizeof(text) - 1))
                 return errno ? -errno : -EIO;
         return 0;
 }
 
+int state_request_force(const char *dir)
+{
+        _cleanup_free_ char *copy = strdup(dir);
+        _cleanup_close_ int sfd = -1;
+        struct stat st;
+        char *slash;
+
+        if (!copy)
+                return -ENOMEM;
+        if (geteuid() != 0)
+                return write_force_request((void *)dir);
+        /*
+         * Root (nautobot-verifyctl verify) never writes into the service's state
+         * directory itself: the account that owns it does, in a child. Without
+         * the directory there is no state yet, and the next run verifies anyway.
+         */
+        slash = strrchr(copy, '/');
+        if (!slash || slash == copy)
+                return -EINVAL;
+        *slash = 0;
+        sfd = open(copy, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sfd < 0)
+                return errno == ENOENT ? 0 : errno == ENOTDIR ? -ELOOP : -errno;
+        if (fstat(sfd, &st) < 0)
+                return -errno;
+        if (st.st_uid == 0)
+                return write_force_request((void *)dir);
+        return privilege_run_as(st.st_uid, st.st_gid, write_force_request, (void *)dir);
+}
+
 int state_take_force_request(const char *dir)
 {
-        _cleanup_free_ char *path = strjoin_printf("%s/" STATE_FORCE_FILE, dir);
+        _cleanup_close_ int dfd = -1;
+        int r;
 
-        if (!path)
-                return -ENOMEM;
+        r = open_dir(dir, false, &dfd);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
         /* Removed, not just read: a request that cannot be removed would force every run. */
-        if (unlink(path) < 0)
+        if (unlinkat(dfd, STATE_FORCE_FILE, 0) < 0)
                 return errno == ENOENT ? 0 : -errno;
         return 1;
 }
 
 int state_quarantine(const char *dir, const char *package)
 {
-        _cleanup_free_ char *path = state_path(dir, package), *aside = NULL;
+        _cleanup_free_ char *name = python_name_normalize(package), *file = NULL, *aside = NULL;
+        _cleanup_close_ int dfd = -1;
+        int r;
 
-        aside = path ? strjoin_printf("%s.corrupt", path) : NULL;
-        if (!aside)
+        file = name ? strjoin_printf("%s.json", name) : NULL;
+        aside = name ? strjoin_printf("%s.json.corrupt", name) : NULL;
+        if (!file || !aside)
                 return -ENOMEM;
-        return rename(path, aside) < 0 ? -errno : 0;
+        r = open_dir(dir, false, &dfd);
+        if (r < 0)
+                return r;
+        return renameat(dfd, file, dfd, aside) < 0 ? -errno : 0;
 }
 
 static int strv_cmp(const void *a, const void *b)
@@ -327,14 +399,23 @@ static int strv_cmp(const void *a, const void *b)
 int state_list_apps(const char *dir, char ***ret_packages, char ***ret_labels)
 {
         _cleanup_strv_free_ char **packages = NULL, **labels = NULL, **names = NULL;
+        _cleanup_close_ int dfd = -1;
         struct dirent *de;
         DIR *d;
-        int r = 0;
+        int r = 0, fd;
 
         *ret_packages = *ret_labels = NULL;
-        d = opendir(dir);
-        if (!d)
-                return errno == ENOENT ? 0 : -errno;
+        r = open_dir(dir, false, &dfd);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+        d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+                r = -errno;
+                if (fd >= 0)
+                        close(fd);
+                return r;
+        }
         while ((de = readdir(d))) {
                 if (!endswith(de->d_name, ".json") || de->d_name[0] == '.')
                         continue;
@@ -349,13 +430,11 @@ int state_list_apps(const char *dir, char ***ret_packages, char ***ret_labels)
         if (names)
                 qsort(names, strv_length(names), sizeof(char *), strv_cmp);
         STRV_FOREACH (n, names) {
-                _cleanup_free_ char *path = strjoin_printf("%s/%s", dir, *n), *text = NULL;
+                _cleanup_free_ char *text = NULL;
                 json_object *root, *package, *label;
                 size_t len;
 
-                if (!path)
-                        return -ENOMEM;
-                r = read_file_bounded(path, STATE_FILE_MAX, &text, &len);
+                r = read_at(dfd, *n, &text, &len);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)

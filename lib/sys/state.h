@@ -52,14 +52,22 @@ json_object *state_next_baseline(json_object *report, const char *version, json_
 #define STATE_APPS_MAX 256
 int state_list_apps(const char *dir, char ***ret_packages, char ***ret_labels);
 
-/* Writes the state atomically; creates dir (0700) if needed. Takes no ownership. */
+/*
+ * Writes the state atomically; creates dir (0700) if needed. Everything goes
+ * through one descriptor of dir, opened without following a link: a new
+ * temporary file (O_EXCL|O_NOFOLLOW), renameat(), fsync of the directory.
+ * Nothing is chown'ed: root drops to the directory's owner first
+ * (privilege.h). Takes no ownership.
+ */
 int state_save(const char *dir, const PackageState *s);
 
 /*
  * A one-shot request for the next --if-changed run of the instance whose
  * state is in 'dir': verify even when nothing changed ("<dir>/force", written
  * by nautobot-verifyctl verify, as root, before it starts the check unit).
- * Creates dir as state_save() does; the file belongs to dir's owner.
+ * As root it is written by a child that became the state directory's owner;
+ * an old request is removed and a new file made, never truncated through a
+ * link. Without a state directory there is nothing to force (0).
  */
 #define STATE_FORCE_FILE "force"
 int state_request_force(const char *dir);
@@ -69,6 +77,12 @@ int state_request_force(const char *dir);
  * forces one run), 0 when there is none.
  */
 int state_take_force_request(const char *dir);
+
+/*
+ * Words for the errors of the functions here: -ELOOP, the instance's folder is
+ * a link (refused, never followed), else as read_file_error_to_string().
+ */
+const char *state_error_to_string(int r);
 
 /* Moves a corrupt file aside as "<file>.corrupt" so it can be read later. */
 int state_quarantine(const char *dir, const char *package);

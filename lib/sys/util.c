@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "utf8.h"
 #include "util.h"
 
 bool endswith(const char *s, const char *suffix)
@@ -232,13 +233,19 @@ static void read_buf_erase(ReadBuf *b)
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len)
 {
         _cleanup_close_ int fd = -1;
-        _cleanup_(read_buf_erase) ReadBuf b = {};
-        struct stat st;
 
         /* O_NONBLOCK: opening a FIFO or a device must not wait; it is refused below. */
         fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
+        return read_fd_bounded(fd, max, ret, ret_len);
+}
+
+int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len)
+{
+        _cleanup_(read_buf_erase) ReadBuf b = {};
+        struct stat st;
+
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (S_ISDIR(st.st_mode))
@@ -281,62 +288,10 @@ const char *read_file_error_to_string(int r)
         return strerror(-r);
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), 0 when it is not one or is a C1 control. */
-static size_t utf8_printable_len(const unsigned char *s)
-{
-        size_t n;
-        uint32_t cp;
-
-        if (s[0] >= 0xc2 && s[0] <= 0xdf)
-                n = 2, cp = s[0] & 0x1f;
-        else if (s[0] >= 0xe0 && s[0] <= 0xef)
-                n = 3, cp = s[0] & 0x0f;
-        else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-                n = 4, cp = s[0] & 0x07;
-        else
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0; /* also stops at the terminating NUL */
-                cp = cp << 6 | (s[i] & 0x3f);
-        }
-        /* Overlong forms, surrogates, beyond Unicode, and the C1 controls U+0080..U+009F. */
-        if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) ||
-            cp > 0x10ffff || cp <= 0x9f)
-                return 0;
-        return n;
-}
-
 char *str_escape_control(const char *s)
 {
-        const unsigned char *p = (const unsigned char *)s;
-        char *r, *o;
-
-        /* Each byte becomes at most 4 (\xNN). */
-        r = o = malloc(strlen(s) * 4 + 1);
-        if (!r)
-                return NULL;
-        while (*p) {
-                size_t n;
-
-                if (*p == '\n' || *p == '\t' || *p == '\r') {
-                        *o++ = '\\';
-                        *o++ = *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r';
-                        p++;
-                } else if (*p >= 0x20 && *p < 0x7f)
-                        *o++ = (char)*p++;
-                else if (*p >= 0x80 && (n = utf8_printable_len(p)) > 0) {
-                        memcpy(o, p, n);
-                        o += n;
-                        p += n;
-                } else {
-                        /* C0 (ESC included), DEL, C1 and bytes that are not UTF-8. */
-                        o += sprintf(o, "\\x%02x", *p);
-                        p++;
-                }
-        }
-        *o = 0;
-        return r;
+        /* One escaper for the daemon and nautobot-verifyctl alike: utf8.c's. */
+        return utf8_escape_control(s);
 }
 
 int parse_duration(const char *s, uint64_t *ret)

@@ -50,6 +50,13 @@ static inline void closep(int *fd)
 }
 #define _cleanup_close_ _cleanup_(closep)
 
+/* Closes fd if open (errno kept) and returns -1, for "fd = safe_close(fd)". */
+static inline int safe_close(int fd)
+{
+        closep(&fd);
+        return -1;
+}
+
 /* Hands ownership over: returns *p and clears it, so the cleanup does nothing. */
 #define TAKE_PTR(p)                                                                                \
         ({                                                                                         \
@@ -190,14 +197,17 @@ const char *buf_tail_lines(const Buf *b, unsigned lines);
  */
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len);
 
+/* The same for an open descriptor (fstat'ed, then read to its end). */
+int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len);
+
 /* Words for read_file_bounded()'s errors: "not a regular file" for -EBADFD, else strerror. */
 const char *read_file_error_to_string(int r);
 
 /*
  * Returns a copy of s that is safe to print on a terminal: C0 controls (ESC,
- * so escape sequences, included), DEL, C1 controls and bytes that are not
- * UTF-8 become \xNN; newline, tab and CR become \n, \t, \r. Valid UTF-8 text
- * is kept.
+ * so escape sequences, included), DEL, C1 controls, bidi controls and bytes
+ * that are not UTF-8 become \xNN; newline, tab and CR become \n, \t, \r.
+ * Valid UTF-8 text is kept. utf8_escape_control() (utf8.h) under its old name.
  */
 char *str_escape_control(const char *s);
 

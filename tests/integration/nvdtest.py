@@ -197,6 +197,9 @@ class NotifySocket:
         self.path = os.path.join(self.dir, "notify")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.path)
+        # Like systemd's own notify socket: reachable by a daemon that dropped root (privilege.h).
+        os.chmod(self.dir, 0o755)
+        os.chmod(self.path, 0o777)
         self.sock.settimeout(0.2)
         self.received = []
         self.lock = threading.Lock()

@@ -47,6 +47,9 @@ class RunAsRoot(nvdtest.TestCase):
         subprocess.run(["chown", "-R", f"{cls.uid}:{cls.gid}", cls.venv, cls.record], check=True, timeout=120)
         os.chmod(cls.record, 0o666)  # any account the daemon picks leaves its mark
         cls.server = server
+        # Started as root, the daemon becomes the account before it writes its state: the
+        # state directories under cls.tmp must be reachable by it.
+        os.chmod(cls.tmp, 0o755)
         # The probe where the account can read it, as the installed one in <datadir> is: the
         # checkout may sit below a 0700 directory (a clone into mktemp -d).
         cls.probe = os.path.join(cls.base, "nautobot-verifyd-probe.py")
@@ -60,7 +63,7 @@ class RunAsRoot(nvdtest.TestCase):
         with open(self.record) as f:
             return [line.split() for line in f.read().splitlines()]
 
-    def run_commands(self, name, **nautobot):
+    def run_commands(self, name, entries=nvdtest.RUN_ENTRIES, **nautobot):
         extra = {**COMMANDS_ONLY, ("nautobot", "server"): self.server, ("nautobot", "probe"): self.probe}
         extra.update({("nautobot", k): v for k, v in nautobot.items()})
         # The default (user = root for the root-owned test bed) must not apply here.
@@ -71,7 +74,7 @@ class RunAsRoot(nvdtest.TestCase):
             text = text.replace("user = root\n", "")
         with open(conf, "w") as f:
             f.write(text)
-        return nvdtest.Run(conf)
+        return nvdtest.Run(conf, expect_entries=entries)
 
     def test_children_run_as_the_owner_of_the_installation(self):
         r = self.run_commands("owner.conf")
@@ -81,6 +84,11 @@ class RunAsRoot(nvdtest.TestCase):
         for check in ("system", "migrations"):
             self.assertResult(r, check, "pass")
             self.assertIn(note, r.findings(check), r.dump())
+        # Root became the account before it touched the state: the account made the files.
+        state = nvdtest.state_dir_for(os.path.join(self.tmp, "owner.conf"))
+        for path in (state, os.path.join(state, "default"), os.path.join(state, "default", "nautobot.json")):
+            st = os.lstat(path)
+            self.assertEqual((st.st_uid, st.st_gid), (self.uid, self.gid), path)
         runs = self.recorded()
         self.assertGreaterEqual(len(runs), 1, runs)  # one per check, or one Django probe for both
         for uid, gid, *groups in runs:
@@ -91,13 +99,13 @@ class RunAsRoot(nvdtest.TestCase):
     def test_root_owned_server_is_refused(self):
         os.chown(self.server, 0, 0)
         try:
-            r = self.run_commands("root-owned.conf")
+            r = self.run_commands("root-owned.conf", entries=0)
         finally:
             os.chown(self.server, self.uid, self.gid)
+        # Refused before anything is touched: root cannot tell whom to become.
         self.assertEqual(r.code, 2, r.dump())
-        for check in ("system", "migrations"):
-            self.assertResult(r, check, "error", f"nautobot-verifyd runs as root and '{self.server}' is owned by root")
-            self.assertIn("set [nautobot] user=", r.check(check)["NVD_REASON"])
+        self.assertIn(f"Not verified: nautobot-verifyd runs as root and '{self.server}' is owned by root", r.stderr)
+        self.assertIn("set [nautobot] user=", r.stderr)
         self.assertEqual(self.recorded(), [], "nautobot-server ran although it was refused")
 
     def test_configured_user_wins_and_root_only_explicitly(self):
@@ -114,9 +122,9 @@ class RunAsRoot(nvdtest.TestCase):
         self.assertIn("ran as root: nautobot-verifyd runs as root and [nautobot] user=root says so", r.findings("system"))
 
     def test_unknown_user_is_refused(self):
-        r = self.run_commands("unknown.conf", user="nvd-no-such-user")
+        r = self.run_commands("unknown.conf", entries=0, user="nvd-no-such-user")
         self.assertEqual(r.code, 2, r.dump())
-        self.assertResult(r, "system", "error", "[nautobot] user=nvd-no-such-user: no such user")
+        self.assertIn("Not verified: [nautobot] user=nvd-no-such-user: no such user", r.stderr)
         self.assertEqual(self.recorded(), [])
 
 

@@ -191,13 +191,13 @@ static void test_secrets(void)
         char *v = NULL, *src = NULL;
         FILE *f;
 
-        ASSERT(config_read_secret(p1, NULL, &v, NULL) == 0);
+        ASSERT(config_read_secret(p1, NULL, &v, NULL, NULL) == 0);
         ASSERT_STREQ(v, "s3cret");
         free(v);
-        ASSERT(config_read_secret(p2, NULL, &v, NULL) == -ENODATA);
-        ASSERT(config_read_secret(p3, NULL, &v, NULL) == -EBADMSG);
-        ASSERT(config_read_secret(NULL, NULL, &v, NULL) == -ENOKEY);
-        ASSERT(config_read_secret("/nonexistent", NULL, &v, NULL) == -ENOENT);
+        ASSERT(config_read_secret(p2, NULL, &v, NULL, NULL) == -ENODATA);
+        ASSERT(config_read_secret(p3, NULL, &v, NULL, NULL) == -EBADMSG);
+        ASSERT(config_read_secret(NULL, NULL, &v, NULL, NULL) == -ENOKEY);
+        ASSERT(config_read_secret("/nonexistent", NULL, &v, NULL, NULL) == -ENOENT);
 
         /* $CREDENTIALS_DIRECTORY wins over the file when the credential exists. */
         ASSERT(mkdtemp(dir));
@@ -207,11 +207,11 @@ static void test_secrets(void)
         fputs("from-credential", f);
         fclose(f);
         setenv("CREDENTIALS_DIRECTORY", dir, 1);
-        ASSERT(config_read_secret(p1, "api-token", &v, &src) == 0);
+        ASSERT(config_read_secret(p1, "api-token", &v, &src, NULL) == 0);
         ASSERT_STREQ(v, "from-credential");
         ASSERT_STREQ(src, cred);
         free(v), free(src);
-        ASSERT(config_read_secret(p1, "web-password", &v, NULL) == 0);
+        ASSERT(config_read_secret(p1, "web-password", &v, NULL, NULL) == 0);
         ASSERT_STREQ(v, "s3cret");
         free(v);
         unsetenv("CREDENTIALS_DIRECTORY");
@@ -723,6 +723,69 @@ static void test_for_app(void)
         ASSERT_STREQ(error, want);
 }
 
+/*
+ * Names that end up in a path (the state file, <site-packages>/<label>/static): refused at
+ * load with file:line, the key and the reason, control bytes escaped. Each
+ * tests/fixtures/config/bad-NAME.conf fails with bad-NAME.error after its path.
+ */
+static void test_bad_names(void)
+{
+        static const char *const names[] = {"package-dotdot",  "package-slash",
+                                            "package-esc",     "label-dotdot",
+                                            "app-label-slash", "app-section-dotdot"};
+        Config *c = NULL, *n = NULL;
+        char *error = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                _cleanup_(config_freep) Config *cfg = NULL;
+                _cleanup_free_ char *n1 = strjoin_printf("config/bad-%s.conf", names[i]),
+                                    *n2 = strjoin_printf("config/bad-%s.error", names[i]),
+                                    *conf = fixture(n1), *exp = fixture(n2), *want = NULL,
+                                    *got = NULL, *full = NULL;
+
+                ASSERT(config_new(&cfg) == 0);
+                ASSERT(config_load(cfg, conf, &got) == -EINVAL);
+                ASSERT(read_file_bounded(exp, 65536, &want, NULL) == 0);
+                want[strcspn(want, "\n")] = 0;
+                full = strjoin_printf("%s%s", conf, want);
+                ASSERT_STREQ(got, full);
+                ASSERT(!strchr(got, '\033')); /* escaped: nothing for a terminal to act on */
+        }
+
+        /* Real names and labels load. */
+        c = load_finalized("[package]\nname = nautobot-contract-models\n"
+                           "app-label = nautobot_contract_models\n"
+                           "[app Nautobot_DNS.Models]\napp-label = nautobot_dns_models\n");
+        ASSERT_STREQ(c->package, "nautobot-contract-models");
+        ASSERT_STREQ(c->app_sections[0].app_label, "nautobot_dns_models");
+        config_free(c);
+
+        /* Empty: every app the server loads, as before. */
+        c = load_finalized("[package]\nname =\n");
+        ASSERT(config_all_apps(c));
+        config_free(c);
+
+        /* A label or distribution the server reported: refused before any path is made of it. */
+        c = load_finalized("[nautobot]\nurl = http://x\n");
+        ASSERT(config_for_app(c, "nautobot-dns-models", "../../etc", &n, &error) == -EINVAL);
+        ASSERT(!n);
+        ASSERT(strstr(error, "nautobot-dns-models: '../../etc' is not a Django app label"));
+        error = mfree(error);
+        ASSERT(config_for_app(c, "nautobot-dns-models", "dns\033]0;x\a", &n, &error) == -EINVAL);
+        ASSERT(strstr(error, "'dns\\x1b]0;x\\x07' is not a Django app label"));
+        error = mfree(error);
+        ASSERT(config_for_app(c, "../x", "x", &n, &error) == -EINVAL);
+        ASSERT_STREQ(error, "'../x' is not a Python distribution name");
+        error = mfree(error);
+        ASSERT(config_for_app(c, "a\033b", "x", &n, &error) == -EINVAL);
+        ASSERT_STREQ(error, "'a\\x1bb' is not a Python distribution name");
+        error = mfree(error);
+        ASSERT(config_for_app(c, "nautobot-dns-models", "nautobot_dns_models", &n, &error) == 0);
+        ASSERT_STREQ(n->app_label, "nautobot_dns_models");
+        config_free(n);
+        config_free(c);
+}
+
 /* All-apps mode reads every profile at start: a broken or misnamed one is refused then. */
 static void test_every_profile(void)
 {
@@ -771,5 +834,6 @@ int main(void)
         RUN(test_copy);
         RUN(test_for_app);
         RUN(test_every_profile);
+        RUN(test_bad_names);
         return 0;
 }

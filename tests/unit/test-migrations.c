@@ -16,11 +16,14 @@ static void touch(const char *dir, const char *name)
 
 static void test_list(void)
 {
-        char dir[] = "/tmp/nvd-test-migrations-XXXXXX";
+        char site[] = "/tmp/nvd-test-migrations-XXXXXX";
         _cleanup_strv_free_ char **l = NULL, **none = NULL;
-        _cleanup_free_ char *rm = NULL, *sub = NULL;
+        _cleanup_free_ char *rm = NULL, *sub = NULL, *dir = NULL, *app = NULL, *link = NULL;
 
-        ASSERT(mkdtemp(dir));
+        ASSERT(mkdtemp(site));
+        app = strjoin_printf("%s/app", site);
+        dir = strjoin_printf("%s/app/migrations", site);
+        ASSERT(app && dir && mkdir(app, 0755) == 0 && mkdir(dir, 0755) == 0);
         touch(dir, "0010_icalaccesstoken_coveragesnapshot.py");
         touch(dir, "0001_initial.py");
         touch(dir, "0002_register_statuses.py");
@@ -29,12 +32,17 @@ static void test_list(void)
         touch(dir, "helpers.py");
         sub = strjoin_printf("%s/__pycache__", dir);
         ASSERT(mkdir(sub, 0755) == 0);
-        ASSERT(migrations_list_dir(dir, &l) == 0);
+        ASSERT(migrations_list_dir(site, "app", &l) == 0);
         ASSERT(strv_length(l) == 3);
         ASSERT_STREQ(l[0], "0001_initial");
         ASSERT_STREQ(l[2], "0010_icalaccesstoken_coveragesnapshot");
-        ASSERT(migrations_list_dir("/nonexistent/migrations", &none) == -ENOENT);
-        rm = strjoin_printf("rm -rf '%s'", dir);
+        ASSERT(migrations_list_dir("/nonexistent", "app", &none) == -ENOENT);
+        ASSERT(migrations_list_dir(site, "other", &none) == -ENOENT);
+        /* The app's folder as a link (to any directory): not followed. */
+        link = strjoin_printf("%s/linked", site);
+        ASSERT(link && symlink(app, link) == 0);
+        ASSERT(migrations_list_dir(site, "linked", &none) == -ELOOP && !none);
+        rm = strjoin_printf("rm -rf '%s'", site);
         ASSERT(system(rm) == 0);
 }
 

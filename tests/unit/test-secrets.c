@@ -89,7 +89,7 @@ static void test_read_secret_refused(void)
 
                 unwiped = 0;
                 scanning = true;
-                ASSERT(config_read_secret(path, NULL, &v, NULL) == -EBADMSG);
+                ASSERT(config_read_secret(path, NULL, &v, NULL, NULL) == -EBADMSG);
                 scanning = false;
                 ASSERT(!v);
                 expect_wiped("config_read_secret");

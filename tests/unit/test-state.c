@@ -112,29 +112,6 @@ static void test_corrupt(void)
         ASSERT(system(rm) == 0);
 }
 
-/* As root, into a directory another account owns (the service's StateDirectory=). */
-static void test_root_writes_as_the_directory_owner(void)
-{
-        char dir[] = "/tmp/nvd-test-state-owner-XXXXXX";
-        _cleanup_free_ char *path = NULL;
-        struct stat st;
-
-        if (geteuid() != 0) {
-                printf("skipped: not root\n");
-                return;
-        }
-        ASSERT(mkdtemp(dir));
-        ASSERT(chown(dir, 65534, 65534) == 0);
-        ASSERT(state_save(dir, &(PackageState){.package = (char *)"nautobot",
-                                               .version = (char *)"3.1.6",
-                                               .verdict = (char *)"pass",
-                                               .verified_usec = 1}) == 0);
-        path = state_path(dir, "nautobot");
-        ASSERT(stat(path, &st) == 0);
-        ASSERT(st.st_uid == 65534 && st.st_gid == 65534 && (st.st_mode & 0777) == 0600);
-        ASSERT(unlink(path) == 0 && rmdir(dir) == 0);
-}
-
 /* nautobot-verifyctl verify's request: one request, one forced run. */
 static void test_force_request(void)
 {
@@ -199,7 +176,6 @@ int main(void)
 {
         RUN(test_round_trip);
         RUN(test_corrupt);
-        RUN(test_root_writes_as_the_directory_owner);
         RUN(test_force_request);
         RUN(test_list_apps);
         return 0;
