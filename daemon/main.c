@@ -6,10 +6,14 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 
+#include "log.h"
 #include "config.h"
 #include "manager.h"
+#include "privilege.h"
+#include "runas.h"
 
 #define DEFAULT_CONFIG "/etc/nautobot-verifyd/nautobot-verifyd.conf"
 
@@ -39,6 +43,51 @@ static void help(void)
                "64 bad command line, 71 system error, 78 bad configuration.\n");
 }
 
+/*
+ * Started as root: reads the secrets, makes the state directory ready and
+ * becomes the account Nautobot runs as, for good (privilege.h), before the
+ * manager touches anything that account controls. user=root keeps root, as
+ * the admin said. Returns an exit status, or -1 to go on.
+ */
+static int drop_root(Config *c, SecretSet **ret_secrets)
+{
+        _cleanup_(run_as_freep) RunAs *ra = NULL;
+        _cleanup_(secret_set_freep) SecretSet *secrets = NULL;
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = run_as_resolve(c->server, c->user, 0, &ra, &error);
+        if (r >= 0)
+                r = privilege_prepare_state_directory(c->state_directory, ra->user.uid,
+                                                      ra->user.gid, &error);
+        if (r == -EPERM) {
+                /* Nothing was verified: exit status 2, as for an incomplete run. */
+                log_error("Not verified: %s\n", error);
+                return 2;
+        }
+        if (r < 0) {
+                log_error("Failed to prepare to run as another account: %s\n", strerror(-r));
+                return EX_OSERR;
+        }
+        if (ra->user.uid == 0)
+                return -1;
+        r = secret_set_read(c, &secrets);
+        if (r >= 0)
+                r = free_and_strdup(&c->dropped_note, ra->note);
+        if (r < 0) {
+                log_error("Out of memory\n");
+                return EX_OSERR;
+        }
+        r = privilege_drop(ra->user.uid, ra->user.gid, ra->user.groups, ra->user.n_groups);
+        if (r < 0) {
+                log_error("Failed to become user %s: %s\n", ra->name, strerror(-r));
+                return EX_OSERR;
+        }
+        c->secrets = secrets;
+        *ret_secrets = TAKE_PTR(secrets);
+        return -1;
+}
+
 int main(int argc, char *argv[])
 {
         enum {
@@ -64,12 +113,14 @@ int main(int argc, char *argv[])
                 {},
         };
         _cleanup_(manager_freep) Manager *m = NULL;
+        _cleanup_(secret_set_freep) SecretSet *secrets = NULL;
         const char *config_path = DEFAULT_CONFIG, *instance = NULL;
         _cleanup_free_ char *error = NULL;
         bool check_config = false, force = false, print = true;
         int modes = 0, c, r;
         Mode mode = MODE_ONCE;
         Config *config = NULL;
+        struct stat st = {};
 
         while ((c = getopt_long(argc, argv, "c:qh", options, NULL)) >= 0)
                 switch (c) {
@@ -110,16 +161,15 @@ int main(int argc, char *argv[])
                         return EX_USAGE;
                 }
         if (optind < argc) {
-                fprintf(stderr, "Unexpected argument '%s'; see --help.\n", argv[optind]);
+                log_error("Unexpected argument '%s'; see --help.\n", argv[optind]);
                 return EX_USAGE;
         }
         if (modes > 1 || (modes == 0 && !check_config)) {
-                fprintf(stderr,
-                        "Give exactly one of --once, --if-changed, --watch (or --check-config); see --help.\n");
+                log_error("Give exactly one of --once, --if-changed, --watch (or --check-config); see --help.\n");
                 return EX_USAGE;
         }
         if (force && mode != MODE_IF_CHANGED) {
-                fprintf(stderr, "--force goes with --if-changed; see --help.\n");
+                log_error("--force goes with --if-changed; see --help.\n");
                 return EX_USAGE;
         }
 
@@ -131,9 +181,21 @@ int main(int argc, char *argv[])
         if (r >= 0)
                 r = config_finalize(config, &error);
         if (r < 0) {
-                fprintf(stderr, "Invalid configuration: %s\n", error ?: strerror(-r));
+                log_error("Invalid configuration: %s\n", error ?: strerror(-r));
                 config_free(config);
                 return r == -ENOMEM ? EX_OSERR : EX_CONFIG;
+        }
+
+        /* A probe that is not there would only be found out as "Django said nothing". */
+        r = !config->use_probe                  ? 0
+            : stat(config->probe, &st) < 0      ? -errno
+            : !S_ISREG(st.st_mode)               ? -EBADFD
+                                                 : 0;
+        if (r < 0) {
+                log_error("Invalid configuration: [nautobot] probe=%s: %s: the Django probe nautobot-verifyd runs is missing (a packaging mistake, or a binary run from its build tree: set probe= to lib/checks/probe/nautobot-verifyd-probe.py of the source)\n",
+                        config->probe, read_file_error_to_string(r));
+                config_free(config);
+                return EX_CONFIG;
         }
 
         if (check_config) {
@@ -142,13 +204,22 @@ int main(int argc, char *argv[])
                 return r < 0 ? EX_OSERR : 0;
         }
 
+        if (geteuid() == 0) {
+                r = drop_root(config, &secrets);
+                if (r >= 0) {
+                        config_free(config);
+                        return r;
+                }
+        }
+
         r = manager_new(&m, config_path, config, mode);
         if (r < 0) {
-                fprintf(stderr, "Out of memory\n");
+                log_error("Out of memory\n");
                 return EX_OSERR;
         }
+        m->secrets = TAKE_PTR(secrets);
         if (instance && !(m->instance = strdup(instance))) {
-                fprintf(stderr, "Out of memory\n");
+                log_error("Out of memory\n");
                 return EX_OSERR;
         }
         m->force = force;

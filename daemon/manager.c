@@ -14,6 +14,7 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "log.h"
 #include "manager.h"
 #include "metadata.h"
 #include "pkgwatch.h"
@@ -100,6 +101,7 @@ Manager *manager_free(Manager *m)
         change_free(m->pending);
         config_free(m->config);
         config_free(m->next_config);
+        secret_set_free(m->secrets);
         sd_event_unref(m->event);
         free(m->config_path);
         free(m->instance);
@@ -168,7 +170,8 @@ static PackageState *load_state(Manager *m, const char *package)
                         strempty(error),
                         q < 0 ? "it could not be moved aside" : "moved aside as .corrupt");
         } else if (r < 0)
-                problem = strjoin_printf("cannot read the state file in %s: %s", dir, strerror(-r));
+                problem = strjoin_printf("cannot read the state file in %s: %s", dir,
+                                         state_error_to_string(r));
         else if (s->site_packages && !streq_ptr(s->site_packages, c->site_packages)) {
                 m->state_foreign = true;
                 problem = strjoin_printf(
@@ -178,7 +181,7 @@ static PackageState *load_state(Manager *m, const char *package)
                 r = -EXDEV;
         }
         if (r < 0) {
-                fprintf(stderr, "%s: %s\n", package, strempty(problem));
+                log_warning("%s: %s\n", package, strempty(problem));
                 (void)report_journal_state_problem(package, strempty(problem));
                 return NULL;
         }
@@ -190,15 +193,34 @@ static PackageState *load_state(Manager *m, const char *package)
  * (load_state() reported any problem already): what the run compares with,
  * and what its state keeps unless it passes.
  */
-static void take_baseline(Manager *m, AppRun *run)
+/* "2026-12-06 07:40:12 UTC", local time, as an admin reads the journal. */
+static char *format_timestamp(uint64_t usec)
+{
+        time_t t = (time_t)(usec / USEC_PER_SEC);
+        char buf[64];
+        struct tm tm;
+
+        if (!localtime_r(&t, &tm) || strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+                return strdup("an unknown time");
+        return strdup(buf);
+}
+
+static int take_baseline(Manager *m, AppRun *run)
 {
         _cleanup_(package_state_freep) PackageState *s = NULL;
+        _cleanup_free_ char *when = NULL, *last = NULL;
         const char *dir;
 
         json_object_put(run->baseline);
         run->baseline = NULL;
-        if (!m->state_foreign && read_state(m->config, run->config->package, &s, NULL, &dir) >= 0)
-                run->baseline = json_object_get(s->baseline);
+        if (m->state_foreign || read_state(m->config, run->config->package, &s, NULL, &dir) < 0)
+                return 0;
+        run->baseline = json_object_get(s->baseline);
+        /* What the last run saw, for a run that finds the app gone (check-command.c). */
+        when = format_timestamp(s->verified_usec);
+        last = strjoin_printf("%s on %s (%s)", s->version ?: "not installed", strempty(when),
+                              strempty(s->verdict));
+        return last ? verify_set_last_verified(run->verify, last) : -ENOMEM;
 }
 
 /* Records a package's state, unless another Nautobot's state is in its place. */
@@ -214,9 +236,10 @@ static void save_state(Manager *m, const PackageState *s)
         if (r < 0) {
                 _cleanup_free_ char *msg =
                         strjoin_printf("cannot write the state to %s: %s",
-                                       m->config->instance_state_directory, strerror(-r));
+                                       m->config->instance_state_directory,
+                                       state_error_to_string(r));
 
-                fprintf(stderr, "%s: %s\n", s->package, strempty(msg));
+                log_warning("%s: %s\n", s->package, strempty(msg));
                 (void)report_journal_state_problem(s->package, strempty(msg));
         }
 }
@@ -380,7 +403,7 @@ static void keep_database(Manager *m, const DbSettings *d)
 static void journal_result(Manager *m, int r)
 {
         if (r < 0 && !m->journal_failed) {
-                fprintf(stderr, "Failed to write to the journal: %s\n", strerror(-r));
+                log_error("Failed to write to the journal: %s\n", strerror(-r));
                 m->journal_failed = true;
         }
 }
@@ -403,7 +426,7 @@ static int update_watched(Manager *m);
 /* The loop cannot go on: stop with a non-zero exit, so Restart=on-failure acts. */
 static void fail(Manager *m, const char *what, int r)
 {
-        fprintf(stderr, "%s: %s\n", what, strerror(-r));
+        log_warning("%s: %s\n", what, strerror(-r));
         m->fatal = true;
         m->exit_code = EX_OSERR;
         (void)sd_event_exit(m->event, 0);
@@ -536,7 +559,7 @@ static void runs_finished(Manager *m)
                 if (apply_config(m, c) < 0)
                         config_free(c);
         } else if (all_apps(m) && update_watched(m) < 0)
-                fprintf(stderr, "Cannot watch the apps found: %s\n", strerror(ENOMEM));
+                log_error("Cannot watch the apps found: %s\n", strerror(ENOMEM));
         if (!m->pending) {
                 watching_status(m, last);
                 /* Not from here either: we are inside the runs' callbacks. */
@@ -581,22 +604,24 @@ static int app_run_start(Manager *m, AppRun *run)
         r = verify_new(&run->verify, m->event, m->bus, run->config);
         if (r >= 0)
                 r = verify_set_database(run->verify, m->db);
-        if (r >= 0) {
-                take_baseline(m, run);
+        if (r >= 0)
+                r = take_baseline(m, run);
+        if (r >= 0)
                 r = verify_set_baseline(run->verify, run->baseline);
-        }
         /* What ran before: the app's old release, or Nautobot's for every app. */
         if (r >= 0 && t && t->kind != VERSION_RECHECK && t->old_version &&
             (streq(t->package, run->config->package) ||
              (!is_run_package(m, t->package) && !names_package(m->known_packages, t->package))))
                 r = verify_set_previous(run->verify, t->old_version);
         if (r < 0) {
-                fprintf(stderr, "Failed to prepare the verification of %s: %s\n",
+                log_error("Failed to prepare the verification of %s: %s\n",
                         strempty(run->config->package), strerror(-r));
                 return r;
         }
-        if (m->probe)
+        if (m->probe) {
                 verify_set_probe(run->verify, m->probe);
+                verify_set_started(run->verify, m->probe_start_usec);
+        }
         run->report = (ReportContext){
                 .config = run->config,
                 .version = verify_version(run->verify),
@@ -606,7 +631,7 @@ static int app_run_start(Manager *m, AppRun *run)
         (void)sd_id128_randomize(&run->report.run_id);
         r = verify_start(run->verify, &verify_callbacks, run);
         if (r < 0)
-                fprintf(stderr, "Failed to start the checks of %s: %s\n",
+                log_error("Failed to start the checks of %s: %s\n",
                         strempty(run->config->package), strerror(-r));
         return r;
 }
@@ -698,13 +723,18 @@ static int apps_to_verify(Manager *m, const ProbeReport *rep, char ***ret_packag
         const Config *c = m->config;
         int r;
 
+        /* Loaded, but named so that it cannot be looked up safely (parse-probe.c): said. */
+        STRV_FOREACH (why, rep && !rep->apps_error ? rep->apps_refused : NULL) {
+                log_error("Not verified: %s\n", *why);
+                (void)report_journal_state_problem("nautobot", *why);
+                m->n_unverifiable++;
+        }
         for (size_t i = 0; rep && !rep->apps_error && i < rep->n_apps; i++) {
                 const ProbeApp *a = &rep->apps[i];
                 const AppSection *sec;
 
                 if (!a->package) {
-                        fprintf(stderr,
-                                "App %s (%s) is installed by no Python distribution this tool can read: not verified\n",
+                        log_warning("App %s (%s) is installed by no Python distribution this tool can read: not verified\n",
                                 strempty(a->label), strempty(a->name));
                         continue;
                 }
@@ -715,17 +745,21 @@ static int apps_to_verify(Manager *m, const ProbeReport *rep, char ***ret_packag
                 if (r < 0)
                         return r;
         }
-        if (!rep || rep->apps_error)
-                for (size_t i = 0; m->known_packages && m->known_packages[i]; i++) {
-                        const AppSection *sec = config_app_section(c, m->known_packages[i]);
+        /*
+         * Without an answer, the apps known from earlier runs. With one, those
+         * too: an app verified here before that the server no longer loads (out
+         * of PLUGINS, uninstalled) is verified all the same, and found missing.
+         */
+        for (size_t i = 0; m->known_packages && m->known_packages[i]; i++) {
+                const AppSection *sec = config_app_section(c, m->known_packages[i]);
 
-                        if (sec && !sec->verify)
-                                continue;
-                        r = add_app(m, &packages, &labels, m->known_packages[i],
-                                    m->known_labels[i]);
-                        if (r < 0)
-                                return r;
-                }
+                if (sec && !sec->verify)
+                        continue;
+                r = add_app(m, &packages, &labels, m->known_packages[i],
+                            m->known_labels[i]);
+                if (r < 0)
+                        return r;
+        }
         /* Named in the configuration but not loaded: verified all the same, and found missing. */
         for (size_t i = 0; i < c->n_app_sections; i++) {
                 const AppSection *sec = &c->app_sections[i];
@@ -756,11 +790,23 @@ static int on_start_apps(sd_event_source *s, void *userdata)
                 goto fail;
         n = strv_length(packages);
         if (n == 0) {
-                const char *msg =
-                        "no Nautobot app to verify: the server loads none (PLUGINS in nautobot_config.py) and the configuration names none ([app NAME])";
+                _cleanup_free_ char *msg = NULL;
 
-                fprintf(stderr, "Not verified: %s%s%s\n", msg, rep ? "" : "; the probe said: ",
-                        rep ? "" : strempty(probe_error(m->probe)));
+                /* Without an answer nobody knows what the server loads: say why there is none. */
+                if (rep && !rep->apps_error)
+                        msg = strdup(
+                                "no Nautobot app to verify: the server loads none (PLUGINS in nautobot_config.py) and the configuration names none ([app NAME])");
+                else
+                        msg = strjoin_printf(
+                                "no Nautobot app to verify: Django could not be asked which apps the server loads (%s), no app was verified here before, and the configuration names none ([app NAME])",
+                                m->probe       ? strempty(rep ? rep->apps_error : probe_error(m->probe))
+                                : m->host && verify_server_error(m->host) ? verify_server_error(m->host)
+                                               : "the probe could not be started");
+                if (!msg) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                log_error("Not verified: %s\n", msg);
                 (void)report_journal_state_problem("nautobot", msg);
                 m->n_unverifiable++;
                 runs_finished(m);
@@ -784,7 +830,7 @@ static int on_start_apps(sd_event_source *s, void *userdata)
                                 strjoin_printf("not verified: its configuration is refused: %s",
                                                error ?: strerror(-r));
 
-                        fprintf(stderr, "%s: %s\n", packages[i], strempty(msg));
+                        log_warning("%s: %s\n", packages[i], strempty(msg));
                         (void)report_journal_state_problem(packages[i], strempty(msg));
                         m->n_unverifiable++;
                         continue;
@@ -857,6 +903,7 @@ static int start_verification(Manager *m, Change *trigger)
         r = probe_subscribe(m->probe, on_discovered, m);
         if (r < 0)
                 return r;
+        m->probe_start_usec = now_usec();
         probe_start(m->probe);
         report_notify("%sSTATUS=Verifying every app: starting Django to ask which apps it loads",
                       m->ready_sent ? "" : "READY=1\n");
@@ -905,7 +952,7 @@ static int follow_config(Manager *m, const Change *c, const Config **ret)
                            &m->follow_config, &error);
         if (r < 0) {
                 if (r != -ENOMEM)
-                        fprintf(stderr, "Cannot follow the upgrade with %s's configuration: %s\n",
+                        log_warning("Cannot follow the upgrade with %s's configuration: %s\n",
                                 m->known_packages[pick], error ?: strerror(-r));
                 return r == -ENOMEM ? r : 0;
         }
@@ -934,7 +981,7 @@ static int follow_upgrade(Manager *m, Change *c)
                                 m);
         if (r < 0) {
                 if (r != -ENOENT)
-                        fprintf(stderr, "Cannot follow the upgrade's steps (%s): verifying now\n",
+                        log_warning("Cannot follow the upgrade's steps (%s): verifying now\n",
                                 strerror(-r));
                 m->upgrade = upgrade_free(m->upgrade);
                 m->follow_config = config_free(m->follow_config);
@@ -1056,7 +1103,7 @@ static void on_settled(PkgWatch *w, const PkgEvent *ev, void *userdata)
                         strjoin_printf("the install did not settle within %" PRIu64 " s: %s",
                                        m->config->settle_max_usec / USEC_PER_SEC, ev->problem);
 
-                fprintf(stderr, "%s: %s\n", ev->package, strempty(msg));
+                log_warning("%s: %s\n", ev->package, strempty(msg));
                 (void)report_journal_state_problem(ev->package, strempty(msg));
                 return;
         }
@@ -1070,7 +1117,7 @@ static void on_settled(PkgWatch *w, const PkgEvent *ev, void *userdata)
                         ? "editable install: edits to its source are not seen until it is reinstalled"
                         : NULL);
         if (!c) {
-                fprintf(stderr, "Out of memory\n");
+                log_error("Out of memory\n");
                 return;
         }
         journal_result(m, report_journal_change(c, m->config));
@@ -1185,7 +1232,7 @@ static int update_watched(Manager *m)
         if (m->watch) {
                 r = create_watch(m, m->config, watched, &w);
                 if (r < 0) {
-                        fprintf(stderr, "Cannot watch the apps found in '%s': %s\n",
+                        log_error("Cannot watch the apps found in '%s': %s\n",
                                 strempty(m->config->site_packages), strerror(-r));
                         return 0; /* the old watch stays */
                 }
@@ -1211,7 +1258,7 @@ static int apply_config(Manager *m, Config *c)
                 _cleanup_free_ char *msg = strjoin_printf("cannot watch '%s': %s",
                                                           strempty(c->site_packages), strerror(-r));
 
-                fprintf(stderr, "Reload refused: %s\n", strempty(msg));
+                log_warning("Reload refused: %s\n", strempty(msg));
                 (void)report_journal_reload_failed(m->config_path, strempty(msg));
                 return r;
         }
@@ -1244,8 +1291,14 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                 r = config_set_instance(c, m->instance, &error);
         if (r >= 0)
                 r = config_finalize(c, &error);
+        /* Started as root and dropped: the secrets read then stay (root's files are out of
+         * reach now), and so does the account. */
+        if (r >= 0 && m->config->dropped_note) {
+                c->secrets = m->secrets;
+                r = free_and_strdup(&c->dropped_note, m->config->dropped_note);
+        }
         if (r < 0) {
-                fprintf(stderr, "Reload refused, keeping the previous configuration: %s\n",
+                log_warning("Reload refused, keeping the previous configuration: %s\n",
                         error ?: strerror(-r));
                 (void)report_journal_reload_failed(m->config_path, error ?: strerror(-r));
                 config_free(c);
@@ -1283,11 +1336,11 @@ static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *
         m->stopping = true;
         if (m->upgrade) {
                 /* Nothing was verified: the next activation finds the change again. */
-                fprintf(stderr, "Received SIG%s while waiting for the upgrade's steps.\n", name);
+                log_notice("Received SIG%s while waiting for the upgrade's steps.\n", name);
                 m->exit_code = verdict_exit_code(CHECK_ERROR);
         }
         if (m->active && m->runs) {
-                fprintf(stderr, "Received SIG%s, stopping the running checks.\n", name);
+                log_notice("Received SIG%s, stopping the running checks.\n", name);
                 reason = strjoin_printf("interrupted by SIG%s before it finished", name);
                 /* Kills and reaps every child; the last check to complete reports and exits. */
                 for (size_t i = 0; i < m->n_runs; i++)
@@ -1297,7 +1350,7 @@ static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *
         }
         if (m->active) {
                 /* Still asking Django which apps it loads: nothing verified, nothing recorded. */
-                fprintf(stderr, "Received SIG%s while starting the verification.\n", name);
+                log_notice("Received SIG%s while starting the verification.\n", name);
                 m->probe = probe_free(m->probe);
                 m->exit_code = verdict_exit_code(CHECK_ERROR);
         }
@@ -1348,12 +1401,10 @@ static void begin(Manager *m)
                 r = state_take_force_request(m->config->instance_state_directory);
                 if (r > 0) {
                         m->force = true;
-                        fprintf(stderr,
-                                "Verifying even if nothing changed: nautobot-verifyctl verify asked for it (%s/%s)\n",
+                        log_error("Verifying even if nothing changed: nautobot-verifyctl verify asked for it (%s/%s)\n",
                                 m->config->instance_state_directory, STATE_FORCE_FILE);
                 } else if (r < 0)
-                        fprintf(stderr,
-                                "Cannot take the request %s/%s: %s; verifying only if something changed\n",
+                        log_error("Cannot take the request %s/%s: %s; verifying only if something changed\n",
                                 m->config->instance_state_directory, STATE_FORCE_FILE,
                                 strerror(-r));
         }
@@ -1365,7 +1416,7 @@ static void begin(Manager *m)
         if (m->unsettled && m->mode == MODE_IF_CHANGED && !m->force) {
                 /* Not "nothing changed", and no verdict on a half-installed mix either. */
                 change_free(change);
-                fprintf(stderr, "Not verified: %s\n", m->unsettled);
+                log_error("Not verified: %s\n", m->unsettled);
                 report_notify("READY=1\nSTATUS=Not verified: %s", m->unsettled);
                 m->exit_code = verdict_exit_code(CHECK_ERROR);
                 (void)sd_event_exit(m->event, 0);
@@ -1452,8 +1503,7 @@ static void open_bus(Manager *m)
         if (r >= 0)
                 r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0) {
-                fprintf(stderr,
-                        "Cannot connect to the system bus (%s): unit restarts are not checked\n",
+                log_error("Cannot connect to the system bus (%s): unit restarts are not checked\n",
                         strerror(-r));
                 m->bus = sd_bus_flush_close_unref(m->bus);
         }
@@ -1465,20 +1515,20 @@ int manager_run(Manager *m)
 
         r = setup_event(m);
         if (r < 0) {
-                fprintf(stderr, "Failed to set up the event loop: %s\n", strerror(-r));
+                log_error("Failed to set up the event loop: %s\n", strerror(-r));
                 return EX_OSERR;
         }
         open_bus(m);
         r = watched_packages(m->config, &m->watched, &m->known_packages, &m->known_labels);
         if (r < 0) {
-                fprintf(stderr, "Failed to list the packages to watch: %s\n", strerror(-r));
+                log_error("Failed to list the packages to watch: %s\n", strerror(-r));
                 return EX_OSERR;
         }
 
         if (m->mode == MODE_WATCH) {
                 r = create_watch(m, m->config, m->watched, &m->watch);
                 if (r < 0) {
-                        fprintf(stderr, "Cannot watch '%s': %s\n",
+                        log_error("Cannot watch '%s': %s\n",
                                 strempty(m->config->site_packages), strerror(-r));
                         return EX_CONFIG;
                 }
@@ -1492,7 +1542,7 @@ int manager_run(Manager *m)
                 r = sd_event_add_time_relative(m->event, &m->settle, CLOCK_MONOTONIC, 0, 0,
                                                on_settle, m);
                 if (r < 0) {
-                        fprintf(stderr, "Failed to add a timer: %s\n", strerror(-r));
+                        log_error("Failed to add a timer: %s\n", strerror(-r));
                         return EX_OSERR;
                 }
                 (void)sd_event_source_set_description(m->settle, "settle");
@@ -1502,7 +1552,7 @@ int manager_run(Manager *m)
         r = sd_event_loop(m->event);
         report_notify("STOPPING=1");
         if (r < 0) {
-                fprintf(stderr, "Event loop failed: %s\n", strerror(-r));
+                log_error("Event loop failed: %s\n", strerror(-r));
                 return EX_OSERR;
         }
         if (m->fatal)

@@ -42,6 +42,7 @@ struct Manager {
         sd_event *event;
         char *config_path;
         Config *config;
+        SecretSet *secrets; /* read as root before the drop (main.c); every config points here */
         Config *next_config; /* reloaded while a run was active; applied after it */
         Mode mode;
         bool force;
@@ -59,6 +60,7 @@ struct Manager {
         size_t n_runs_done;
         unsigned n_unverifiable; /* apps found but not verified (their configuration failed) */
         Probe *probe;
+        uint64_t probe_start_usec; /* when the shared Django boot began (the run's start) */
         Verify *host;
         bool active;                 /* a run is under way: finding the apps, or their checks */
         sd_event_source *start_apps; /* starts the apps' runs once the probe said which */

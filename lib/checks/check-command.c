@@ -229,8 +229,13 @@ static void judge_loaded(Check *c, const ProbeReport *p)
                         return;
         check_result_set(
                 c->result, CHECK_FAIL,
-                "the server does not load app '%s' (%s): it is not installed, or not in PLUGINS of nautobot_config.py",
-                cfg->app_label, strempty(cfg->package));
+                "the server does not load app '%s' (%s): it is not installed, or not in PLUGINS of nautobot_config.py%s%s%s%s%s",
+                cfg->app_label, strempty(cfg->package),
+                c->env->last_verified ? "; last verified here: " : "",
+                strempty(c->env->last_verified),
+                c->env->last_verified ? ". Removed on purpose? Say so in the configuration: [app " : "",
+                c->env->last_verified ? strempty(cfg->package) : "",
+                c->env->last_verified ? "] verify = no" : "");
 }
 
 /* A ChildOutcome as the command line would have given it, from the probe's section. */
@@ -266,10 +271,26 @@ static void judge(Check *c, const ChildOutcome *o)
                 judge_migrations(c, o);
 }
 
+/* What nautobot-server left behind when it exited (child.h): killed, and said. */
+static void note_left_behind(Check *c, const ChildOutcome *o)
+{
+        if (o->left_behind > 0)
+                (void)check_result_add_finding(
+                        c->result,
+                        "nautobot-server left %u process(es) running when it exited (started by its code, e.g. in a session of their own): they were killed, and the run did not wait for them",
+                        o->left_behind);
+        if (o->pipes_held)
+                (void)check_result_add_finding(
+                        c->result,
+                        "something kept nautobot-server's output open after it exited: closed after %u s",
+                        (unsigned)(CHILD_DRAIN_GRACE_USEC / USEC_PER_SEC));
+}
+
 static void on_done(Child *sp, const ChildOutcome *o, void *userdata)
 {
         (void)sp;
         judge(userdata, o);
+        note_left_behind(userdata, o);
         check_complete(userdata);
 }
 
@@ -374,6 +395,9 @@ static void on_probe(const ProbeOutcome *po, void *userdata)
                                         "the Celery broker does not answer: %s (Jobs cannot be queued)",
                                         po->report->broker_error);
                 }
+                /* One Django boot for both: the system check says what it left behind. */
+                if (c->id == CHECK_ID_SYSTEM)
+                        note_left_behind(c, po->child);
         }
         if (!pc->error) {
                 buf_done(&o.out);

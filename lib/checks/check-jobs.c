@@ -15,6 +15,8 @@
  */
 #include <inttypes.h>
 
+#include <json-c/json.h>
+
 #include "check.h"
 #include "parse-jobs.h"
 
@@ -241,6 +243,32 @@ static void judge(Check *c)
 
 static void ask_next_load(Check *c);
 
+/*
+ * A 5xx from the variables endpoint: the class was found and loaded (a class
+ * that does not load answers 404), but describing its variables failed.
+ * Nautobot's REST API names the exception in a JSON body: say it.
+ */
+static void note_server_error(Check *c, const char *class, const HttpResponse *resp)
+{
+        json_object *doc = NULL, *v;
+        const char *exception = NULL, *error = NULL;
+
+        if (resp->body && resp->body->data && !resp->body_truncated)
+                doc = json_tokener_parse(resp->body->data);
+        if (doc && json_object_object_get_ex(doc, "exception", &v) &&
+            json_object_is_type(v, json_type_string))
+                exception = json_object_get_string(v);
+        if (doc && json_object_object_get_ex(doc, "error", &v) &&
+            json_object_is_type(v, json_type_string))
+                error = json_object_get_string(v);
+        (void)check_result_add_finding(
+                c->result,
+                "the web server loads Job %s, but describing its variables fails: /api/extras/jobs/<id>/variables/ answers %ld%s%s%s%s%s (a fault in the Job's variables, not in loading it: a class that does not load answers 404)",
+                class, resp->status, exception || error ? " (" : "", strempty(exception),
+                exception && error ? ": " : "", strempty(error), exception || error ? ")" : "");
+        json_object_put(doc);
+}
+
 static void on_variables(HttpSession *h, const HttpResponse *resp, void *userdata)
 {
         Check *c = userdata;
@@ -253,7 +281,9 @@ static void on_variables(HttpSession *h, const HttpResponse *resp, void *userdat
                 check_complete(c);
                 return;
         }
-        if (resp->curl_code != 0 || (resp->status != 200 && resp->status != 404))
+        if (resp->curl_code == 0 && resp->status >= 500)
+                note_server_error(c, class, resp);
+        else if (resp->curl_code != 0 || (resp->status != 200 && resp->status != 404))
                 check_result_add_finding(
                         c->result, "whether the web server can load Job %s is unknown: %s", class,
                         resp->curl_code ? strempty(resp->error) : "unexpected status");

@@ -52,6 +52,9 @@ typedef struct CheckEnv {
         uint64_t install_usec; /* CLOCK_REALTIME: newest dist-info of a watched package */
         const char *install_what;  /* "nautobot-contract-models 2026.5.17", written then */
         const char *previous_what; /* what ran before it, when known ("2026.5.12") */
+        /* The app's last verification on this host, when there was one:
+         * "2.3.0 on 2026-12-06 07:40:12 (pass)". */
+        const char *last_verified;
 } CheckEnv;
 
 typedef struct Check Check;

@@ -42,6 +42,7 @@ struct Verify {
         size_t n_packages;
         char *install_what;
         char *previous_what;
+        char *last_verified;
         bool only[_CHECK_ID_MAX]; /* all false: every enabled check */
         bool limited;
         Probe *probe;
@@ -54,6 +55,7 @@ struct Verify {
         size_t n_running;
         uint64_t start_usec;
         uint64_t end_usec;
+        uint64_t started_usec; /* verify_set_started(), or 0 */
         const VerifyCallbacks *cb;
         void *userdata;
 };
@@ -95,6 +97,7 @@ Verify *verify_free(Verify *v)
         free(v->packages);
         free(v->install_what);
         free(v->previous_what);
+        free(v->last_verified);
         sd_bus_unref(v->bus);
         sd_event_unref(v->event);
         free(v);
@@ -152,19 +155,20 @@ static int build_child_env(Verify *v)
         return 0;
 }
 
-static int load_secret(const char *path, const char *credential, const char *what, char **ret,
+static int load_secret(const Config *c, SecretId id, const char *what, char **ret,
                        char **ret_error)
 {
-        _cleanup_free_ char *source = NULL;
+        _cleanup_free_ char *source = NULL, *why = NULL;
         int r;
 
-        r = config_read_secret(path, credential, ret, &source);
+        r = config_secret(c, id, ret, &source, &why);
         if (r == -ENOKEY || r == -ENOMEM)
                 return r == -ENOMEM ? r : 0;
         if (r < 0) {
                 *ret_error = strjoin_printf(
                         "cannot read the %s from '%s': %s", what, strempty(source),
-                        r == -ENODATA   ? "the file is empty"
+                        why             ? why
+                        : r == -ENODATA ? "the file is empty"
                         : r == -EBADMSG ? "it holds control characters or more than one line"
                         : r == -EFBIG   ? "the file is larger than 4 KiB"
                                         : read_file_error_to_string(r));
@@ -410,6 +414,18 @@ static int note_changes(Verify *v, CheckResult *res, CheckId id)
                 (void)check_result_add_finding(
                         res, "%s added since the last passing verification (%s): %s", what,
                         v->baseline_version, a);
+        /*
+         * A release may drop or rename a Job (its notes say so): after a version
+         * change that is a finding. Under the same release it is code that changed
+         * in place (edited, or a broken install), which no upgrade explains.
+         */
+        if ((gone || renamed) && streq_ptr(v->version, v->baseline_version))
+                return check_result_set(
+                        res, CHECK_FAIL,
+                        "%s the last passing verification of this same release (%s) saw are %s%s%s%s%s: the installed code changed without a new release (edited in place, or a broken install); reinstall it (pip install --force-reinstall %s==%s) and restart Nautobot's services",
+                        what, v->baseline_version, gone ? "gone: " : "", strempty(g),
+                        gone && renamed ? "; " : "", renamed ? "renamed: " : "", strempty(rn),
+                        strempty(v->config->package), v->baseline_version);
         if (strv_length(gone) > 0)
                 (void)check_result_add_finding(
                         res,
@@ -425,6 +441,11 @@ static int note_changes(Verify *v, CheckResult *res, CheckId id)
 void verify_set_probe(Verify *v, Probe *shared)
 {
         v->shared_probe = shared;
+}
+
+int verify_set_last_verified(Verify *v, const char *what)
+{
+        return free_and_strdup(&v->last_verified, what);
 }
 
 int verify_set_previous(Verify *v, const char *what)
@@ -472,12 +493,11 @@ int verify_new(Verify **ret, sd_event *e, sd_bus *bus, const Config *config)
         if ((r = build_child_env(v)) < 0 || (r = read_version(v)) < 0 ||
             (r = snapshot_packages(v)) < 0)
                 return r;
-        r = load_secret(config->password_file, config->password_credential, "web password",
-                        &v->password, &v->password_error);
+        r = load_secret(config, SECRET_WEB_PASSWORD, "web password", &v->password,
+                        &v->password_error);
         if (r < 0)
                 return r;
-        r = load_secret(config->token_file, config->token_credential, "API token", &v->token,
-                        &v->token_error);
+        r = load_secret(config, SECRET_API_TOKEN, "API token", &v->token, &v->token_error);
         if (r < 0)
                 return r;
 
@@ -510,12 +530,15 @@ int verify_new(Verify **ret, sd_event *e, sd_bus *bus, const Config *config)
 static void on_check_done(Check *c, void *userdata)
 {
         Verify *v = userdata;
+        const char *note;
 
         v->n_running--;
         if (note_changes(v, c->result, c->id) < 0)
                 (void)check_result_set(c->result, CHECK_ERROR, "out of memory");
-        if (v->run_as && check_type(c->id)->runs_server && !c->result->disabled &&
-            check_result_add_finding(c->result, "%s", v->run_as->note) < 0)
+        /* Who ran nautobot-server: the account root handed it to, or the one root became. */
+        note = v->run_as ? v->run_as->note : v->config->dropped_note;
+        if (note && check_type(c->id)->runs_server && !c->result->disabled &&
+            check_result_add_finding(c->result, "%s", note) < 0)
                 (void)check_result_set(c->result, CHECK_ERROR, "out of memory");
         if (v->cb->check_done)
                 v->cb->check_done(v, c->result, v->userdata);
@@ -601,14 +624,25 @@ int verify_shared_probe(Verify *v, Probe **ret)
         return new_probe(v, "*", true, ret);
 }
 
+void verify_set_started(Verify *v, uint64_t usec)
+{
+        v->started_usec = usec;
+}
+
+const char *verify_server_error(const Verify *v)
+{
+        return v->child_env_error;
+}
+
 int verify_start(Verify *v, const VerifyCallbacks *cb, void *userdata)
 {
         int r;
 
         v->cb = cb;
         v->userdata = userdata;
-        v->start_usec = now_usec();
+        v->start_usec = v->started_usec ?: now_usec();
         v->env.previous_what = v->previous_what;
+        v->env.last_verified = v->last_verified;
         r = start_probe(v);
         if (r < 0)
                 return r;

@@ -59,8 +59,21 @@ void verify_set_probe(Verify *v, Probe *shared);
  */
 int verify_shared_probe(Verify *v, Probe **ret);
 
+/*
+ * When the run began, if before verify_start() (CLOCK_MONOTONIC): every app's
+ * run shares a Django boot that started before them, and the time an admin
+ * waited includes it.
+ */
+void verify_set_started(Verify *v, uint64_t usec);
+
+/* Why nautobot-server cannot be run for v (the account, the environment file), or NULL. */
+const char *verify_server_error(const Verify *v);
+
 /* What ran before the installed release ("2026.5.12"), for the restart advice. */
 int verify_set_previous(Verify *v, const char *what);
+
+/* What the state says of the app's last verification ("2.3.0 on <time> (pass)"), or NULL. */
+int verify_set_last_verified(Verify *v, const char *what);
 /* Runs only these checks (of those enabled); the others are skipped, without bearing. */
 void verify_set_only(Verify *v, const bool only[_CHECK_ID_MAX]);
 

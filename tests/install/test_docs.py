@@ -63,8 +63,12 @@ class Docs(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="nvd-docs-")
+        # Nothing but a probe= that exists: a binary of the build tree has no installed probe,
+        # and --check-config refuses a missing one.
+        probe = f"[nautobot]\nprobe = {os.path.abspath(__file__)}\n"
         empty = os.path.join(cls.tmp, "empty.conf")
-        open(empty, "w").close()
+        with open(empty, "w") as f:
+            f.write(probe)
         p = check_config(empty)
         if p.returncode != 0:
             raise RuntimeError(f"--check-config of an empty file failed: {p.stderr}")
@@ -74,7 +78,7 @@ class Docs(unittest.TestCase):
         # An [app NAME] section is printed only when there is one: the keys it has.
         app = os.path.join(cls.tmp, "app.conf")
         with open(app, "w") as f:
-            f.write("[app nautobot-example]\n")
+            f.write(probe + "[app nautobot-example]\n")
         p = check_config(app)
         if p.returncode != 0:
             raise RuntimeError(f"--check-config of an [app NAME] section failed: {p.stderr}")
@@ -136,13 +140,19 @@ class Docs(unittest.TestCase):
         listed = keys_of_ini(lines, r"^#([a-z][a-z0-9-]*) =")
         self.assertEqual(sorted(self.keys - listed), [], f"keys missing from {ARGS.example}")
         self.assertEqual(sorted(listed - self.keys), [], f"{ARGS.example} lists keys the daemon lacks")
+        # The build tree's binary has no installed probe: where the example names the installed
+        # one, this build's source stands in (an installed binary finds its own).
+        probe = f"\n[nautobot]\nprobe = {os.path.abspath(__file__)}\n"
         # As shipped (everything commented out) it is the defaults...
-        p = check_config(ARGS.example)
+        shipped = os.path.join(self.tmp, "shipped.conf")
+        with open(shipped, "w") as f:
+            f.write("\n".join(lines) + probe)
+        p = check_config(shipped)
         self.assertEqual(p.returncode, 0, p.stderr)
         # ...and with every key uncommented still a valid configuration.
         uncommented = os.path.join(self.tmp, "uncommented.conf")
         with open(uncommented, "w") as f:
-            f.write("\n".join(uncomment(line) for line in lines) + "\n")
+            f.write("\n".join(uncomment(line) for line in lines) + probe)
         p = check_config(uncommented)
         self.assertEqual(p.returncode, 0, p.stderr)
 

@@ -74,6 +74,12 @@ class Healthy(nvdtest.TestCase):
 
     def test_grouping_and_disabled_are_findings(self):
         findings = self.run_.findings("jobs")
+        # RenewalCheckJob's variables endpoint answers 500 on Nautobot 3.1.6 (a callable default
+        # that is not JSON): the class loads, and the finding says what failed (issue 16, item 11).
+        self.assertIn("the web server loads Job RenewalCheckJob, but describing its variables fails: "
+                      "/api/extras/jobs/<id>/variables/ answers 500 (TypeError: Object of type function is not "
+                      "JSON serializable)", " ".join(findings))
+        self.assertFalse(any("is unknown" in f for f in findings), findings)
         self.assertTrue(any('grouped as "nautobot_contract_models.jobs", not "Contracts"' in f for f in findings), findings)
         self.assertTrue(any("7 of 7 expected Jobs are disabled" in f for f in findings), findings)
         # The advice comes from the app's profile (lib/checks/profiles/), word for word as before.

@@ -149,7 +149,8 @@ class UnitFiles(unittest.TestCase):
                         [kv for kv in unit.get(section, []) if kv[0] not in differs])
         # The daemon takes the instance the unit gives it, and refuses a bad one.
         with tempfile.NamedTemporaryFile('w', suffix='.conf') as conf:
-            conf.write('[nautobot]\nserver = /bin/true\n')
+            # probe= names a file that exists (the build tree's binary has no installed probe).
+            conf.write(f'[nautobot]\nserver = /bin/true\nprobe = {conf.name}\n')
             conf.flush()
             p = subprocess.run([ARGS.daemon, '--check-config', '-c', conf.name, '--instance=two'],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
