@@ -115,6 +115,82 @@ static char *text_folded(xmlNodePtr n)
         return r;
 }
 
+/*
+ * Text a reader does not see: a screen reader's copy (Bootstrap 5's
+ * visually-hidden, Bootstrap 4's sr-only; 3.2's header has "Toggle <name>
+ * panel" so) and what is no text at all.
+ */
+static bool is_unseen(xmlNodePtr n)
+{
+        return n->type == XML_ELEMENT_NODE &&
+               (has_class(n, "visually-hidden") || has_class(n, "sr-only") ||
+                is_element(n, "script") || is_element(n, "style") || is_element(n, "template"));
+}
+
+/*
+ * The text of root's subtree a reader sees, runs of white space folded to one
+ * space and trimmed: the title of 3.2's <h2> may hold icons and spans, whose
+ * text nodes are joined as the browser shows them. Two passes over the text
+ * nodes (the length, then the copy): one allocation.
+ */
+static char *text_seen(xmlNodePtr root)
+{
+        size_t total = 0;
+        char *r = NULL, *w = NULL;
+        bool space = false;
+
+        for (int pass = 0; pass < 2; pass++) {
+                if (pass == 1) {
+                        r = w = malloc(total + 1);
+                        if (!r)
+                                return NULL;
+                }
+                for (xmlNodePtr n = root->children; n; n = next_node(n, root, !is_unseen(n))) {
+                        if ((n->type != XML_TEXT_NODE && n->type != XML_CDATA_SECTION_NODE) ||
+                            !n->content)
+                                continue;
+                        if (pass == 0) {
+                                total += strlen((const char *)n->content);
+                                continue;
+                        }
+                        for (const char *p = (const char *)n->content; *p; p++) {
+                                if (isspace((unsigned char)*p)) {
+                                        space = w != r;
+                                        continue;
+                                }
+                                if (space)
+                                        *w++ = ' ';
+                                space = false;
+                                *w++ = *p;
+                        }
+                }
+        }
+        *w = 0;
+        return r;
+}
+
+/*
+ * The element holding a card's title, in its header: 3.1 writes it as a
+ * <strong>, 3.2 as an <h2>; Bootstrap's card-title is what a later release
+ * would most likely write instead. The first of them in document order (a
+ * <strong> inside a heading is the heading's); unseen text is skipped.
+ */
+static xmlNodePtr find_title(xmlNodePtr header)
+{
+        static const char *const title_elements[] = {"strong", "h1", "h2", "h3", "h4", "h5", "h6"};
+
+        for (xmlNodePtr n = header->children; n; n = next_node(n, header, !is_unseen(n))) {
+                if (n->type != XML_ELEMENT_NODE || is_unseen(n))
+                        continue;
+                if (has_class(n, "card-title"))
+                        return n;
+                for (size_t i = 0; i < ELEMENTSOF(title_elements); i++)
+                        if (is_element(n, title_elements[i]))
+                                return n;
+        }
+        return NULL;
+}
+
 /* The first descendant element of root matching name (and class, if given). */
 static xmlNodePtr find_first(xmlNodePtr root, const char *name, const char *cls)
 {
@@ -166,7 +242,7 @@ int html_parse_home(const char *html, size_t len, HomePage **ret)
         if (!h)
                 return -ENOMEM;
         for (xmlNodePtr n = root; n && r >= 0; n = next_node(n, root, true)) {
-                xmlNodePtr header, strong;
+                xmlNodePtr header, title;
                 Panel *p;
 
                 if (is_element(n, "form") && is_login_form(n))
@@ -186,10 +262,14 @@ int html_parse_home(const char *html, size_t len, HomePage **ret)
                 p = &h->panels[h->n_panels++];
                 *p = (Panel){.id = attr(n, "id")};
                 header = find_first(n, "div", "card-header");
-                strong = header ? find_first(header, "strong", NULL) : NULL;
-                p->title = strong ? text_folded(strong) : NULL;
-                if ((!p->id && xmlHasProp(n, BAD_CAST "id")) || (strong && !p->title))
+                title = header ? find_title(header) : NULL;
+                p->title = title ? text_seen(title) : NULL;
+                if ((!p->id && xmlHasProp(n, BAD_CAST "id")) || (title && !p->title))
                         r = -ENOMEM;
+                else if (isempty(p->title))
+                        p->title = mfree(p->title); /* an empty title is none */
+                else
+                        h->n_titled++;
         }
         if (r < 0)
                 return r;
@@ -197,11 +277,74 @@ int html_parse_home(const char *html, size_t len, HomePage **ret)
         return 0;
 }
 
-const Panel *home_page_find(const HomePage *h, const char *title)
+static bool is_ascii_alnum(char c)
+{
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/*
+ * Django's slugify() (allow_unicode=False), which makes a card's id of its
+ * panel's name: punctuation dropped, lower case, runs of white space and '-'
+ * one '-', '-' and '_' trimmed at both ends. Django transliterates non-ASCII
+ * letters first (NFKD: "é" → "e"); they are dropped here, so such a name has
+ * no slug (false) rather than a wrong one; so has one longer than size - 1.
+ */
+static bool slugify(const char *s, char *buf, size_t size)
+{
+        size_t n = 0, start = 0;
+        bool sep = false;
+
+        for (; *s; s++) {
+                char c = *s;
+
+                if ((unsigned char)c >= 0x80)
+                        return false;
+                if (c == '-' || isspace((unsigned char)c)) {
+                        sep = true;
+                        continue;
+                }
+                if (!is_ascii_alnum(c) && c != '_')
+                        continue;
+                if (n + (sep && n > 0) + 1 >= size)
+                        return false;
+                if (sep && n > 0)
+                        buf[n++] = '-';
+                sep = false;
+                buf[n++] = c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+        }
+        while (n > 0 && (buf[n - 1] == '-' || buf[n - 1] == '_'))
+                n--;
+        while (start < n && (buf[start] == '-' || buf[start] == '_'))
+                start++;
+        memmove(buf, buf + start, n - start);
+        buf[n - start] = 0;
+        return n > start;
+}
+
+static bool panel_slug_is(const Panel *p, const char *name)
+{
+        char slug[HTML_SLUG_MAX];
+
+        return p->id && slugify(name, slug, sizeof(slug)) && streq(p->id, slug);
+}
+
+const Panel *home_page_find(const HomePage *h, const char *name)
 {
         for (size_t i = 0; i < h->n_panels; i++)
-                if (streq_ptr(h->panels[i].title, title))
+                if (streq_ptr(h->panels[i].title, name))
                         return &h->panels[i];
+        /* The template makes the id of the same name as the title (and 3.2 keys its users'
+         * layouts by it): a card whose title cannot be read, or reads as the name with some
+         * markup's text around it, is that panel. One whose title reads as another name is
+         * not, whatever its id. */
+        for (size_t i = 0; i < h->n_panels; i++) {
+                const Panel *p = &h->panels[i];
+                char slug[HTML_SLUG_MAX];
+
+                if (panel_slug_is(p, name) &&
+                    (!p->title || !slugify(p->title, slug, sizeof(slug)) || strstr(slug, p->id)))
+                        return p;
+        }
         return NULL;
 }
 
