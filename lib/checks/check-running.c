@@ -11,16 +11,26 @@
 
 #include "check.h"
 #include "parse-status.h"
+#include "probe.h"
 #include "procscan.h"
 
 typedef struct RunningState {
         HttpSession *http;
         char *url;
+        Probe *probe;      /* subscribed to, for the workers the broker names */
+        Check *check;
+        long long workers; /* how many the API said answer */
+        size_t local_workers;
+        pid_t ours[PROCSCAN_MAX]; /* the venv's processes the /proc scan judged */
+        size_t n_ours;
 } RunningState;
 
 static void running_state_free(void *p)
 {
         RunningState *s = p;
+
+        if (s->probe)
+                probe_unsubscribe(s->probe, s->check);
 
         http_session_free(s->http);
         free(s->url);
@@ -60,6 +70,7 @@ static bool in_unit(const Config *cfg, const ServerProcess *p)
  */
 static size_t judge_processes(Check *c)
 {
+        RunningState *s = c->state;
         const CheckEnv *env = c->env;
         const Config *cfg = env->config;
         _cleanup_free_ char *bindir = NULL, *list = NULL;
@@ -84,6 +95,7 @@ static size_t judge_processes(Check *c)
 
                 if (streq(p[i].role, "Celery worker"))
                         workers++;
+                s->ours[s->n_ours++] = p[i].pid; /* procscan_find() gives PROCSCAN_MAX at most */
                 /* A second's slack: the install's own files are written over a moment. */
                 if (p[i].start_usec + USEC_PER_SEC >= env->install_usec || in_unit(cfg, &p[i]))
                         continue;
@@ -124,7 +136,6 @@ static void judge(Check *c, const StatusReport *st)
         CheckResult *res = c->result;
         const char *served = status_app_version(st, cfg->app_label);
         _cleanup_free_ char *apps = strv_join(st->apps, ", "), *ev = NULL;
-        size_t local_workers;
         bool web_stale;
 
         ev = strjoin_printf(
@@ -164,15 +175,8 @@ static void judge(Check *c, const StatusReport *st)
                         "the web server runs the installed %s %s and Nautobot %s; %lld Celery worker(s) answer",
                         cfg->package, served, st->nautobot_version, (long long)st->workers);
         }
-        local_workers = judge_processes(c);
-        /* Honest about the limit: a worker's loaded code is not in the API, and one on
-         * another host cannot be looked at from here. */
-        if (res->state == CHECK_PASS && (size_t)st->workers > local_workers)
-                check_result_add_finding(
-                        res,
-                        "%lld of %lld Celery workers that answer run on no process of this host's %s: whether they were restarted after the install is not verifiable from here",
-                        (long long)st->workers - (long long)local_workers, (long long)st->workers,
-                        cfg->server);
+        ((RunningState *)c->state)->workers = st->workers;
+        ((RunningState *)c->state)->local_workers = judge_processes(c);
         if (res->state != CHECK_PASS)
                 (void)check_result_set_pending(
                         res, "%s",
@@ -183,6 +187,99 @@ static void judge(Check *c, const StatusReport *st)
                 check_result_add_finding(
                         res, "the installed version of %s is unknown, so it was not compared",
                         cfg->package);
+}
+
+/* Without the broker's word: what the count says of workers elsewhere. */
+static void note_uncounted_workers(Check *c)
+{
+        RunningState *s = c->state;
+
+        /* Honest about the limit: a worker's loaded code is not in the API, and one on
+         * another host cannot be looked at from here. */
+        if (c->result->state == CHECK_PASS && s->workers > (long long)s->local_workers)
+                (void)check_result_add_finding(
+                        c->result,
+                        "%lld of %lld Celery workers that answer run on no process of this host's %s: whether they were restarted after the install is not verifiable from here",
+                        s->workers - (long long)s->local_workers, s->workers,
+                        c->env->config->server);
+}
+
+static bool on_this_host(const char *worker)
+{
+        const char *at = strrchr(worker, '@');
+        char host[256] = "";
+        size_t n;
+
+        if (!at || gethostname(host, sizeof(host) - 1) < 0)
+                return false;
+        at++;
+        /* "celery@host" or "celery@host.example.org" for "host": the first label decides. */
+        n = strcspn(host, ".");
+        return streq(at, host) || (strncmp(at, host, n) == 0 && (at[n] == 0 || at[n] == '.'));
+}
+
+/*
+ * The broker's word on each worker that answers. One on this host running
+ * this virtualenv was judged by its start time already (judge_processes());
+ * one on this host running another installation, or whose pid no process
+ * here has (another pid namespace), and one on another host cannot be judged
+ * from here: each is named, never counted as restarted.
+ */
+static void judge_workers(Check *c, const ProbeReport *rep)
+{
+        RunningState *s = c->state;
+        const char *server = c->env->config->server;
+        _cleanup_free_ char *remote = NULL, *other = NULL;
+        size_t n_remote = 0, n_other = 0;
+        Buf r, o;
+
+        if (!rep || rep->workers_error) {
+                if (rep)
+                        (void)check_result_add_finding(
+                                c->result, "the broker did not say which Celery workers answer: %s",
+                                rep->workers_error);
+                note_uncounted_workers(c);
+                return;
+        }
+        buf_init(&r, 1024);
+        buf_init(&o, 1024);
+        for (size_t i = 0; i < rep->n_workers; i++) {
+                const ProbeWorker *w = &rep->workers[i];
+                bool ours = false;
+
+                if (!on_this_host(w->hostname)) {
+                        (void)buf_printf(&r, "%s%s (pid %d there)", n_remote++ ? ", " : "",
+                                         w->hostname, w->pid);
+                        continue;
+                }
+                for (size_t j = 0; j < s->n_ours; j++)
+                        ours = ours || s->ours[j] == w->pid;
+                if (!ours)
+                        (void)buf_printf(&o, "%s%s (pid %d)", n_other++ ? ", " : "", w->hostname,
+                                         w->pid);
+        }
+        remote = r.data;
+        other = o.data;
+        if (n_remote > 0)
+                (void)check_result_add_finding(
+                        c->result,
+                        "%zu Celery worker(s) answer from other hosts: %s: whether they were restarted after the install is not verifiable from this host; restart them there",
+                        n_remote, strempty(remote));
+        if (n_other > 0)
+                (void)check_result_add_finding(
+                        c->result,
+                        "%zu Celery worker(s) of this host run no program of %s's virtualenv (another installation, or a container with its own pid namespace): %s: not compared with this install",
+                        n_other, server, strempty(other));
+}
+
+static void on_probe(const ProbeOutcome *po, void *userdata)
+{
+        Check *c = userdata;
+        RunningState *s = c->state;
+
+        s->probe = NULL; /* told: nothing to unsubscribe from */
+        judge_workers(c, po->report);
+        check_complete(c);
 }
 
 static void on_status(HttpSession *h, const HttpResponse *resp, void *userdata)
@@ -205,8 +302,15 @@ static void on_status(HttpSession *h, const HttpResponse *resp, void *userdata)
         } else if ((r = status_parse(strempty(resp->body->data), resp->body->len, &st, &error)) < 0)
                 check_result_set(c->result, CHECK_ERROR, "cannot read %s: %s", s->url,
                                  error ?: strerror(-r));
-        else
+        else {
                 judge(c, st);
+                /* The one Django boot also asks the broker which workers answer: wait for it. */
+                if (c->env->probe && probe_subscribe(c->env->probe, on_probe, c) >= 0) {
+                        s->probe = c->env->probe;
+                        return;
+                }
+                note_uncounted_workers(c);
+        }
         check_complete(c);
 }
 
@@ -224,6 +328,7 @@ int check_running_start(Check *c)
                 return -ENOMEM;
         c->state = s;
         c->state_free = running_state_free;
+        s->check = c;
         s->http = TAKE_PTR(http);
         s->url = check_url(c, "/api/status/");
         if (!s->url)

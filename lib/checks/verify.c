@@ -576,6 +576,8 @@ static int new_probe(Verify *v, const char *labels, bool discover, Probe **ret)
                 buf_printf(&sections, "jobs,");
         if (runs(v, CHECK_ID_PANELS))
                 buf_printf(&sections, "panels,");
+        if (runs(v, CHECK_ID_RUNNING))
+                buf_printf(&sections, "workers,");
         buf_printf(&sections, "database");
         r = probe_new(ret, v->event,
                       &(ProbeOptions){

@@ -62,6 +62,10 @@ ProbeReport *probe_report_free(ProbeReport *r)
         free(r->db_error);
         free(r->cache_error);
         free(r->broker_error);
+        for (size_t i = 0; i < r->n_workers; i++)
+                free(r->workers[i].hostname);
+        free(r->workers);
+        free(r->workers_error);
         free(r);
         return NULL;
 }
@@ -413,6 +417,48 @@ static int parse_database(json_object *root, ProbeReport *p)
         return get_string(s, "user", &p->db_user);
 }
 
+/* {"workers": [{"hostname", "pid"}, ...]}; an old probe without the section: none. */
+static int parse_workers(json_object *root, ProbeReport *p)
+{
+        json_object *s, *list;
+        size_t n;
+        int r;
+
+        if (!json_object_object_get_ex(root, "workers", NULL))
+                return 0;
+        if ((r = get_section(root, "workers", &s)) < 0 || (r = get_error(s, &p->workers_error)) < 0)
+                return r;
+        if (p->workers_error)
+                return 0;
+        if (!json_object_object_get_ex(s, "workers", &list) ||
+            !json_object_is_type(list, json_type_array))
+                return -EBADMSG;
+        n = json_object_array_length(list);
+        if (n > PROBE_WORKERS_MAX)
+                return -EBADMSG;
+        p->workers = n ? calloc(n, sizeof(ProbeWorker)) : NULL;
+        if (n && !p->workers)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                json_object *w = json_object_array_get_idx(list, i), *h, *pid;
+
+                if (!json_object_is_type(w, json_type_object) ||
+                    !json_object_object_get_ex(w, "hostname", &h) ||
+                    !json_object_is_type(h, json_type_string) ||
+                    !json_object_object_get_ex(w, "pid", &pid) ||
+                    !json_object_is_type(pid, json_type_int) || json_object_get_int64(pid) < 0 ||
+                    json_object_get_int64(pid) > INT32_MAX)
+                        return -EBADMSG;
+                /* Printable: it goes into messages (a worker names itself). */
+                p->workers[i].hostname = str_escape_control(json_object_get_string(h));
+                if (!p->workers[i].hostname)
+                        return -ENOMEM;
+                p->workers[i].pid = (int)json_object_get_int64(pid);
+                p->n_workers++;
+        }
+        return 0;
+}
+
 static int parse_reachable(json_object *root, const char *key, char **ret_error)
 {
         json_object *s;
@@ -469,6 +515,8 @@ int probe_report_parse(const char *text, size_t len, ProbeReport **ret, char **r
                 r = parse_reachable(root, "cache", &p->cache_error);
         if (r >= 0)
                 r = parse_reachable(root, "broker", &p->broker_error);
+        if (r >= 0)
+                r = parse_workers(root, p);
         json_object_put(root);
         if (r == -ENOMEM)
                 return r;

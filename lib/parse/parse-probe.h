@@ -45,6 +45,14 @@ typedef struct ProbeAppAnswer {
         bool panels_present;         /* answered (a list, maybe empty) */
 } ProbeAppAnswer;
 
+/* A Celery worker that answered: "celery@host" as it names itself, and its pid there. */
+typedef struct ProbeWorker {
+        char *hostname;
+        int pid;
+} ProbeWorker;
+
+#define PROBE_WORKERS_MAX 64
+
 typedef struct ProbeReport {
         char *nautobot_version;
         ProbeCommand check;
@@ -68,6 +76,9 @@ typedef struct ProbeReport {
         char *db_error;
         char *cache_error;  /* NULL: answered */
         char *broker_error; /* NULL: answered */
+        ProbeWorker *workers; /* the Celery workers that answer, as the broker names them */
+        size_t n_workers;
+        char *workers_error;  /* NULL: answered (or not asked for: n_workers 0, workers NULL) */
 } ProbeReport;
 
 ProbeReport *probe_report_free(ProbeReport *r);

@@ -92,5 +92,32 @@ class Workers(nvdtest.TestCase):
         self.assertEqual(self.running(r, self.tb["NVD_TB_APP2_PACKAGE"])["NVD_RESULT"], "pass", r.dump())
 
 
+    def test_worker_of_another_host_is_named_not_claimed(self):
+        # A worker that names another host (as one on another machine does) answers the broker.
+        log = open(os.path.join(self.tmp, "remote.log"), "ab")
+        remote = subprocess.Popen([self.server, "celery", "worker", "--loglevel", "WARNING", "--concurrency", "1",
+                                   "--hostname", "nvd-it-remote@elsewhere.invalid"],
+                                  env=self.env, stdout=log, stderr=log, start_new_session=True)
+        log.close()
+        try:
+            deadline = time.monotonic() + 60
+            while True:  # until it answers the broker (the probe asks for 1 s)
+                r = self.run_()
+                findings = " ".join([f for e in r.entries if e.get("NVD_CHECK") == "running"
+                                     for f in (e.get("NVD_FINDING") if isinstance(e.get("NVD_FINDING"), list)
+                                               else [e.get("NVD_FINDING", "")])])
+                if "nvd-it-remote@elsewhere.invalid" in findings or time.monotonic() > deadline:
+                    break
+                time.sleep(2)
+        finally:
+            os.killpg(remote.pid, signal.SIGTERM)
+            remote.wait(timeout=30)
+        self.assertEqual(r.code, 0, r.dump())
+        self.assertEqual(self.running(r)["NVD_RESULT"], "pass", r.dump())
+        self.assertRegex(findings, r"Celery worker\(s\) answer from other hosts: [^:]*nvd-it-remote@elsewhere\.invalid "
+                                   r"\(pid \d+ there\): whether they were restarted after the install is not verifiable "
+                                   r"from this host")
+
+
 if __name__ == "__main__":
     nvdtest.main()

@@ -34,6 +34,8 @@ Format 2 (the daemon's lib/parse/parse-probe.c reads it; a change here is a chan
                      panels each app declares; one app's may be {"error": ...} alone
   database           {"engine", "host", "port", "name", "user"}: DATABASES["default"]
   cache, broker      {"ok": true} or {"error": ...}
+  workers            {"workers": [{"hostname", "pid"}, ...]}: the Celery workers that answer
+                     the broker within 1 s (inspect().stats()), at most 64
 A section keyed by label that failed as a whole is {"error": "..."}, a string; an app
 labelled "error" has an object or a list there.
 After the document: a NUL byte and the database password, so that it never
@@ -188,6 +190,18 @@ def broker():
     return {"ok": True}
 
 
+WORKERS_MAX = 64
+
+
+def workers():
+    """The Celery workers that answer the broker, with the pid each runs as (on its own host)."""
+    from nautobot.core.celery import app
+
+    stats = app.control.inspect(timeout=1.0).stats() or {}
+    return {"workers": [{"hostname": str(name), "pid": int(s.get("pid") or 0)}
+                        for name, s in sorted(stats.items())[:WORKERS_MAX]]}
+
+
 def section(fn, *args):
     try:
         return fn(*args)
@@ -299,7 +313,7 @@ def main():
         labels, no_labels = [], {"error": error_text(e)}
     # Only what the daemon's running checks need (NVD_PROBE_SECTIONS); each costs time.
     wanted = set(os.environ.get("NVD_PROBE_SECTIONS", "check,makemigrations,migration_plan,apps,jobs,panels,"
-                                "database,cache,broker").split(","))
+                                "database,cache,broker,workers").split(","))
     sections = {
         "check": lambda: command("check"),
         # Every app in the one forked child, one after the other: one loader each, no second boot.
@@ -311,6 +325,7 @@ def main():
         "database": database,
         "cache": cache,
         "broker": broker,
+        "workers": workers,
     }
     report = {"format": FORMAT, "nautobot_version": getattr(nautobot, "__version__", None)}
     # makemigrations runs in a child beside the rest (forked()); the order of the document stays.
@@ -320,7 +335,7 @@ def main():
             report[name] = None
         elif name not in wanted:
             report[name] = {"error": "not asked for"}
-        elif name in ("cache", "broker") and report["check"].get("exit_status") not in (0, None):
+        elif name in ("cache", "broker", "workers") and report["check"].get("exit_status") not in (0, None):
             # "check" died on what these would hang on (a wedged Redis): do not wait twice.
             report[name] = {"error": "not asked: nautobot-server check failed first"}
         else:
