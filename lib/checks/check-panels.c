@@ -56,9 +56,16 @@ static void judge_declared(Check *c)
         if (res->state != CHECK_PASS)
                 return;
         if (s->declared_error) {
-                check_result_add_finding(res,
-                                         "the panels the installed code declares are unknown (%s)",
-                                         s->declared_error);
+                /* Expectations unknown and none configured: nothing was judged, so no pass. */
+                if (!cfg->panels)
+                        check_result_set(
+                                res, CHECK_ERROR,
+                                "the panels the installed %s declares are unknown (%s), and panels= names none: there is nothing to judge the home page by",
+                                cfg->package, s->declared_error);
+                else
+                        check_result_add_finding(
+                                res, "the panels the installed code declares are unknown (%s)",
+                                s->declared_error);
                 return;
         }
         STRV_FOREACH (p, s->declared)
@@ -340,7 +347,13 @@ static void judge_home(Check *c, const HttpResponse *resp)
                         res, CHECK_FAIL,
                         "%zu of %zu expected panels are not on the home page: %s (a panel is shown only to users with one of its permissions; '%s' should see all)",
                         strv_length(missing), strv_length(cfg->panels), strempty(m), cfg->username);
-        } else
+        } else if (!s->probe && !cfg->panels)
+                /* Without Django's word (no probe ran) nothing is expected: nothing was judged. */
+                check_result_set(
+                        res, CHECK_ERROR,
+                        "what the installed %s declares is unknown (Django was not asked: the probe did not run) and panels= names none: there is nothing to judge the home page by",
+                        cfg->package);
+        else
                 check_result_set(res, CHECK_PASS, "all %zu expected panels are on the home page",
                                  strv_length(cfg->panels));
 }

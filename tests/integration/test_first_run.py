@@ -47,6 +47,16 @@ class FirstRun(nvdtest.TestCase):
         self.assertIn("Not verified: no Nautobot app to verify: Django could not be asked which apps the server "
                       f"loads (environment file {env}:", r.stderr)
 
+    # --- item 3 ----------------------------------------------------------------------------
+    def test_panels_with_unknown_expectations_cannot_pass(self):
+        # The probe cannot run (an environment file nautobot-server cannot be given), and
+        # panels= names none: nothing to judge the home page by (was: "all 0 expected panels").
+        env = self.env_file("broken3.env", ["this is not KEY=VALUE"])
+        r = nvdtest.Run(self.config("unknown.conf", {("checks", "enable"): "panels",
+                                                     ("nautobot", "environment-file"): env}))
+        self.assertEqual(r.code, 2, r.dump())
+        self.assertResult(r, "panels", "error", "and panels= names none: there is nothing to judge the home page by")
+
     # --- item 2 ----------------------------------------------------------------------------
     def test_missing_probe_is_a_configuration_error(self):
         missing = os.path.join(self.tmp, "no-such-probe.py")
