@@ -165,7 +165,8 @@ int main(int argc, char *argv[])
                 return EX_USAGE;
         }
         if (modes > 1 || (modes == 0 && !check_config)) {
-                log_error("Give exactly one of --once, --if-changed, --watch (or --check-config); see --help.\n");
+                log_error(
+                        "Give exactly one of --once, --if-changed, --watch (or --check-config); see --help.\n");
                 return EX_USAGE;
         }
         if (force && mode != MODE_IF_CHANGED) {
@@ -187,12 +188,13 @@ int main(int argc, char *argv[])
         }
 
         /* A probe that is not there would only be found out as "Django said nothing". */
-        r = !config->use_probe                  ? 0
-            : stat(config->probe, &st) < 0      ? -errno
-            : !S_ISREG(st.st_mode)               ? -EBADFD
-                                                 : 0;
+        r = !config->use_probe             ? 0
+            : stat(config->probe, &st) < 0 ? -errno
+            : !S_ISREG(st.st_mode)         ? -EBADFD
+                                           : 0;
         if (r < 0) {
-                log_error("Invalid configuration: [nautobot] probe=%s: %s: the Django probe nautobot-verifyd runs is missing (a packaging mistake, or a binary run from its build tree: set probe= to lib/checks/probe/nautobot-verifyd-probe.py of the source)\n",
+                log_error(
+                        "Invalid configuration: [nautobot] probe=%s: %s: the Django probe nautobot-verifyd runs is missing (a packaging mistake, or a binary run from its build tree: set probe= to lib/checks/probe/nautobot-verifyd-probe.py of the source)\n",
                         config->probe, read_file_error_to_string(r));
                 config_free(config);
                 return EX_CONFIG;

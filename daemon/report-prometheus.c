@@ -242,6 +242,5 @@ void report_prometheus(const ReportRun *runs, size_t n)
                 return;
         r = report_prometheus_write(runs, n, path);
         if (r < 0)
-                log_error("Failed to write the Prometheus textfile '%s': %s\n", path,
-                        strerror(-r));
+                log_error("Failed to write the Prometheus textfile '%s': %s\n", path, strerror(-r));
 }

@@ -233,7 +233,8 @@ static void judge_loaded(Check *c, const ProbeReport *p)
                 cfg->app_label, strempty(cfg->package),
                 c->env->last_verified ? "; last verified here: " : "",
                 strempty(c->env->last_verified),
-                c->env->last_verified ? ". Removed on purpose? Say so in the configuration: [app " : "",
+                c->env->last_verified ? ". Removed on purpose? Say so in the configuration: [app "
+                                      : "",
                 c->env->last_verified ? strempty(cfg->package) : "",
                 c->env->last_verified ? "] verify = no" : "");
 }

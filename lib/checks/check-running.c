@@ -17,7 +17,7 @@
 typedef struct RunningState {
         HttpSession *http;
         char *url;
-        Probe *probe;      /* subscribed to, for the workers the broker names */
+        Probe *probe; /* subscribed to, for the workers the broker names */
         Check *check;
         long long workers; /* how many the API said answer */
         size_t local_workers;
@@ -83,8 +83,7 @@ static size_t judge_processes(Check *c)
                 return 0;
         r = procscan_find("/proc", dirname(bindir), &p, &n);
         if (r < 0) {
-                (void)check_result_add_finding(c->result,
-                                               "cannot list this host's processes: %s",
+                (void)check_result_add_finding(c->result, "cannot list this host's processes: %s",
                                                strerror(-r));
                 return 0;
         }
@@ -117,8 +116,7 @@ static size_t judge_processes(Check *c)
                 /* A stale web server the API showed already is the reason; this adds the rest. */
                 if (c->result->state == CHECK_FAIL)
                         (void)check_result_add_finding(
-                                c->result,
-                                "also started before the install (%s) on this host: %s",
+                                c->result, "also started before the install (%s) on this host: %s",
                                 installed, strempty(list));
                 else
                         (void)check_result_set(

@@ -155,8 +155,7 @@ static int build_child_env(Verify *v)
         return 0;
 }
 
-static int load_secret(const Config *c, SecretId id, const char *what, char **ret,
-                       char **ret_error)
+static int load_secret(const Config *c, SecretId id, const char *what, char **ret, char **ret_error)
 {
         _cleanup_free_ char *source = NULL, *why = NULL;
         int r;

@@ -775,8 +775,8 @@ int config_load(Config *c, const char *path, char **ret_error)
                 if (fd >= 0 && !f)
                         close(fd);
                 if (ret_error)
-                        *ret_error = strjoin_printf("%s: cannot open: %s", path,
-                                                    why ?: strerror(-r));
+                        *ret_error =
+                                strjoin_printf("%s: cannot open: %s", path, why ?: strerror(-r));
                 return r;
         }
         for (size_t i = 0; i < ELEMENTSOF(config_table); i++)
@@ -951,7 +951,10 @@ static int check_required_keys(const Config *c, char **ret_error)
 static int check_database_destination(const Config *c, char **ret_error)
 {
         _cleanup_free_ char *where = NULL;
-        const char *missing = !c->db_host ? "host" : !c->db_port ? "port" : !c->db_name ? "name" : NULL;
+        const char *missing = !c->db_host   ? "host"
+                              : !c->db_port ? "port"
+                              : !c->db_name ? "name"
+                                            : NULL;
 
         if (!c->db_password_file || !missing)
                 return 0;
@@ -978,10 +981,12 @@ static int check_watched_names(const Config *c, char **ret_error)
                         return -EINVAL;
                 where = where_set(c, "watch", "packages");
                 shown = str_escape_control(*p);
-                *ret_error = where && shown ? strjoin_printf(
-                                                      "%s[watch] packages=: '%s' is not a Python distribution name (letters, digits, '.', '_', '-')",
-                                                      where, shown)
-                                            : NULL;
+                *ret_error =
+                        where && shown
+                                ? strjoin_printf(
+                                          "%s[watch] packages=: '%s' is not a Python distribution name (letters, digits, '.', '_', '-')",
+                                          where, shown)
+                                : NULL;
                 return *ret_error ? -EINVAL : -ENOMEM;
         }
         return 0;

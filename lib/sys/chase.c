@@ -21,31 +21,30 @@ static int refuse(char **ret_error, char *text)
 }
 
 /*
- * Whether a component may be trusted: it belongs to root (or, for the last
- * one, 'owner_ok' says another owner is fine) and no other account can write
- * it. 'after_sticky': its directory is sticky and writable by others, where
- * anyone may add a name, so only a root-owned entry can be trusted.
+ * Whether a component may be trusted: it belongs to root and no other account
+ * can write it. A sticky directory writable by all (/tmp) is accepted: only
+ * root-owned entries in it are trusted, as every entry must be anyway.
  */
-static int judge(const char *where, const struct stat *st, bool after_sticky, bool *ret_sticky,
-                 char **ret_error)
+static int judge(const char *where, const struct stat *st, char **ret_error)
 {
         bool dir = S_ISDIR(st->st_mode);
 
         if (st->st_uid != 0)
-                return refuse(ret_error,
-                              strjoin_printf("'%s' belongs to uid %u, not root: root does not read or write through what another account controls",
-                                             where, (unsigned)st->st_uid));
-        (void)after_sticky; /* a root-owned entry is trusted wherever it is */
-        *ret_sticky = false;
+                return refuse(
+                        ret_error,
+                        strjoin_printf(
+                                "'%s' belongs to uid %u, not root: root does not read or write through what another account controls",
+                                where, (unsigned)st->st_uid));
         if (!(st->st_mode & (S_IWGRP | S_IWOTH)) || S_ISLNK(st->st_mode))
                 return 0;
         if (dir && (st->st_mode & S_ISVTX)) {
-                *ret_sticky = true; /* /tmp: the next component must belong to root */
-                return 0;
+                return 0; /* /tmp: what is in it must belong to root, as everything here */
         }
-        return refuse(ret_error,
-                      strjoin_printf("'%s' is writable by its group or by others (mode %04o): another account could replace what root reads or writes there",
-                                     where, (unsigned)(st->st_mode & 07777)));
+        return refuse(
+                ret_error,
+                strjoin_printf(
+                        "'%s' is writable by its group or by others (mode %04o): another account could replace what root reads or writes there",
+                        where, (unsigned)(st->st_mode & 07777)));
 }
 
 static int append(char **done, const char *name, size_t len)
@@ -64,7 +63,6 @@ int chase_open_strict(const char *path, int flags, int *ret_fd, char **ret_error
         _cleanup_free_ char *todo = NULL, *done = NULL;
         _cleanup_close_ int dfd = -1;
         unsigned links = 0;
-        bool sticky = false;
         struct stat st;
         const char *p;
         int r;
@@ -78,7 +76,7 @@ int chase_open_strict(const char *path, int flags, int *ret_fd, char **ret_error
         dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0 || fstat(dfd, &st) < 0)
                 return -errno;
-        r = judge("/", &st, false, &sticky, ret_error);
+        r = judge("/", &st, ret_error);
         if (r < 0)
                 return r;
 
@@ -111,7 +109,7 @@ int chase_open_strict(const char *path, int flags, int *ret_fd, char **ret_error
                                 return -errno;
                         if (slash)
                                 *(slash == done ? slash + 1 : slash) = 0;
-                        r = judge(done, &st, false, &sticky, ret_error);
+                        r = judge(done, &st, ret_error);
                         if (r < 0)
                                 return r;
                         safe_close(dfd);
@@ -133,7 +131,7 @@ int chase_open_strict(const char *path, int flags, int *ret_fd, char **ret_error
                                 return -errno;
                         if ((r = append(&done, name, len)) < 0)
                                 return r;
-                        r = judge(done, &st, sticky, &sticky, ret_error);
+                        r = judge(done, &st, ret_error);
                         if (r < 0)
                                 return r;
 
@@ -165,7 +163,6 @@ int chase_open_strict(const char *path, int flags, int *ret_fd, char **ret_error
                                                 return -errno;
                                         if (free_and_strdup(&done, "/") < 0)
                                                 return -ENOMEM;
-                                        sticky = false;
                                 } else {
                                         char *slash = strrchr(done, '/');
 

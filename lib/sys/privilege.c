@@ -43,8 +43,7 @@ static int refuse(char **ret_error, char *text)
 
 int privilege_prepare_state_directory(const char *path, uid_t uid, gid_t gid, char **ret_error)
 {
-        _cleanup_free_ char *copy = strdup(path), *copy2 = strdup(path), *why = NULL,
-                            *who = NULL;
+        _cleanup_free_ char *copy = strdup(path), *copy2 = strdup(path), *why = NULL, *who = NULL;
         _cleanup_close_ int pfd = -1, fd = -1;
         const char *parent, *base;
         bool created = false;
@@ -61,20 +60,25 @@ int privilege_prepare_state_directory(const char *path, uid_t uid, gid_t gid, ch
         if (r == -EPERM)
                 return refuse(ret_error, strjoin_printf("state directory '%s': %s", path, why));
         if (r < 0)
-                return refuse(ret_error, strjoin_printf("cannot open '%s', where the state directory '%s' is: %s",
-                                                        parent, path, strerror(-r)));
+                return refuse(
+                        ret_error,
+                        strjoin_printf("cannot open '%s', where the state directory '%s' is: %s",
+                                       parent, path, strerror(-r)));
         if (mkdirat(pfd, base, 0700) >= 0)
                 created = true;
         else if (errno != EEXIST)
-                return refuse(ret_error, strjoin_printf("cannot create the state directory '%s': %m",
-                                                        path));
+                return refuse(ret_error,
+                              strjoin_printf("cannot create the state directory '%s': %m", path));
         fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
-                return refuse(ret_error, strjoin_printf("the state directory '%s' is not a directory (a symbolic link?): refused",
-                                                        path));
+                return refuse(
+                        ret_error,
+                        strjoin_printf(
+                                "the state directory '%s' is not a directory (a symbolic link?): refused",
+                                path));
         if (fd < 0 || fstat(fd, &st) < 0)
-                return refuse(ret_error, strjoin_printf("cannot open the state directory '%s': %m",
-                                                        path));
+                return refuse(ret_error,
+                              strjoin_printf("cannot open the state directory '%s': %m", path));
         if (created) {
                 if (uid != 0 && fchown(fd, uid, gid) < 0)
                         return -errno;
@@ -86,12 +90,16 @@ int privilege_prepare_state_directory(const char *path, uid_t uid, gid_t gid, ch
         if (!who)
                 return -ENOMEM;
         if (uid == 0)
-                return refuse(ret_error,
-                              strjoin_printf("the state directory '%s' belongs to uid %u or is writable by others, and nautobot-verifyd runs as root ([nautobot] user=root): root does not write where another account can; give it to root (chown root: '%s'; chmod 0700) or run as the account that owns it",
-                                             path, (unsigned)st.st_uid, path));
-        return refuse(ret_error,
-                      strjoin_printf("the state directory '%s' belongs to uid %u, not to %s, the account nautobot-verifyd becomes (the owner of the Nautobot installation, or [nautobot] user=): chown it to that account (the units' User=), or set [watch] state-directory=",
-                                     path, (unsigned)st.st_uid, who));
+                return refuse(
+                        ret_error,
+                        strjoin_printf(
+                                "the state directory '%s' belongs to uid %u or is writable by others, and nautobot-verifyd runs as root ([nautobot] user=root): root does not write where another account can; give it to root (chown root: '%s'; chmod 0700) or run as the account that owns it",
+                                path, (unsigned)st.st_uid, path));
+        return refuse(
+                ret_error,
+                strjoin_printf(
+                        "the state directory '%s' belongs to uid %u, not to %s, the account nautobot-verifyd becomes (the owner of the Nautobot installation, or [nautobot] user=): chown it to that account (the units' User=), or set [watch] state-directory=",
+                        path, (unsigned)st.st_uid, who));
 }
 
 int privilege_run_as(uid_t uid, gid_t gid, int (*fn)(void *userdata), void *userdata)

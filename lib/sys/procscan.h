@@ -19,9 +19,9 @@
 
 typedef struct ServerProcess {
         pid_t pid;
-        const char *role;   /* "Celery worker", "Celery beat", "web server" */
-        char *cmdline;      /* arguments joined by spaces, as read (not escaped) */
-        char *cgroup;       /* the unified hierarchy's path, or NULL */
+        const char *role;    /* "Celery worker", "Celery beat", "web server" */
+        char *cmdline;       /* arguments joined by spaces, as read (not escaped) */
+        char *cgroup;        /* the unified hierarchy's path, or NULL */
         uint64_t start_usec; /* CLOCK_REALTIME */
 } ServerProcess;
 
