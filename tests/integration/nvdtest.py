@@ -10,7 +10,9 @@ real NOTIFY_SOCKET. Only the standard library is used.
 import contextlib
 import json
 import os
+import pwd
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -18,6 +20,7 @@ import tempfile
 import threading
 import time
 import unittest
+import uuid
 
 SKIP = 77
 
@@ -125,6 +128,26 @@ def journal_entries(pid, want, timeout=10.0, field="NVD_CHECK"):
         if sum(1 for e in entries if field in e) >= want or time.monotonic() > deadline:
             return entries
         time.sleep(0.1)
+
+
+def system_account(cls):
+    """A throwaway system account, as the one Nautobot runs as, removed with the class:
+    sets cls.user, cls.uid, cls.gid."""
+    cls.user = f"nvd-it-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+                    "--shell", "/usr/sbin/nologin", cls.user], check=True, capture_output=True, timeout=60)
+    cls.addClassCleanup(subprocess.run, ["userdel", cls.user], capture_output=True, timeout=60)
+    pw = pwd.getpwnam(cls.user)
+    cls.uid, cls.gid = pw.pw_uid, pw.pw_gid
+
+
+def reachable_dir(cls, prefix):
+    """A 0755 folder under /var/tmp (mkdtemp's 0700 ones an account cannot enter), removed
+    with the class."""
+    path = tempfile.mkdtemp(prefix=prefix, dir="/var/tmp")
+    cls.addClassCleanup(shutil.rmtree, path, ignore_errors=True)
+    os.chmod(path, 0o755)
+    return path
 
 
 def free_port():

@@ -21,7 +21,6 @@ valid UTF-8 and parses; --nagios is valid UTF-8.
 
 import json
 import os
-import pwd
 import shutil
 import subprocess
 import sys
@@ -123,12 +122,7 @@ class HostileJournal(nvdtest.TestCase):
         if not os.access(CTL, os.X_OK):
             raise RuntimeError(f"{CTL} is not built")
         cls.validate = staticmethod(validator())
-        cls.user = f"nvd-it-{uuid.uuid4().hex[:8]}"
-        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
-                        "--shell", "/usr/sbin/nologin", cls.user], check=True, capture_output=True, timeout=60)
-        cls.addClassCleanup(subprocess.run, ["userdel", cls.user], capture_output=True, timeout=60)
-        pw = pwd.getpwnam(cls.user)
-        cls.uid, cls.gid = pw.pw_uid, pw.pw_gid
+        nvdtest.system_account(cls)
 
         # The genuine run: it fails (a Job no code defines), so a forged "pass" would be a lie.
         cls.instance = f"hostile-{os.getpid()}"

@@ -13,11 +13,8 @@ both real apps of the test bed.
 
 import json
 import os
-import pwd
 import shutil
 import subprocess
-import tempfile
-import uuid
 import nvdtest
 
 SOURCE = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -30,9 +27,7 @@ class Installed(nvdtest.TestCase):
         if os.geteuid() != 0:
             nvdtest.skip("needs root: it installs for and runs as an admin (sudo), against a service account")
         super().setUpClass()
-        cls.base = tempfile.mkdtemp(prefix="nvd-installed-", dir="/var/tmp")
-        cls.addClassCleanup(shutil.rmtree, cls.base, ignore_errors=True)
-        os.chmod(cls.base, 0o755)
+        cls.base = nvdtest.reachable_dir(cls, "nvd-installed-")
         build, cls.prefix = os.path.join(cls.base, "build"), os.path.join(cls.base, "prefix")
         for argv in (["meson", "setup", build, SOURCE, f"--prefix={cls.prefix}", "-Dbuildtype=debugoptimized"],
                      ["ninja", "-C", build],
@@ -43,12 +38,7 @@ class Installed(nvdtest.TestCase):
         cls.daemon = os.path.join(cls.prefix, "bin", "nautobot-verifyd")
         cls.ctl = os.path.join(cls.prefix, "bin", "nautobot-verifyctl")
         # Nautobot's own account owns its virtualenv.
-        cls.user = f"nvd-it-{uuid.uuid4().hex[:8]}"
-        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
-                        "--shell", "/usr/sbin/nologin", cls.user], check=True, capture_output=True, timeout=60)
-        cls.addClassCleanup(subprocess.run, ["userdel", cls.user], capture_output=True, timeout=60)
-        pw = pwd.getpwnam(cls.user)
-        cls.uid, cls.gid = pw.pw_uid, pw.pw_gid
+        nvdtest.system_account(cls)
         cls.venv = os.path.join(cls.base, "venv")
         subprocess.run([nvdtest.TESTBED, "venv-copy", cls.venv], check=True, capture_output=True, timeout=600)
         subprocess.run(["chown", "-R", f"{cls.uid}:{cls.gid}", cls.venv], check=True, timeout=120)

@@ -10,13 +10,11 @@ neither wrote nor read through what the account planted.
 
 import http.server
 import os
-import pwd
 import shutil
 import subprocess
 import tempfile
 import threading
 import time
-import uuid
 import nvdtest
 
 VERSIONS_ONLY = {("checks", "enable"): "versions"}
@@ -44,12 +42,7 @@ class RootAgainstTheAccount(nvdtest.TestCase):
         if os.geteuid() != 0:
             nvdtest.skip("needs root: it plays an unprivileged account against the daemon run as root")
         super().setUpClass()
-        cls.user = f"nvd-it-{uuid.uuid4().hex[:8]}"
-        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
-                        "--shell", "/usr/sbin/nologin", cls.user], check=True, capture_output=True, timeout=60)
-        cls.addClassCleanup(subprocess.run, ["userdel", cls.user], capture_output=True, timeout=60)
-        pw = pwd.getpwnam(cls.user)
-        cls.uid, cls.gid = pw.pw_uid, pw.pw_gid
+        nvdtest.system_account(cls)
         # The configuration and root's files: root's own, reachable by the account (as /etc is).
         os.chmod(cls.tmp, 0o755)
         cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)

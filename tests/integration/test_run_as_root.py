@@ -8,11 +8,8 @@ runs it and then execs the real nautobot-server of the copy.
 """
 
 import os
-import pwd
 import shutil
 import subprocess
-import tempfile
-import uuid
 import nvdtest
 
 COMMANDS_ONLY = {("checks", "enable"): "system, migrations"}
@@ -24,16 +21,9 @@ class RunAsRoot(nvdtest.TestCase):
         if os.geteuid() != 0:
             nvdtest.skip("needs root: the daemon changes the account of its children only as root")
         super().setUpClass()
-        cls.user = f"nvd-it-{uuid.uuid4().hex[:8]}"
-        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
-                        "--shell", "/usr/sbin/nologin", cls.user], check=True, capture_output=True, timeout=60)
-        cls.addClassCleanup(subprocess.run, ["userdel", cls.user], capture_output=True, timeout=60)
-        pw = pwd.getpwnam(cls.user)
-        cls.uid, cls.gid = pw.pw_uid, pw.pw_gid
+        nvdtest.system_account(cls)
         # Somewhere the account can reach (mkdtemp's 0700 directories it cannot).
-        cls.base = tempfile.mkdtemp(prefix="nvd-runas-", dir="/var/tmp")
-        cls.addClassCleanup(shutil.rmtree, cls.base, ignore_errors=True)
-        os.chmod(cls.base, 0o755)
+        cls.base = nvdtest.reachable_dir(cls, "nvd-runas-")
         cls.venv = os.path.join(cls.base, "venv")
         subprocess.run([nvdtest.TESTBED, "venv-copy", cls.venv], check=True, capture_output=True, timeout=600)
         cls.record = os.path.join(cls.base, "record")

@@ -18,11 +18,7 @@ so what the probe and the web server answer.
 
 import json
 import os
-import pwd
-import shutil
 import subprocess
-import tempfile
-import uuid
 
 import nvdtest
 
@@ -36,15 +32,8 @@ class Untrusted(nvdtest.TestCase):
         if os.geteuid() != 0:
             nvdtest.skip("needs root: the leak is of what only root may read")
         super().setUpClass()
-        cls.user = f"nvd-it-{uuid.uuid4().hex[:8]}"
-        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
-                        "--shell", "/usr/sbin/nologin", cls.user], check=True, capture_output=True, timeout=60)
-        cls.addClassCleanup(subprocess.run, ["userdel", cls.user], capture_output=True, timeout=60)
-        pw = pwd.getpwnam(cls.user)
-        cls.uid, cls.gid = pw.pw_uid, pw.pw_gid
-        cls.base = tempfile.mkdtemp(prefix="nvd-untrusted-", dir="/var/tmp")
-        cls.addClassCleanup(shutil.rmtree, cls.base, ignore_errors=True)
-        os.chmod(cls.base, 0o755)
+        nvdtest.system_account(cls)
+        cls.base = nvdtest.reachable_dir(cls, "nvd-untrusted-")
         # What only root may read: a 0700 directory holding a file of a telling name and size.
         cls.secret = os.path.join(cls.base, "root-only")
         os.mkdir(cls.secret, 0o700)
