@@ -49,7 +49,7 @@ static void help(void)
  * manager touches anything that account controls. user=root keeps root, as
  * the admin said. Returns an exit status, or -1 to go on.
  */
-static int drop_root(Config *c, SecretSet **ret_secrets)
+static int drop_root(Config *c, SecretSet **ret_secrets, char **ret_state_refused)
 {
         _cleanup_(run_as_freep) RunAs *ra = NULL;
         _cleanup_(secret_set_freep) SecretSet *secrets = NULL;
@@ -57,9 +57,6 @@ static int drop_root(Config *c, SecretSet **ret_secrets)
         int r;
 
         r = run_as_resolve(c->server, c->user, 0, &ra, &error);
-        if (r >= 0)
-                r = privilege_prepare_state_directory(c->state_directory, ra->user.uid,
-                                                      ra->user.gid, &error);
         if (r == -EPERM) {
                 /* Nothing was verified: exit status 2, as for an incomplete run. */
                 log_error("Not verified: %s\n", error);
@@ -67,6 +64,14 @@ static int drop_root(Config *c, SecretSet **ret_secrets)
         }
         if (r < 0) {
                 log_error("Failed to prepare to run as another account: %s\n", strerror(-r));
+                return EX_OSERR;
+        }
+        /* A state directory that cannot be used is reported, and the server verified all the
+         * same (the verdict matters more than its record); nothing is read or written there. */
+        r = privilege_prepare_state_directory(c->state_directory, ra->user.uid, ra->user.gid,
+                                              ret_state_refused);
+        if (r < 0 && r != -EPERM) {
+                log_error("Failed to prepare the state directory: %s\n", strerror(-r));
                 return EX_OSERR;
         }
         if (ra->user.uid == 0)
@@ -114,6 +119,7 @@ int main(int argc, char *argv[])
         };
         _cleanup_(manager_freep) Manager *m = NULL;
         _cleanup_(secret_set_freep) SecretSet *secrets = NULL;
+        _cleanup_free_ char *state_refused = NULL;
         const char *config_path = DEFAULT_CONFIG, *instance = NULL;
         _cleanup_free_ char *error = NULL;
         bool check_config = false, force = false, print = true;
@@ -207,7 +213,7 @@ int main(int argc, char *argv[])
         }
 
         if (geteuid() == 0) {
-                r = drop_root(config, &secrets);
+                r = drop_root(config, &secrets, &state_refused);
                 if (r >= 0) {
                         config_free(config);
                         return r;
@@ -220,6 +226,7 @@ int main(int argc, char *argv[])
                 return EX_OSERR;
         }
         m->secrets = TAKE_PTR(secrets);
+        m->state_refused = TAKE_PTR(state_refused);
         if (instance && !(m->instance = strdup(instance))) {
                 log_error("Out of memory\n");
                 return EX_OSERR;

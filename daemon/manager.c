@@ -102,6 +102,7 @@ Manager *manager_free(Manager *m)
         config_free(m->config);
         config_free(m->next_config);
         secret_set_free(m->secrets);
+        free(m->state_refused);
         sd_event_unref(m->event);
         free(m->config_path);
         free(m->instance);
@@ -159,6 +160,8 @@ static PackageState *load_state(Manager *m, const char *package)
         PackageState *s = NULL;
         int r;
 
+        if (m->state_refused)
+                return NULL; /* said once, when the run saves (save_state()) */
         r = read_state(c, package, &s, &error, &dir);
         if (r == -ENOENT)
                 return NULL;
@@ -188,11 +191,6 @@ static PackageState *load_state(Manager *m, const char *package)
         return s;
 }
 
-/*
- * The app's baseline (state.h) as the run starts, without reporting
- * (load_state() reported any problem already): what the run compares with,
- * and what its state keeps unless it passes.
- */
 /* "2026-12-06 07:40:12 UTC", local time, as an admin reads the journal. */
 static char *format_timestamp(uint64_t usec)
 {
@@ -205,6 +203,11 @@ static char *format_timestamp(uint64_t usec)
         return strdup(buf);
 }
 
+/*
+ * The app's baseline (state.h) as the run starts, without reporting
+ * (load_state() reported any problem already): what the run compares with,
+ * and what its state keeps unless it passes.
+ */
 static int take_baseline(Manager *m, AppRun *run)
 {
         _cleanup_(package_state_freep) PackageState *s = NULL;
@@ -213,7 +216,8 @@ static int take_baseline(Manager *m, AppRun *run)
 
         json_object_put(run->baseline);
         run->baseline = NULL;
-        if (m->state_foreign || read_state(m->config, run->config->package, &s, NULL, &dir) < 0)
+        if (m->state_foreign || m->state_refused ||
+            read_state(m->config, run->config->package, &s, NULL, &dir) < 0)
                 return 0;
         run->baseline = json_object_get(s->baseline);
         /* What the last run saw, for a run that finds the app gone (check-command.c). */
@@ -231,6 +235,15 @@ static void save_state(Manager *m, const PackageState *s)
 
         if (m->state_foreign)
                 return;
+        if (m->state_refused) {
+                _cleanup_free_ char *msg = strjoin_printf(
+                        "cannot write the state to %s: %s", m->config->state_directory,
+                        m->state_refused);
+
+                log_warning("%s: %s\n", s->package, strempty(msg));
+                (void)report_journal_state_problem(s->package, strempty(msg));
+                return;
+        }
         copy.site_packages = m->config->site_packages;
         r = state_save(m->config->instance_state_directory, &copy);
         if (r < 0) {
@@ -1401,10 +1414,10 @@ static void begin(Manager *m)
                 r = state_take_force_request(m->config->instance_state_directory);
                 if (r > 0) {
                         m->force = true;
-                        log_error("Verifying even if nothing changed: nautobot-verifyctl verify asked for it (%s/%s)\n",
+                        log_notice("Verifying even if nothing changed: nautobot-verifyctl verify asked for it (%s/%s)\n",
                                 m->config->instance_state_directory, STATE_FORCE_FILE);
                 } else if (r < 0)
-                        log_error("Cannot take the request %s/%s: %s; verifying only if something changed\n",
+                        log_warning("Cannot take the request %s/%s: %s; verifying only if something changed\n",
                                 m->config->instance_state_directory, STATE_FORCE_FILE,
                                 strerror(-r));
         }
@@ -1503,7 +1516,7 @@ static void open_bus(Manager *m)
         if (r >= 0)
                 r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0) {
-                log_error("Cannot connect to the system bus (%s): unit restarts are not checked\n",
+                log_warning("Cannot connect to the system bus (%s): unit restarts are not checked\n",
                         strerror(-r));
                 m->bus = sd_bus_flush_close_unref(m->bus);
         }
