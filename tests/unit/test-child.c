@@ -413,10 +413,8 @@ static void test_runs_as_user(void)
         char closed[] = "/tmp/nvd-test-closed-XXXXXX";
         Result r;
 
-        if (geteuid() != 0) {
-                printf("# skipped test_runs_as_user: needs root to change the account\n");
-                return;
-        }
+        if (geteuid() != 0)
+                SKIP("needs root to change the account");
         /* The account and its groups, as the daemon resolves them. */
         ASSERT(run_as_resolve("/unused", "nobody", 0, &ra, &error) == 0);
         ASSERT(ra && ra->user.uid == 65534 && !error);

@@ -28,10 +28,26 @@
                 }                                                                                  \
         } while (0)
 
+/*
+ * A test that cannot run here says so with SKIP("reason") and returns; RUN()
+ * then prints "skip - name: reason", never "ok". A whole executable that
+ * cannot run exits 77 itself (meson's skip), with the reason printed.
+ */
+static const char *test_skipped_ __attribute__((unused));
+#define SKIP(reason)                                                                               \
+        do {                                                                                       \
+                test_skipped_ = (reason);                                                          \
+                return;                                                                            \
+        } while (0)
+
 #define RUN(t)                                                                                     \
         do {                                                                                       \
+                test_skipped_ = NULL;                                                              \
                 t();                                                                               \
-                printf("ok - %s\n", #t);                                                           \
+                if (test_skipped_)                                                                 \
+                        printf("skip - %s: %s\n", #t, test_skipped_);                              \
+                else                                                                               \
+                        printf("ok - %s\n", #t);                                                   \
         } while (0)
 
 /* Path of a fixture file: $FIXTURES/name (meson sets FIXTURES). */
