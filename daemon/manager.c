@@ -230,7 +230,9 @@ static int take_baseline(Manager *m, AppRun *run)
 /* Records a package's state, unless another Nautobot's state is in its place. */
 static void save_state(Manager *m, const PackageState *s)
 {
+        _cleanup_(package_state_freep) PackageState *old = NULL;
         PackageState copy = *s;
+        const char *dir;
         int r;
 
         if (m->state_foreign)
@@ -245,6 +247,9 @@ static void save_state(Manager *m, const PackageState *s)
                 return;
         }
         copy.site_packages = m->config->site_packages;
+        /* What the releases that passed here shipped stays: a rollback to one of them needs it. */
+        if (!copy.releases && read_state(m->config, s->package, &old, NULL, &dir) >= 0)
+                copy.releases = old->releases;
         r = state_save(m->config->instance_state_directory, &copy);
         if (r < 0) {
                 _cleanup_free_ char *msg =
@@ -328,8 +333,34 @@ static void save_verified(Manager *m, const Verify *v, const char *package, cons
         /* The app's Jobs and panels at its last pass: what the next runs compare with. */
         if (app)
                 s.baseline = state_next_baseline(report, verified, app->baseline);
+        /* A release that passed: its leaf migrations, the target of a later rollback to it. */
+        if (app && streq(verdict, "pass")) {
+                const ProbeAppAnswer *a =
+                        probe_report_app(verify_probe_report(app->verify), app->config->app_label);
+                _cleanup_(package_state_freep) PackageState *old = NULL;
+                const char *dir;
+
+                if (a && a->leaves) {
+                        (void)read_state(m->config, package, &old, NULL, &dir);
+                        s.releases = state_next_releases(old ? old->releases : NULL, verified,
+                                                         a->leaves, a->reversal, s.verified_usec);
+                }
+        }
         save_state(m, &s);
         json_object_put(s.baseline);
+        json_object_put(s.releases);
+}
+
+static void journal_result(Manager *m, int r);
+
+/*
+ * A rollback of the one app this configuration verifies is journaled when its verification
+ * ends (on_all_done()), with what its database check counted; others when found.
+ */
+static bool rollback_deferred(const Manager *m, const Change *c)
+{
+        return c && c->kind == VERSION_DOWNGRADED && !config_all_apps(m->config) &&
+               m->config->package && python_name_equal(c->package, m->config->package);
 }
 
 /*
@@ -591,6 +622,10 @@ static void on_all_done(Verify *v, void *userdata)
         AppRun *run = userdata;
         Manager *m = run->manager;
 
+        /* The app's rollback, held back until its database check said what it drops: before
+         * the summary, which readers wait for. */
+        if (rollback_deferred(m, m->trigger))
+                journal_result(m, report_journal_rollback(m->trigger, run->config, v));
         journal_result(m, report_journal_summary(&run->report, v));
         if (m->print)
                 report_print(&run->report, v, stdout);
@@ -1081,7 +1116,8 @@ static int reconcile(Manager *m, Change **ret)
                         change_free(recheck);
                         return -ENOMEM;
                 }
-                journal_result(m, report_journal_change(c, m->config));
+                if (first || !rollback_deferred(m, c)) /* else: it is verified, then said */
+                        journal_result(m, report_journal_change(c, m->config));
                 if (c->kind == VERSION_REMOVED) {
                         PackageState gone = {.package = *p,
                                              .verdict = (char *)"removed",
@@ -1133,7 +1169,8 @@ static void on_settled(PkgWatch *w, const PkgEvent *ev, void *userdata)
                 log_error("Out of memory\n");
                 return;
         }
-        journal_result(m, report_journal_change(c, m->config));
+        if (!rollback_deferred(m, c)) /* else: said when verified */
+                journal_result(m, report_journal_change(c, m->config));
         if (c->kind == VERSION_REMOVED) {
                 PackageState gone = {.package = (char *)ev->package,
                                      .verdict = (char *)"removed",

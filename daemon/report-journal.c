@@ -3,7 +3,8 @@
  * The journal reporter: one structured entry per check, one summary per run.
  * Field names are the interface admins and tools filter on (see README.md):
  * NVD_CHECK, NVD_RESULT, NVD_INSTANCE, NVD_APP, NVD_PACKAGE, NVD_VERSION, NVD_DURATION_USEC,
- * NVD_REASON, NVD_EVIDENCE, NVD_FINDING (repeated), NVD_RUN_ID.
+ * NVD_REASON, NVD_EVIDENCE, NVD_FINDING (repeated), NVD_RUN_ID; a rollback's entry
+ * NVD_ROLLBACK_TARGET and NVD_ROLLBACK_DROPS (repeated: what migrating back drops, counted).
  */
 #include <inttypes.h>
 #include <syslog.h>
@@ -11,6 +12,7 @@
 #include <systemd/sd-journal.h>
 
 #include "report.h"
+#include "state.h"
 
 #define FIELDS_MAX (24 + RESULT_FINDINGS_MAX)
 
@@ -166,9 +168,70 @@ static int send_simple(sd_id128_t id, int priority, const char *message, Fields 
         return fields_send(f);
 }
 
-int report_journal_change(const Change *c, const Config *config)
+/* The database check's result in 'v', or NULL. */
+static const CheckResult *database_result(const Verify *v)
 {
-        _cleanup_free_ char *what = change_describe(c), *msg = NULL, *drops = NULL;
+        for (size_t i = 0; v && i < verify_n_results(v); i++)
+                if (streq(verify_result(v, i)->check, "database"))
+                        return verify_result(v, i);
+        return NULL;
+}
+
+/*
+ * A rollback: what the state recorded of the two releases (the target, the older one's
+ * leaf; the newer one's migrations beyond it and what they create), what the database
+ * check counted, the profile's words, and the commands that work from here.
+ */
+static char *rollback_text(const Change *c, const Config *config, const Verify *v, Fields *f)
+{
+        _cleanup_(package_state_freep) PackageState *st = NULL;
+        _cleanup_free_ char *what = change_describe(c), *drops = NULL, *target = NULL;
+        const CheckResult *db = database_result(v);
+        json_object *leaves;
+        Buf b;
+
+        (void)profile_rollback_text(config_profile(config, c->package), &drops);
+        if (config->instance_state_directory)
+                (void)state_load(config->instance_state_directory, c->package, &st, NULL);
+        leaves = state_release_leaves(st, c->new_version);
+        if (leaves && json_object_array_length(leaves) == 1)
+                target = strdup(json_object_get_string(json_object_array_get_idx(leaves, 0)));
+        buf_init(&b, 16 * 1024);
+        buf_printf(
+                &b,
+                "%s: %s: a rollback. Rolling a schema back drops what later migrations added%s%s%s%s%s",
+                c->package, strempty(what), drops ? " (for " : "", drops ? c->package : "",
+                drops ? ", " : "", strempty(drops), drops ? ")" : "");
+        if (target) {
+                fields_add(f, "NVD_ROLLBACK_TARGET=%s", target);
+                buf_printf(&b, ". The target is %s (the leaf of %s when it passed here)", target,
+                           strempty(c->new_version));
+        }
+        if (db && db->state == CHECK_FAIL && db->reason && strstr(db->reason, "Recover:")) {
+                /* pip came first: the database check's recovery, with its counts. */
+                buf_printf(&b, ". The older release was installed before migrating back: %s",
+                           strstr(db->reason, "Recover:"));
+                STRV_FOREACH (x, db->findings)
+                        if (startswith(*x, "migrating "))
+                                fields_add(f, "NVD_ROLLBACK_DROPS=%s", *x);
+        } else if (db && db->state == CHECK_PASS)
+                buf_printf(
+                        &b,
+                        ". The schema matches the installed code: it was migrated back first, as the guide says; what remains is nautobot-server migrate (Nautobot's Job records), collectstatic --noinput and restarting nautobot.service, nautobot-worker.service and nautobot-scheduler.service, if not done yet");
+        else
+                buf_printf(
+                        &b,
+                        "; the order that works: nautobot-server migrate <app> <target> with the newer release still installed, then pip install the older one, then restart (nautobot-verifyctl rollback counts what the migrate drops)");
+        if (b.truncated) {
+                buf_done(&b);
+                return NULL;
+        }
+        return b.data;
+}
+
+static int journal_change(const Change *c, const Config *config, const Verify *v)
+{
+        _cleanup_free_ char *what = change_describe(c), *msg = NULL;
         const char *site_packages = config->site_packages;
         sd_id128_t id = NVD_MESSAGE_VERSION_CHANGED;
         int priority = LOG_NOTICE;
@@ -177,12 +240,7 @@ int report_journal_change(const Change *c, const Config *config)
         if (c->kind == VERSION_DOWNGRADED) {
                 id = NVD_MESSAGE_ROLLBACK;
                 priority = LOG_WARNING;
-                /* The package's profile says what its migrations hold ([rollback] sections). */
-                (void)profile_rollback_text(config_profile(config, c->package), &drops);
-                msg = strjoin_printf(
-                        "%s: %s: a rollback. Rolling a schema back drops what later migrations added%s%s%s%s%s; run nautobot-server migrate <app> <target> before installing the older release",
-                        c->package, strempty(what), drops ? " (for " : "", drops ? c->package : "",
-                        drops ? ", " : "", strempty(drops), drops ? ")" : "");
+                msg = rollback_text(c, config, v, &f);
         } else if (c->kind == VERSION_REMOVED) {
                 id = NVD_MESSAGE_REMOVED;
                 priority = LOG_WARNING;
@@ -202,6 +260,16 @@ int report_journal_change(const Change *c, const Config *config)
                 fields_add(&f, "NVD_DETAIL=%s", c->detail);
         fields_add(&f, "NVD_SITE_PACKAGES=%s", site_packages);
         return send_simple(id, priority, strempty(msg), &f);
+}
+
+int report_journal_change(const Change *c, const Config *config)
+{
+        return journal_change(c, config, NULL);
+}
+
+int report_journal_rollback(const Change *c, const Config *config, const Verify *v)
+{
+        return journal_change(c, config, v);
 }
 
 int report_journal_unchanged(const char *package, const char *version, const char *verdict)

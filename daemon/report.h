@@ -72,6 +72,11 @@ typedef struct ReportContext {
  * rollback says what the package's profile names as dropped below a migration.
  */
 int report_journal_change(const Change *c, const Config *config);
+/*
+ * A rollback's entry once the app was verified on the older release: with the database
+ * check's answer ('v'): migrated back first, or the recovery and what it drops, counted.
+ */
+int report_journal_rollback(const Change *c, const Config *config, const Verify *v);
 /* Activated mode found nothing to do. */
 int report_journal_unchanged(const char *package, const char *version, const char *verdict);
 /* A state file was corrupt (and moved aside) or could not be written. */

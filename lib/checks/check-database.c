@@ -31,12 +31,15 @@
 #include <sys/wait.h>
 
 #include "check.h"
+#include "metadata.h"
 #include "migrations.h"
+#include "state.h"
 
 typedef enum DbStep {
         STEP_CONNECT,
         STEP_MIGRATIONS,
         STEP_READ_ONLY, /* BEGIN READ ONLY, before the profile's queries */
+        STEP_DROPS,     /* what migrating back to the installed code's leaf drops, counted */
         STEP_FINDINGS,
 } DbStep;
 
@@ -58,6 +61,13 @@ typedef struct DbState {
         const Profile *profile; /* the app's, or NULL */
         size_t finding;         /* the profile's finding being asked */
         bool profile_stopped;   /* a query failed: the transaction is over */
+        char *leaf;             /* the installed code's leaf migration (the probe's), or NULL */
+        /* Schema ahead of the code (a rollback, pip first): what migrating back drops, as the
+         * state recorded it for the release that shipped those migrations; counted here. */
+        char **drop_tables;
+        char **drop_columns; /* parallel: "" for the whole table */
+        char *reason;        /* the FAIL's reason, before the counts are added to it */
+        char *newer;         /* the release that shipped them, as the state recorded it */
 } DbState;
 
 #define BOOLOID 16 /* PostgreSQL's catalog/pg_type.h: the type of a boolean column */
@@ -78,6 +88,11 @@ static void db_state_free(void *p)
         strv_free(s->applied);
         strv_free(s->plan_unapplied);
         strv_free(s->plan_unknown);
+        free(s->leaf);
+        strv_free(s->drop_tables);
+        strv_free(s->drop_columns);
+        free(s->reason);
+        free(s->newer);
         free(s->where);
         free(s);
 }
@@ -126,6 +141,94 @@ static bool same_set(char **a, char **b)
         return true;
 }
 
+/*
+ * What unapplying 'unknown' drops, from the state's record of the release that shipped them
+ * (the installed code no longer has them: Django cannot say). Fills s->drop_*; returns that
+ * release, or NULL when no verification of it passed here.
+ */
+static int recorded_drops(Check *c, char **unknown)
+{
+        const Config *cfg = c->env->config;
+        DbState *s = c->state;
+        _cleanup_(package_state_freep) PackageState *st = NULL;
+        json_object *reversal;
+        const char *newer;
+        int r;
+
+        if (!cfg->instance_state_directory ||
+            state_load(cfg->instance_state_directory, cfg->package, &st, NULL) < 0)
+                return 0;
+        newer = state_release_shipping(st, unknown, &reversal);
+        if (!newer)
+                return 0;
+        if (!(s->newer = strdup(newer)))
+                return -ENOMEM;
+        STRV_FOREACH (m, unknown) {
+                json_object *undo = json_object_object_get(reversal, *m), *t, *cols;
+
+                t = json_object_object_get(undo, "tables");
+                cols = json_object_object_get(undo, "columns");
+                for (size_t i = 0; i < json_object_array_length(t); i++)
+                        if ((r = strv_extend(&s->drop_tables,
+                                             json_object_get_string(
+                                                     json_object_array_get_idx(t, i)))) < 0 ||
+                            (r = strv_extend(&s->drop_columns, "")) < 0)
+                                return r;
+                for (size_t i = 0; i < json_object_array_length(cols); i++) {
+                        json_object *e = json_object_array_get_idx(cols, i);
+
+                        if ((r = strv_extend(&s->drop_tables,
+                                             json_object_get_string(
+                                                     json_object_object_get(e, "table")))) < 0 ||
+                            (r = strv_extend(&s->drop_columns,
+                                             json_object_get_string(
+                                                     json_object_object_get(e, "column")))) < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/*
+ * The database holds migrations the installed code does not ship: the older release went in
+ * before "migrate <app> <target>". That migrate cannot run now (the older code has not the
+ * migrations to unapply): the recovery that works goes back through the newer release.
+ */
+static void rolled_back_first(Check *c, char **unknown, const char *k)
+{
+        const Config *cfg = c->env->config;
+        DbState *s = c->state;
+        const char *app = cfg->app_label, *installed = c->env->installed_version;
+        size_t n_disk = strv_length(s->on_disk);
+        const char *target = s->leaf ?: (n_disk ? s->on_disk[n_disk - 1] : "zero");
+        _cleanup_free_ char *newer = NULL;
+
+        if (recorded_drops(c, unknown) < 0) {
+                check_result_set(c->result, CHECK_ERROR, "out of memory");
+                return;
+        }
+        newer = s->newer ? strjoin_printf("%s==%s", cfg->package, s->newer)
+                         : strjoin_printf(
+                                   "the release of %s that ships %s (the one installed before)",
+                                   cfg->package, unknown[strv_length(unknown) - 1]);
+        s->reason = strjoin_printf(
+                "the database has %zu migration(s) of '%s' that the installed code does not ship (%s): the package was rolled back without \"nautobot-server migrate %s <target>\" first, so the schema is ahead of the code. Recover: 1. pip install %s; 2. nautobot-server migrate %s %s; 3. pip install %s==%s; 4. nautobot-server migrate; nautobot-server collectstatic --noinput; 5. systemctl restart nautobot.service nautobot-worker.service nautobot-scheduler.service",
+                strv_length(unknown), app, strempty(k), app, strempty(newer), app, target,
+                cfg->package, installed ?: "<the installed version>");
+        if (!s->reason) {
+                check_result_set(c->result, CHECK_ERROR, "out of memory");
+                return;
+        }
+        if (s->drop_tables)
+                check_result_set(c->result, CHECK_FAIL, "%s", s->reason); /* counted next */
+        else
+                check_result_set(
+                        c->result, CHECK_FAIL,
+                        "%s. What step 2 drops is not known here: no verification of %s passed on this host; after step 1, \"nautobot-verifyctl rollback %s %s\" counts it",
+                        s->reason, s->newer ? s->newer : "that release", cfg->package,
+                        installed ?: "<version>");
+}
+
 static void judge(Check *c)
 {
         DbState *s = c->state;
@@ -161,10 +264,7 @@ static void judge(Check *c)
                 check_result_set_evidence(res, ev);
 
         if (unknown)
-                check_result_set(
-                        res, CHECK_FAIL,
-                        "the database has %zu migration(s) of '%s' that the installed code does not ship (%s): the package was rolled back without \"nautobot-server migrate %s <target>\" first, so the schema is ahead of the code",
-                        strv_length(unknown), app, strempty(k), app);
+                rolled_back_first(c, unknown, k);
         else if (unapplied)
                 check_result_set(
                         res, CHECK_FAIL,
@@ -257,12 +357,98 @@ static int on_profile_result(Check *c, PGresult *res)
         return check_result_add_finding(c->result, "%s", message);
 }
 
+/*
+ * Rows of each recorded table (and of each column, where not null) that migrating back
+ * drops; NULL where this database has no such table or column. Dynamic SQL through
+ * query_to_xml(), so that one read-only statement counts them all.
+ */
+static const char drops_query[] =
+        "SELECT t.tbl, t.col, CASE WHEN to_regclass(quote_ident(t.tbl)) IS NULL THEN NULL "
+        "WHEN t.col = '' THEN (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I', t.tbl), false, true, '')))[1]::text::bigint "
+        "WHEN NOT EXISTS (SELECT 1 FROM information_schema.columns i WHERE i.table_schema = current_schema() AND i.table_name = t.tbl AND i.column_name = t.col) THEN NULL "
+        "ELSE (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I WHERE %I IS NOT NULL', t.tbl, t.col), false, true, '')))[1]::text::bigint END "
+        "FROM unnest($1::text[], $2::text[]) AS t(tbl, col)";
+
+/* A PostgreSQL array literal of 'l': {"a","b"}. */
+static char *pg_array(char **l)
+{
+        Buf b;
+
+        buf_init(&b, 64 * 1024);
+        buf_printf(&b, "{");
+        STRV_FOREACH (x, l) {
+                buf_printf(&b, "%s\"", x == l ? "" : ",");
+                for (const char *p = *x; *p; p++)
+                        buf_printf(&b, "%s%c", *p == '"' || *p == '\\' ? "\\" : "", *p);
+                buf_printf(&b, "\"");
+        }
+        buf_printf(&b, "}");
+        if (b.truncated) {
+                buf_done(&b);
+                return NULL;
+        }
+        return b.data;
+}
+
+static int on_drops_result(Check *c, PGresult *res)
+{
+        DbState *s = c->state;
+        const char *app = c->env->config->app_label;
+        size_t n_disk = strv_length(s->on_disk);
+        const char *target = s->leaf ?: (n_disk ? s->on_disk[n_disk - 1] : "zero");
+        Buf sum;
+        int r;
+
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                _cleanup_free_ char *e = result_error(res);
+
+                s->profile_stopped = true;
+                return check_result_add_finding(
+                        c->result,
+                        "what migrating %s back to %s drops could not be counted on %s: %s", app,
+                        target, strempty(s->where), strempty(e));
+        }
+        buf_init(&sum, 4096);
+        for (int i = 0; i < PQntuples(res); i++) {
+                const char *t = PQgetvalue(res, i, 0), *col = PQgetvalue(res, i, 1);
+                bool absent = PQgetisnull(res, i, 2);
+                const char *n = absent ? "" : PQgetvalue(res, i, 2);
+
+                if (*col)
+                        r = check_result_add_finding(
+                                c->result,
+                                "migrating %s back to %s drops column %s.%s: %s%s (recorded by %s's verification)",
+                                app, target, t, col, absent ? "not in this database" : n,
+                                absent ? "" : " row(s) with a value", strempty(s->newer));
+                else
+                        r = check_result_add_finding(
+                                c->result,
+                                "migrating %s back to %s drops table %s: %s%s (recorded by %s's verification)",
+                                app, target, t, absent ? "not in this database" : n,
+                                absent ? "" : " row(s)", strempty(s->newer));
+                if (r < 0)
+                        return r;
+                buf_printf(&sum, "%s%s %s%s%s (%s%s)", i ? ", " : "", *col ? "column" : "table", t,
+                           *col ? "." : "", col, absent ? "absent" : n,
+                           absent ? ""
+                           : *col ? " values"
+                                  : " rows");
+        }
+        if (sum.data && PQntuples(res) > 0)
+                check_result_set(c->result, CHECK_FAIL, "%s. Step 2 drops: %s", strempty(s->reason),
+                                 sum.data);
+        buf_done(&sum);
+        return 0;
+}
+
 /* A whole result has arrived: take it and go on. Returns <0 when the check completed. */
 static int on_result(Check *c, PGresult *res)
 {
         DbState *s = c->state;
         int r;
 
+        if (s->step == STEP_DROPS)
+                return on_drops_result(c, res);
         if (s->step == STEP_READ_ONLY || s->step == STEP_FINDINGS)
                 return on_profile_result(c, res);
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -300,7 +486,7 @@ static void next_step(Check *c)
 
         if (s->step == STEP_MIGRATIONS) {
                 judge(c);
-                if (!next_finding(s, 0)) {
+                if (!next_finding(s, 0) && !s->drop_tables) {
                         check_complete(c);
                         return;
                 }
@@ -310,9 +496,19 @@ static void next_step(Check *c)
                         fail_db(c, "cannot query");
                 return;
         }
-        f = s->profile_stopped          ? NULL
-            : s->step == STEP_READ_ONLY ? next_finding(s, 0)
-                                        : next_finding(s, s->finding + 1);
+        if (s->step == STEP_READ_ONLY && s->drop_tables && !s->profile_stopped) {
+                _cleanup_free_ char *tables = pg_array(s->drop_tables),
+                                    *columns = pg_array(s->drop_columns);
+                const char *params[] = {tables, columns};
+
+                s->step = STEP_DROPS;
+                if (!tables || !columns || send_query(c, drops_query, 2, params) < 0)
+                        fail_db(c, "cannot query");
+                return;
+        }
+        f = s->profile_stopped                                   ? NULL
+            : s->step == STEP_READ_ONLY || s->step == STEP_DROPS ? next_finding(s, 0)
+                                                                 : next_finding(s, s->finding + 1);
         if (!f) {
                 check_complete(c);
                 return;
@@ -645,6 +841,16 @@ static void on_probe(const ProbeOutcome *po, void *userdata)
                 return;
         }
         s->have_plan = po->report && !po->report->plan_error;
+        {
+                const ProbeAppAnswer *a = probe_report_app(po->report, c->env->config->app_label);
+
+                /* Django's leaf of the installed code: where a migrate back goes. */
+                if (a && strv_length(a->leaves) == 1 && !(s->leaf = strdup(a->leaves[0]))) {
+                        check_result_set(c->result, CHECK_ERROR, "out of memory");
+                        check_complete(c);
+                        return;
+                }
+        }
         if (db_settings_from_probe(po->report, &d) < 0) {
                 check_result_set(c->result, CHECK_ERROR, "out of memory");
                 check_complete(c);
@@ -693,10 +899,9 @@ int check_database_start(Check *c)
                 return -ENOMEM;
         r = migrations_list_dir(strempty(cfg->site_packages), cfg->app_label, &s->on_disk);
         if (r < 0) {
-                check_result_set(c->result, CHECK_ERROR,
-                                 "cannot list the app's migrations in %s: %s", dir,
-                                 r == -ELOOP ? "a symbolic link on the way, not followed"
-                                             : strerror(-r));
+                check_result_set(
+                        c->result, CHECK_ERROR, "cannot list the app's migrations in %s: %s", dir,
+                        r == -ELOOP ? "a symbolic link on the way, not followed" : strerror(-r));
                 check_complete(c);
                 return 0;
         }

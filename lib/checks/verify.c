@@ -104,21 +104,14 @@ Verify *verify_free(Verify *v)
         return NULL;
 }
 
-static int build_child_env(Verify *v)
+int verify_child_env(const Config *c, char ***ret, char **ret_error)
 {
-        const Config *c = v->config;
         _cleanup_strv_free_ char **env = NULL;
         _cleanup_free_ char *bindir = NULL, *path = NULL;
         unsigned line = 0;
         int r;
 
-        /* As root, never run nautobot-server as root by accident: refused, the reason is the error.
-         */
-        r = run_as_resolve(c->server, c->user, geteuid(), &v->run_as, &v->child_env_error);
-        if (r == -EPERM)
-                return 0;
-        if (r < 0)
-                return r;
+        *ret = NULL;
         bindir = strdup(c->server);
         if (!bindir)
                 return -ENOMEM;
@@ -136,14 +129,14 @@ static int build_child_env(Verify *v)
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
-                        v->child_env_error =
-                                line > 0 ? strjoin_printf("environment file %s:%u: %s",
-                                                          c->environment_file, line,
-                                                          envfile_error_to_string(r))
-                                         : strjoin_printf("cannot read environment file '%s': %s",
-                                                          c->environment_file,
-                                                          read_file_error_to_string(r));
-                        return v->child_env_error ? 0 : -ENOMEM;
+                        *ret_error = line > 0 ? strjoin_printf("environment file %s:%u: %s",
+                                                               c->environment_file, line,
+                                                               envfile_error_to_string(r))
+                                              : strjoin_printf(
+                                                        "cannot read environment file '%s': %s",
+                                                        c->environment_file,
+                                                        read_file_error_to_string(r));
+                        return *ret_error ? 0 : -ENOMEM;
                 }
         }
         /* What the configuration says explicitly wins over the file. */
@@ -151,8 +144,23 @@ static int build_child_env(Verify *v)
                 return r;
         if (c->nautobot_config && (r = env_set(&env, "NAUTOBOT_CONFIG", c->nautobot_config)) < 0)
                 return r;
-        v->env.child_env = TAKE_PTR(env);
+        *ret = TAKE_PTR(env);
         return 0;
+}
+
+static int build_child_env(Verify *v)
+{
+        int r;
+
+        /* As root, never run nautobot-server as root by accident: refused, the reason is the error.
+         */
+        r = run_as_resolve(v->config->server, v->config->user, geteuid(), &v->run_as,
+                           &v->child_env_error);
+        if (r == -EPERM)
+                return 0;
+        if (r < 0)
+                return r;
+        return verify_child_env(v->config, &v->env.child_env, &v->child_env_error);
 }
 
 static int load_secret(const Config *c, SecretId id, const char *what, char **ret, char **ret_error)
@@ -623,6 +631,11 @@ int verify_shared_probe(Verify *v, Probe **ret)
         if (!v->config->use_probe || v->child_env_error)
                 return 0;
         return new_probe(v, "*", true, ret);
+}
+
+const ProbeReport *verify_probe_report(const Verify *v)
+{
+        return v->env.probe ? probe_report(v->env.probe) : NULL;
 }
 
 void verify_set_started(Verify *v, uint64_t usec)

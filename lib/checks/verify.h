@@ -29,6 +29,15 @@ typedef struct VerifyCallbacks {
  * packages are read now: they are what this run verifies.
  */
 int verify_new(Verify **ret, sd_event *e, sd_bus *bus, const Config *config);
+
+/*
+ * The environment nautobot-server runs with, for any program of this project:
+ * scrubbed (its venv's PATH, LANG, HOME), the environment file's lines, then
+ * NAUTOBOT_ROOT/NAUTOBOT_CONFIG of the configuration. Read as the caller: a
+ * root caller has become the installation's account first (privilege.h).
+ * 0 with *ret NULL and *ret_error set when the file cannot be used.
+ */
+int verify_child_env(const Config *c, char ***ret, char **ret_error);
 Verify *verify_free(Verify *v); /* kills and reaps running children */
 DEFINE_TRIVIAL_CLEANUP_FUNC(Verify *, verify_free);
 
@@ -58,6 +67,9 @@ void verify_set_probe(Verify *v, Probe *shared);
  * environment cannot be built; the checks say why).
  */
 int verify_shared_probe(Verify *v, Probe **ret);
+
+/* What the run's probe (its own or the shared one) answered, once it ended; NULL: nothing. */
+const ProbeReport *verify_probe_report(const Verify *v);
 
 /*
  * When the run began, if before verify_start() (CLOCK_MONOTONIC): every app's

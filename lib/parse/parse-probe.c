@@ -28,6 +28,26 @@ static void app_done(ProbeApp *app)
         *app = (ProbeApp){};
 }
 
+static void rollback_done(ProbeRollback *rb)
+{
+        for (size_t i = 0; i < rb->n_steps; i++) {
+                ProbeRollbackStep *st = &rb->steps[i];
+
+                free(st->migration);
+                for (size_t j = 0; j < st->n_drops; j++) {
+                        free(st->drops[j].table);
+                        free(st->drops[j].column);
+                }
+                free(st->drops);
+                strv_free(st->irreversible);
+        }
+        free(rb->steps);
+        free(rb->error);
+        free(rb->label);
+        free(rb->target);
+        free(rb->target_from);
+}
+
 ProbeReport *probe_report_free(ProbeReport *r)
 {
         if (!r)
@@ -39,6 +59,8 @@ ProbeReport *probe_report_free(ProbeReport *r)
                 command_done(&r->answers[i].makemigrations);
                 strv_free(r->answers[i].panels);
                 free(r->answers[i].panels_error);
+                strv_free(r->answers[i].leaves);
+                json_object_put(r->answers[i].reversal);
         }
         free(r->answers);
         free(r->makemigrations_error);
@@ -66,6 +88,7 @@ ProbeReport *probe_report_free(ProbeReport *r)
                 free(r->workers[i].hostname);
         free(r->workers);
         free(r->workers_error);
+        rollback_done(&r->rollback);
         free(r);
         return NULL;
 }
@@ -219,6 +242,98 @@ static int parse_makemigrations(json_object *root, ProbeReport *p)
         return 0;
 }
 
+/* An array of strings, each at most 'max' bytes, at most PROBE_LIST_MAX of them. */
+static bool strings_valid(json_object *a, size_t max)
+{
+        if (!json_object_is_type(a, json_type_array) ||
+            json_object_array_length(a) > PROBE_LIST_MAX)
+                return false;
+        for (size_t i = 0; i < json_object_array_length(a); i++) {
+                json_object *e = json_object_array_get_idx(a, i);
+
+                if (!json_object_is_type(e, json_type_string) ||
+                    (size_t)json_object_get_string_len(e) > max)
+                        return false;
+        }
+        return true;
+}
+
+#define PROBE_NAME_MAX 255 /* of a migration, table or column: PostgreSQL's are 63 */
+
+/* {"tables": [...], "columns": [{"table", "column"}], "irreversible": [...]}. */
+static bool reversal_valid(json_object *o)
+{
+        json_object *t, *c, *i;
+
+        if (!json_object_is_type(o, json_type_object) ||
+            !json_object_object_get_ex(o, "tables", &t) ||
+            !json_object_object_get_ex(o, "columns", &c) ||
+            !json_object_object_get_ex(o, "irreversible", &i) ||
+            !strings_valid(t, PROBE_NAME_MAX) || !strings_valid(i, 1024) ||
+            !json_object_is_type(c, json_type_array) ||
+            json_object_array_length(c) > PROBE_LIST_MAX)
+                return false;
+        for (size_t k = 0; k < json_object_array_length(c); k++) {
+                json_object *e = json_object_array_get_idx(c, k), *v;
+
+                if (!json_object_is_type(e, json_type_object))
+                        return false;
+                for (const char *const *key = (const char *const[]){"table", "column", NULL}; *key;
+                     key++)
+                        if (!json_object_object_get_ex(e, *key, &v) ||
+                            !json_object_is_type(v, json_type_string) ||
+                            json_object_get_string_len(v) > PROBE_NAME_MAX)
+                                return false;
+        }
+        return true;
+}
+
+/*
+ * "leaves" and "reversal", per app label (probes of before 0.9 answer neither: nothing is
+ * recorded then).
+ */
+static int parse_plan_apps(json_object *s, ProbeReport *p)
+{
+        json_object *leaves, *reversal;
+        int r;
+
+        if (json_object_object_get_ex(s, "leaves", &leaves)) {
+                if (!json_object_is_type(leaves, json_type_object))
+                        return -EBADMSG;
+                json_object_object_foreach(leaves, label, list)
+                {
+                        ProbeAppAnswer *a;
+
+                        if (!strings_valid(list, PROBE_NAME_MAX))
+                                return -EBADMSG;
+                        if ((r = answer_for(p, label, &a)) < 0 ||
+                            (r = get_strings(leaves, label, &a->leaves)) < 0)
+                                return r;
+                }
+        }
+        if (!json_object_object_get_ex(s, "reversal", &reversal))
+                return 0;
+        if (!json_object_is_type(reversal, json_type_object))
+                return -EBADMSG;
+        json_object_object_foreach(reversal, label, migrations)
+        {
+                ProbeAppAnswer *a;
+
+                if (!json_object_is_type(migrations, json_type_object) ||
+                    json_object_object_length(migrations) > PROBE_LIST_MAX)
+                        return -EBADMSG;
+                json_object_object_foreach(migrations, name, undo)
+                {
+                        if (strlen(name) > PROBE_NAME_MAX || !reversal_valid(undo))
+                                return -EBADMSG;
+                }
+                if ((r = answer_for(p, label, &a)) < 0)
+                        return r;
+                a->reversal = json_object_get(migrations);
+        }
+        return 0;
+}
+
 static int parse_plan(json_object *root, ProbeReport *p)
 {
         json_object *s;
@@ -227,9 +342,100 @@ static int parse_plan(json_object *root, ProbeReport *p)
         if ((r = get_section(root, "migration_plan", &s)) < 0 ||
             (r = get_error(s, &p->plan_error)) < 0 || p->plan_error)
                 return r;
-        if ((r = get_strings(s, "unapplied", &p->unapplied)) < 0)
+        if ((r = get_strings(s, "unapplied", &p->unapplied)) < 0 ||
+            (r = get_strings(s, "applied_not_shipped", &p->applied_not_shipped)) < 0)
                 return r;
-        return get_strings(s, "applied_not_shipped", &p->applied_not_shipped);
+        return parse_plan_apps(s, p);
+}
+
+/* {"table", ["column",] "rows": N or null}. */
+static int parse_drop(json_object *e, ProbeDrop *d)
+{
+        json_object *v;
+        int r;
+
+        if (!json_object_is_type(e, json_type_object))
+                return -EBADMSG;
+        if ((r = get_string(e, "table", &d->table)) < 0 ||
+            (r = get_string(e, "column", &d->column)) < 0)
+                return r;
+        if (!d->table || !json_object_object_get_ex(e, "rows", &v))
+                return -EBADMSG;
+        if (json_object_is_type(v, json_type_null))
+                d->rows = -1;
+        else if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 0)
+                d->rows = json_object_get_int64(v);
+        else
+                return -EBADMSG;
+        return 0;
+}
+
+static int parse_step(json_object *e, ProbeRollbackStep *st)
+{
+        json_object *tables, *columns;
+        size_t nt, nc;
+        int r;
+
+        if (!json_object_is_type(e, json_type_object))
+                return -EBADMSG;
+        if ((r = get_string(e, "migration", &st->migration)) < 0)
+                return r;
+        if (!st->migration || !json_object_object_get_ex(e, "tables", &tables) ||
+            !json_object_object_get_ex(e, "columns", &columns) ||
+            !json_object_is_type(tables, json_type_array) ||
+            !json_object_is_type(columns, json_type_array))
+                return -EBADMSG;
+        nt = json_object_array_length(tables);
+        nc = json_object_array_length(columns);
+        if (nt + nc > PROBE_LIST_MAX)
+                return -E2BIG;
+        st->drops = calloc(nt + nc + 1, sizeof(ProbeDrop));
+        if (!st->drops)
+                return -ENOMEM;
+        for (size_t i = 0; i < nt + nc; i++) {
+                r = parse_drop(i < nt ? json_object_array_get_idx(tables, i)
+                                      : json_object_array_get_idx(columns, i - nt),
+                               &st->drops[st->n_drops++]);
+                if (r < 0)
+                        return r;
+                if ((i < nt) != !st->drops[i].column)
+                        return -EBADMSG;
+        }
+        return get_strings(e, "irreversible", &st->irreversible);
+}
+
+/* The backward plan, only when asked for (older probes and other runs: absent or an error). */
+static int parse_rollback(json_object *root, ProbeReport *p)
+{
+        ProbeRollback *rb = &p->rollback;
+        json_object *s, *plan;
+        size_t n;
+        int r;
+
+        if (!json_object_object_get_ex(root, "rollback", NULL))
+                return 0;
+        if ((r = get_section(root, "rollback", &s)) < 0 || (r = get_error(s, &rb->error)) < 0 ||
+            rb->error)
+                return r;
+        if ((r = get_string(s, "label", &rb->label)) < 0 ||
+            (r = get_string(s, "target", &rb->target)) < 0 ||
+            (r = get_string(s, "target_from", &rb->target_from)) < 0)
+                return r;
+        if (!rb->label || !rb->target || !json_object_object_get_ex(s, "plan", &plan) ||
+            !json_object_is_type(plan, json_type_array))
+                return -EBADMSG;
+        n = json_object_array_length(plan);
+        if (n > PROBE_LIST_MAX)
+                return -E2BIG;
+        rb->steps = calloc(n + 1, sizeof(ProbeRollbackStep));
+        if (!rb->steps)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if ((r = parse_step(json_object_array_get_idx(plan, i),
+                                    &rb->steps[rb->n_steps++])) < 0)
+                        return r;
+        rb->present = true;
+        return 0;
 }
 
 /*
@@ -517,6 +723,8 @@ int probe_report_parse(const char *text, size_t len, ProbeReport **ret, char **r
                 r = parse_reachable(root, "broker", &p->broker_error);
         if (r >= 0)
                 r = parse_workers(root, p);
+        if (r >= 0)
+                r = parse_rollback(root, p);
         json_object_put(root);
         if (r == -ENOMEM)
                 return r;

@@ -8,8 +8,10 @@
  */
 #pragma once
 
+#include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util.h"
 
@@ -43,7 +45,36 @@ typedef struct ProbeAppAnswer {
         char **panels;               /* titles of the home-page panels the app declares */
         char *panels_error;          /* this label's panels could not be answered */
         bool panels_present;         /* answered (a list, maybe empty) */
+        char **leaves;               /* the app's leaf migration(s) in the installed code */
+        /* What unapplying each migration the installed code ships destroys (the probe's
+         * "reversal" for this label), validated; kept as JSON, as the state file keeps it. */
+        json_object *reversal;
 } ProbeAppAnswer;
+
+/* What unapplying one migration destroys on this database: a table, or a column of one. */
+typedef struct ProbeDrop {
+        char *table;
+        char *column; /* NULL: the whole table */
+        int64_t rows; /* counted now; -1: no such table or column in this database */
+} ProbeDrop;
+
+typedef struct ProbeRollbackStep {
+        char *migration; /* "app.name", in the order migrate unapplies them */
+        ProbeDrop *drops;
+        size_t n_drops;
+        char **irreversible; /* operations without a reverse: the migrate back fails there */
+} ProbeRollbackStep;
+
+/* The "rollback" section: Django's backward plan to a target, counted. */
+typedef struct ProbeRollback {
+        bool present; /* answered */
+        char *error;  /* could not be answered (or was not asked for) */
+        char *label;
+        char *target;
+        char *target_from; /* the target was read from these files (a wheel, a directory) */
+        ProbeRollbackStep *steps;
+        size_t n_steps;
+} ProbeRollback;
 
 /* A Celery worker that answered: "celery@host" as it names itself, and its pid there. */
 typedef struct ProbeWorker {
@@ -74,11 +105,12 @@ typedef struct ProbeReport {
         char *db_password; /* after the document (see the probe); wiped when freed, never reported
                             */
         char *db_error;
-        char *cache_error;  /* NULL: answered */
-        char *broker_error; /* NULL: answered */
+        char *cache_error;    /* NULL: answered */
+        char *broker_error;   /* NULL: answered */
         ProbeWorker *workers; /* the Celery workers that answer, as the broker names them */
         size_t n_workers;
-        char *workers_error;  /* NULL: answered (or not asked for: n_workers 0, workers NULL) */
+        char *workers_error; /* NULL: answered (or not asked for: n_workers 0, workers NULL) */
+        ProbeRollback rollback;
 } ProbeReport;
 
 ProbeReport *probe_report_free(ProbeReport *r);

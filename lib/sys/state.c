@@ -25,6 +25,7 @@ PackageState *package_state_free(PackageState *s)
         free(s->verdict);
         json_object_put(s->report);
         json_object_put(s->baseline);
+        json_object_put(s->releases);
         free(s);
         return NULL;
 }
@@ -189,6 +190,9 @@ int state_load(const char *dir, const char *package, PackageState **ret, char **
         if (json_object_object_get_ex(root, "baseline", &v) &&
             json_object_is_type(v, json_type_object))
                 s->baseline = json_object_get(v);
+        if (json_object_object_get_ex(root, "releases", &v) &&
+            json_object_is_type(v, json_type_object))
+                s->releases = json_object_get(v);
         json_object_put(root);
         *ret = TAKE_PTR(s);
         return 0;
@@ -224,6 +228,102 @@ json_object *state_next_baseline(json_object *report, const char *version, json_
         }
         json_object_object_add(b, "observed", observed);
         return b;
+}
+
+static uint64_t release_usec(json_object *release)
+{
+        json_object *v;
+
+        return json_object_object_get_ex(release, "verified_usec", &v)
+                       ? (uint64_t)json_object_get_int64(v)
+                       : 0;
+}
+
+json_object *state_next_releases(json_object *previous, const char *version, char *const *leaves,
+                                 json_object *reversal, uint64_t verified_usec)
+{
+        json_object *next = json_object_new_object(), *entry = json_object_new_object(),
+                    *l = json_object_new_array();
+
+        if (!next || !entry || !l)
+                goto oom;
+        STRV_FOREACH (x, (char **)leaves)
+                if (json_object_array_add(l, json_object_new_string(*x)) < 0)
+                        goto oom;
+        json_object_object_add(entry, "leaves", l);
+        l = NULL;
+        json_object_object_add(entry, "reversal",
+                               reversal ? json_object_get(reversal) : json_object_new_object());
+        json_object_object_add(entry, "verified_usec",
+                               json_object_new_int64((int64_t)verified_usec));
+        if (previous && json_object_is_type(previous, json_type_object)) {
+                json_object_object_foreach(previous, v, release)
+                {
+                        if (!streq(v, version) && json_object_is_type(release, json_type_object))
+                                json_object_object_add(next, v, json_object_get(release));
+                }
+        }
+        /* Room for this one: the releases verified longest ago go. */
+        while (json_object_object_length(next) >= STATE_RELEASES_MAX) {
+                const char *oldest = NULL;
+                uint64_t t = UINT64_MAX;
+
+                json_object_object_foreach(next, v, release)
+                {
+                        if (release_usec(release) <= t) {
+                                t = release_usec(release);
+                                oldest = v;
+                        }
+                }
+                json_object_object_del(next, oldest);
+        }
+        json_object_object_add(next, version, entry);
+        return next;
+oom:
+        json_object_put(next);
+        json_object_put(entry);
+        json_object_put(l);
+        return NULL;
+}
+
+json_object *state_release_leaves(const PackageState *s, const char *version)
+{
+        json_object *release, *leaves;
+
+        if (!s || !s->releases || !version ||
+            !json_object_object_get_ex(s->releases, version, &release) ||
+            !json_object_object_get_ex(release, "leaves", &leaves) ||
+            !json_object_is_type(leaves, json_type_array) || json_object_array_length(leaves) == 0)
+                return NULL;
+        return leaves;
+}
+
+const char *state_release_shipping(const PackageState *s, char *const *migrations,
+                                   json_object **ret_reversal)
+{
+        const char *found = NULL;
+        uint64_t newest = 0;
+
+        *ret_reversal = NULL;
+        if (!s || !s->releases || !migrations)
+                return NULL;
+        json_object_object_foreach(s->releases, v, release)
+        {
+                json_object *reversal;
+                bool all = true;
+
+                if (!json_object_object_get_ex(release, "reversal", &reversal) ||
+                    !json_object_is_type(reversal, json_type_object))
+                        continue;
+                STRV_FOREACH (m, (char **)migrations)
+                        all = all && json_object_object_get_ex(reversal, *m, NULL);
+                if (all && (!found || release_usec(release) > newest)) {
+                        found = v;
+                        newest = release_usec(release);
+                        *ret_reversal = reversal;
+                }
+        }
+        return found;
 }
 
 int state_save(const char *dir, const PackageState *s)
@@ -264,6 +364,8 @@ int state_save(const char *dir, const PackageState *s)
                 json_object_object_add(root, "report", json_object_get(s->report));
         if (s->baseline)
                 json_object_object_add(root, "baseline", json_object_get(s->baseline));
+        if (s->releases)
+                json_object_object_add(root, "releases", json_object_get(s->releases));
         text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
                                                             JSON_C_TO_STRING_NOSLASHESCAPE);
         len = text ? strlen(text) : 0;

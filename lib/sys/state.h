@@ -26,7 +26,13 @@ typedef struct PackageState {
         /* The last passing verification: {"version", "observed": {"<check>": [items]}}, or NULL.
          * What later runs compare the server with (Jobs, panels added or gone). */
         json_object *baseline;
+        /* What each release of an app that passed here shipped, for rollbacks to it and from
+         * it: {"<version>": {"leaves": ["name", ...], "reversal": {"<name>": {"tables",
+         * "columns", "irreversible"}}, "verified_usec"}}, at most STATE_RELEASES_MAX, or NULL. */
+        json_object *releases;
 } PackageState;
+
+#define STATE_RELEASES_MAX 16
 
 PackageState *package_state_free(PackageState *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(PackageState *, package_state_free);
@@ -42,6 +48,26 @@ int state_load(const char *dir, const char *package, PackageState **ret, char **
  * observed items when its verdict is "pass", else 'previous' (a new reference).
  */
 json_object *state_next_baseline(json_object *report, const char *version, json_object *previous);
+
+/*
+ * 'previous' (may be NULL) with release 'version' recorded as passing now: its leaf
+ * migrations and what unapplying each of its migrations destroys (the probe's
+ * "migration_plan" for the app). The oldest verified releases make room beyond
+ * STATE_RELEASES_MAX. A new reference, or NULL when out of memory.
+ */
+json_object *state_next_releases(json_object *previous, const char *version, char *const *leaves,
+                                 json_object *reversal, uint64_t verified_usec);
+
+/* The leaf migration(s) release 'version' shipped when it passed here; NULL: not recorded. */
+json_object *state_release_leaves(const PackageState *s, const char *version);
+
+/*
+ * The newest recorded release whose migrations include every one of 'migrations' (applied
+ * migrations the installed code does not ship: a release installed before); NULL: none.
+ * *ret_reversal (borrowed) says what unapplying its migrations destroys.
+ */
+const char *state_release_shipping(const PackageState *s, char *const *migrations,
+                                   json_object **ret_reversal);
 
 /*
  * The Nautobot apps this instance has state for (files whose app_label is

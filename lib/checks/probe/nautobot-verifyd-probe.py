@@ -26,7 +26,27 @@ Format 2 (the daemon's lib/parse/parse-probe.c reads it; a change here is a chan
   makemigrations     {"<label>": the same for "makemigrations <label> --check --dry-run", ...}:
                      one per app of NVD_PROBE_APP_LABELS (an app not installed: exit status 2,
                      as the command line says it)
-  migration_plan     {"unapplied": ["app.name", ...], "applied_not_shipped": ["app.name", ...]}
+  migration_plan     {"unapplied": ["app.name", ...], "applied_not_shipped": ["app.name", ...],
+                      "leaves": {"<label>": ["name", ...]}: Django's leaf migration(s) of each app
+                        of NVD_PROBE_APP_LABELS in the installed code (what a rollback to this
+                        release migrates back to),
+                      "reversal": {"<label>": {"<name>": REVERSAL, ...}}: for each migration the
+                        installed code ships, what unapplying it destroys (so that a later
+                        rollback, with older code installed, still knows)}
+                     REVERSAL: {"tables": ["table", ...] (CreateModel reversed: dropped),
+                                "columns": [{"table", "column"}, ...] (AddField reversed),
+                                "irreversible": ["RunPython populate", ...] (no reverse: the
+                                migrate back fails there)}
+  rollback           only when asked for (NVD_PROBE_ROLLBACK="<label>:<target>", target a
+                     migration name or "zero"): Django's backward plan from the database's
+                     state to the target, {"label", "target", "plan": [{"migration": "app.name",
+                     "tables": [{"table", "rows"}], "columns": [{"table", "column", "rows"}],
+                     "irreversible": [...]}, ...]} in the order migrate unapplies them; "rows"
+                     counted on this database in a read-only transaction (null: no such table
+                     or column there). With NVD_PROBE_ROLLBACK_FROM (a wheel or a directory
+                     holding the older release's <label>/migrations/) and target "-": the
+                     target is that release's leaf, read from its files (nothing imported),
+                     and "target_from" says where it was read
   apps               [{"label", "name", "package", "version", "min_version", "max_version",
                        "admits_nautobot"}, ...]
   jobs               {"<module>": ["ClassName", ...]}: the Job classes the installed code registers
@@ -94,7 +114,7 @@ def makemigrations(label):
     return command("makemigrations", label, check_changes=True, dry_run=True, interactive=False)
 
 
-def migration_plan():
+def migration_plan(asked):
     from django.apps import apps
     from django.db import connections
     from django.db.migrations.executor import MigrationExecutor
@@ -104,12 +124,162 @@ def migration_plan():
     plan = executor.migration_plan(loader.graph.leaf_nodes())
     labels = {a.label for a in apps.get_app_configs()}
     shipped = set(loader.disk_migrations) | set(loader.graph.nodes)
+    asked = [label for label in asked if label in labels]
     return {
         "unapplied": [f"{m.app_label}.{m.name}" for m, backwards in plan if not backwards],
         # Only apps that are installed: a removed app's rows are another story.
         "applied_not_shipped": sorted(f"{app}.{name}" for app, name in loader.applied_migrations
                                       if app in labels and (app, name) not in shipped),
+        "leaves": {label: sorted(name for app, name in loader.graph.leaf_nodes(label)) for label in asked},
+        "reversal": {label: {name: reversal(m) for (app, name), m in sorted(loader.disk_migrations.items())
+                             if app == label} for label in asked},
     }
+
+
+def table_of(app_label, model_name, options=None):
+    """The table of a model as a migration names it: db_table= of the migration, the loaded
+    model's, else Django's default "<app>_<model>"."""
+    from django.apps import apps
+
+    if options and options.get("db_table"):
+        return options["db_table"]
+    try:
+        return apps.get_model(app_label, model_name)._meta.db_table
+    except LookupError:
+        return f"{app_label}_{model_name.lower()}"
+
+
+def field_undo(app_label, model_table, name, field, tables, columns):
+    """What dropping field 'name' of a model (table model_table) destroys."""
+    if getattr(field, "many_to_many", False):
+        through = getattr(field.remote_field, "through", None)
+        if not through:  # Django's own join table: "<model table>_<field>"
+            tables.append(f"{model_table}_{name}")
+        return
+    f = field.clone()
+    f.set_attributes_from_name(name)
+    if f.column:
+        columns.append({"table": model_table, "column": f.column})
+
+
+def reversal(migration):
+    """What unapplying 'migration' destroys, from its operations alone (nothing imported)."""
+    from django.db.migrations import operations as ops
+
+    tables, columns, irreversible = [], [], []
+
+    def walk(operations):
+        for op in operations:
+            if isinstance(op, ops.SeparateDatabaseAndState):
+                walk(op.database_operations)
+            elif isinstance(op, ops.CreateModel):
+                table = table_of(migration.app_label, op.name, op.options)
+                tables.append(table)
+                for name, field in op.fields:
+                    if getattr(field, "many_to_many", False):
+                        field_undo(migration.app_label, table, name, field, tables, columns)
+            elif isinstance(op, ops.AddField):
+                field_undo(migration.app_label, table_of(migration.app_label, op.model_name), op.name,
+                           op.field, tables, columns)
+            elif isinstance(op, ops.RunPython) and not op.reversible:
+                irreversible.append(f"RunPython {getattr(op.code, '__name__', '?')}")
+            elif isinstance(op, ops.RunSQL) and not op.reversible:
+                irreversible.append("RunSQL " + " ".join(str(op.sql).split())[:80])
+            elif not getattr(op, "reversible", True):
+                irreversible.append(type(op).__name__)
+
+    walk(migration.operations)
+    return {"tables": tables, "columns": columns, "irreversible": irreversible}
+
+
+def leaf_from_files(source, label):
+    """The leaf migration(s) of 'label' in another release's files (a wheel or a directory
+    holding <label>/migrations/): read, never imported (it is not the installed code)."""
+    import ast
+    import re
+    import zipfile
+
+    files = {}
+    pattern = re.compile(rf"(?:^|/){re.escape(label)}/migrations/([0-9][^/]*)\.py$")
+    if zipfile.is_zipfile(source):
+        with zipfile.ZipFile(source) as z:
+            for n in z.namelist():
+                m = pattern.search(n)
+                if m:
+                    files[m.group(1)] = z.read(n).decode()
+    else:
+        # <source>/<label>/migrations (site-packages, an unpacked wheel) or <source>/migrations.
+        for d in (os.path.join(source, label, "migrations"), os.path.join(source, "migrations")):
+            if os.path.isdir(d):
+                for n in os.listdir(d):
+                    if re.fullmatch(r"[0-9][^/]*\.py", n):
+                        with open(os.path.join(d, n)) as f:
+                            files[n[:-3]] = f.read()
+                break
+    if not files:
+        raise FileNotFoundError(f"no migrations of {label} in {source}")
+    parents = set()
+    for text in files.values():
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Tuple) and len(node.elts) == 2 and all(
+                    isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
+                if node.elts[0].value == label:
+                    parents.add(node.elts[1].value)
+    return sorted(set(files) - parents)
+
+
+def rows(cursor, table, column=None):
+    """Rows of 'table' (where 'column' is not null) on this database; None: no such thing there."""
+    from django.db import connection
+
+    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [connection.ops.quote_name(table)])
+    if not cursor.fetchone()[0]:
+        return None
+    if column:
+        cursor.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() "
+                       "AND table_name = %s AND column_name = %s", [table, column])
+        if not cursor.fetchone()[0]:
+            return None
+        cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)} "
+                       f"WHERE {connection.ops.quote_name(column)} IS NOT NULL")
+    else:
+        cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")
+    return cursor.fetchone()[0]
+
+
+def rollback():
+    """Django's backward plan to NVD_PROBE_ROLLBACK's target, and what each step destroys here."""
+    from django.db import connection, transaction
+    from django.db.migrations.executor import MigrationExecutor
+
+    label, _, target = os.environ.get("NVD_PROBE_ROLLBACK", "").partition(":")
+    if not label or not target:
+        raise ValueError("NVD_PROBE_ROLLBACK is not <label>:<target>")
+    answer = {"label": label}
+    if target == "-":
+        source = os.environ.get("NVD_PROBE_ROLLBACK_FROM", "")
+        leaves = leaf_from_files(source, label)
+        if len(leaves) != 1:
+            raise ValueError(f"{source} has {len(leaves)} leaf migrations of {label}: {', '.join(leaves)}")
+        target, answer["target_from"] = leaves[0], source
+    answer["target"] = target
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan([(label, None if target == "zero" else target)])
+    steps = []
+    # Counted read-only, and whatever happens, rolled back: the probe changes nothing.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION READ ONLY")
+        for migration, backwards in plan:
+            if not backwards:
+                continue
+            undo = reversal(migration)
+            steps.append({"migration": f"{migration.app_label}.{migration.name}",
+                          "tables": [{"table": t, "rows": rows(cursor, t)} for t in undo["tables"]],
+                          "columns": [{**c, "rows": rows(cursor, c["table"], c["column"])} for c in undo["columns"]],
+                          "irreversible": undo["irreversible"]})
+        transaction.set_rollback(True)
+    answer["plan"] = steps
+    return answer
 
 
 def nautobot_apps():
@@ -318,7 +488,7 @@ def main():
         "check": lambda: command("check"),
         # Every app in the one forked child, one after the other: one loader each, no second boot.
         "makemigrations": lambda: no_labels or {label: makemigrations(label) for label in labels},
-        "migration_plan": migration_plan,
+        "migration_plan": lambda: migration_plan(labels),
         "apps": app_list,
         "jobs": job_classes,
         "panels": lambda: no_labels or {label: section(panels, label) for label in labels},
@@ -326,6 +496,7 @@ def main():
         "cache": cache,
         "broker": broker,
         "workers": workers,
+        "rollback": rollback,
     }
     report = {"format": FORMAT, "nautobot_version": getattr(nautobot, "__version__", None)}
     # makemigrations runs in a child beside the rest (forked()); the order of the document stays.
