@@ -5,8 +5,10 @@
  * helpers (colour on a terminal only, JSON documents of one versioned schema,
  * times, strings that are safe to print). The commands live in ctl-status.c
  * (status, --nagios; ctl-state.c reads what it says), ctl-runs.c (show,
- * history, diff; ctl-journal.c reads the runs back from the journal) and
- * ctl-verify.c (verify: starts the check unit and follows it).
+ * history, diff; ctl-journal.c reads the runs back from the journal),
+ * ctl-verify.c (verify: starts the check unit and follows it), ctl-setup.c
+ * (setup: the account in Nautobot, the configuration and secrets) and
+ * ctl-rollback.c (rollback: what a rollback to a release drops, its commands).
  */
 #pragma once
 
@@ -55,10 +57,14 @@ typedef struct CtlOptions {
         bool nagios;
         bool evidence;
         bool last;
-        bool full;               /* do not cut lines to the terminal's width */
-        bool wait;               /* verify: follow the run to its verdict */
-        uint64_t timeout_usec;   /* verify --wait: give up waiting after this long */
-        const char *daemon_path; /* verify without systemd: the daemon to run */
+        bool full;                /* do not cut lines to the terminal's width */
+        bool wait;                /* verify: follow the run to its verdict */
+        uint64_t timeout_usec;    /* verify --wait: give up waiting after this long */
+        const char *daemon_path;  /* verify without systemd: the daemon to run */
+        const char *setup_server; /* setup: nautobot-server, instead of nautobot.service's */
+        const char *setup_url;    /* setup: Nautobot's URL, instead of nautobot.service's */
+        bool force;               /* setup: replace the configuration and secrets */
+        const char *from;         /* rollback: VERSION's files (a wheel, a directory) */
         bool color;
         unsigned columns; /* the terminal's width; 0: not a terminal, nothing is cut */
 } CtlOptions;
@@ -69,6 +75,14 @@ int ctl_history(const CtlOptions *o);
 int ctl_diff(const CtlOptions *o, const char *a, const char *b);
 /* Starts a verification (systemd's check unit, forced; or the daemon in this process). */
 int ctl_verify(const CtlOptions *o);
+/*
+ * What rolling 'package' back to 'version' means here, read-only (ctl-rollback.c): the
+ * target migration, Django's backward plan and what it drops, counted; the guide's commands.
+ */
+int ctl_rollback(const CtlOptions *o, const char *package, const char *version);
+/* Creates the verifier's account in Nautobot and writes what is absent of its configuration
+ * (ctl-setup.c). */
+int ctl_setup(const CtlOptions *o);
 
 /* ---- output (ctl-output.c) ---- */
 

@@ -4,14 +4,17 @@
  * verification. This file owns the command line and the exit code;
  * ctl-status.c (through ctl-state.c) the state directory and systemd,
  * ctl-runs.c the journal (through ctl-journal.c), ctl-verify.c starting the
- * check unit and following it. Only verify writes (its request for a forced
- * run) or starts anything.
+ * check unit and following it, ctl-setup.c the first configuration,
+ * ctl-rollback.c what a rollback drops (read-only). Only verify
+ * (its request for a forced run) and setup (the account, the configuration) write
+ * or start anything.
  */
 #include <getopt.h>
 #include <locale.h>
 #include <stdio.h>
 
 #include "ctl.h"
+#include "metadata.h"
 
 #define DEFAULT_CONFIG     "/etc/nautobot-verifyd/nautobot-verifyd.conf"
 #define LINES_MAX          1000
@@ -41,6 +44,14 @@ static void help(void)
                "                       nautobot-verifyd-check[@NAME].service; without systemd\n"
                "                       the daemon verifies once, in this process (--json:\n"
                "                       its text on stderr, then one document on stdout)\n"
+               "  setup                as root: finds Nautobot (nautobot.service), creates or\n"
+               "                       updates the verifier's account there (not superuser,\n"
+               "                       view only, an API token) and writes the configuration\n"
+               "                       and secrets that are absent\n"
+               "  rollback PACKAGE VERSION\n"
+               "                       what rolling PACKAGE back to VERSION means here, read-only:\n"
+               "                       the target migration, what migrating back drops (rows\n"
+               "                       counted), and the upgrade guide's commands in order\n"
                "\n"
                "Options:\n"
                "  -c --config=PATH         configuration (default " DEFAULT_CONFIG ")\n"
@@ -68,6 +79,14 @@ static void help(void)
                "                           (default 15min; \"90s\", \"30min\", \"1h\")\n"
                "     --daemon=PATH         verify without systemd: run this daemon (default\n"
                "                           " NVD_DAEMON_PATH ")\n"
+               "     --server=PATH         setup: Nautobot's nautobot-server (default: from\n"
+               "                           nautobot.service's ExecStart=)\n"
+               "     --url=URL             setup: Nautobot's URL (default: from nautobot.service)\n"
+               "     --force               setup: replace the configuration (its difference shown\n"
+               "                           first) and the secrets\n"
+               "     --from=PATH           rollback: VERSION's files (its wheel, or a directory\n"
+               "                           holding <app>/migrations/), for its target migration\n"
+               "                           when no verification of VERSION passed here\n"
                "  -h --help                this text\n"
                "     --version             the version\n"
                "\n"
@@ -125,6 +144,10 @@ int main(int argc, char *argv[])
                 ARG_WAIT,
                 ARG_TIMEOUT,
                 ARG_DAEMON,
+                ARG_SERVER,
+                ARG_URL,
+                ARG_FORCE,
+                ARG_FROM,
         };
         static const struct option options[] = {
                 {"config", required_argument, NULL, 'c'},
@@ -144,6 +167,10 @@ int main(int argc, char *argv[])
                 {"wait", no_argument, NULL, ARG_WAIT},
                 {"timeout", required_argument, NULL, ARG_TIMEOUT},
                 {"daemon", required_argument, NULL, ARG_DAEMON},
+                {"server", required_argument, NULL, ARG_SERVER},
+                {"url", required_argument, NULL, ARG_URL},
+                {"force", no_argument, NULL, ARG_FORCE},
+                {"from", required_argument, NULL, ARG_FROM},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, ARG_VERSION},
                 {},
@@ -156,6 +183,7 @@ int main(int argc, char *argv[])
         };
         const char *verb, *since = NULL;
         bool timeout_given = false, daemon_given = false;
+        _cleanup_free_ char *instance_config = NULL;
         bool nagios = false;
         size_t n_args;
         int c, r;
@@ -249,6 +277,22 @@ int main(int argc, char *argv[])
                         o.daemon_path = optarg;
                         daemon_given = true;
                         break;
+                case ARG_SERVER:
+                        if (optarg[0] != '/')
+                                return usage_error(nagios,
+                                                   "--server wants an absolute path, not '%s'",
+                                                   optarg);
+                        o.setup_server = optarg;
+                        break;
+                case ARG_URL:
+                        o.setup_url = optarg;
+                        break;
+                case ARG_FORCE:
+                        o.force = true;
+                        break;
+                case ARG_FROM:
+                        o.from = optarg;
+                        break;
                 case 'h':
                         help();
                         return 0;
@@ -263,7 +307,9 @@ int main(int argc, char *argv[])
         o.journal_files = files;
 
         if (optind >= argc)
-                return usage_error(nagios, "Give a command: status, show, history, diff or verify");
+                return usage_error(
+                        nagios,
+                        "Give a command: status, show, history, diff, verify, setup or rollback");
         verb = argv[optind];
         n_args = (size_t)(argc - optind - 1);
         if (o.journal_directory && o.journal_files)
@@ -283,12 +329,19 @@ int main(int argc, char *argv[])
                 return usage_error(nagios, "--state-directory goes with status");
         if ((o.wait || timeout_given || daemon_given) && !streq(verb, "verify"))
                 return usage_error(nagios, "--wait, --timeout and --daemon go with verify");
+        if ((o.setup_server || o.setup_url || o.force) && !streq(verb, "setup"))
+                return usage_error(nagios, "--server, --url and --force go with setup");
+        if (streq(verb, "setup") && (o.json || o.journal_directory || o.journal_files))
+                return usage_error(nagios, "setup writes this host's configuration: not with "
+                                           "--json, --directory or --file");
         if (timeout_given && !o.wait)
                 return usage_error(nagios, "--timeout goes with verify --wait");
         if (streq(verb, "verify") && (o.journal_directory || o.journal_files))
                 return usage_error(
                         nagios,
                         "verify follows this host's journal: not with --directory or --file");
+        if (o.from && !streq(verb, "rollback"))
+                return usage_error(nagios, "--from goes with rollback");
         if (since && ctl_parse_time(since, &o.since_usec) < 0)
                 return usage_error(
                         nagios,
@@ -329,6 +382,39 @@ int main(int argc, char *argv[])
                                            argv[optind + 1]);
                 return ctl_verify(&o);
         }
-        return usage_error(nagios, "Unknown command '%s' (status, show, history, diff, verify)",
-                           verb);
+        if (streq(verb, "rollback")) {
+                const char *version = n_args == 2 ? argv[optind + 2] : NULL;
+
+                if (n_args != 2)
+                        return usage_error(nagios, "rollback wants a package and a version");
+                if (strlen(argv[optind + 1]) > 256 || !python_name_valid(argv[optind + 1]))
+                        return usage_error(nagios, "'%s' is not a package name", argv[optind + 1]);
+                /* A PEP 440 version's characters: it goes into the commands printed. */
+                if (isempty(version) || strlen(version) > 64 ||
+                    strspn(version,
+                           "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+-_!") !=
+                            strlen(version))
+                        return usage_error(nagios, "'%s' is not a version", version);
+                return ctl_rollback(&o, argv[optind + 1], version);
+        }
+        if (streq(verb, "setup")) {
+                if (n_args > 0)
+                        return usage_error(nagios, "setup takes no argument ('%s')",
+                                           argv[optind + 1]);
+                /* An instance's configuration is where its units read it (as verify has it). */
+                if (o.instance && !o.config_given) {
+                        instance_config = strjoin_printf(
+                                "/etc/nautobot-verifyd/%s/nautobot-verifyd.conf", o.instance);
+                        if (!instance_config) {
+                                fprintf(stderr, "Out of memory\n");
+                                return EX_OSERR;
+                        }
+                        o.config_path = instance_config;
+                }
+                return ctl_setup(&o);
+        }
+        return usage_error(
+                nagios,
+                "Unknown command '%s' (status, show, history, diff, verify, setup, rollback)",
+                verb);
 }

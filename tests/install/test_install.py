@@ -106,8 +106,8 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
     def test_bash_completion(self):
         if not os.path.exists(BASH_COMPLETION):
             self.skipTest(f"{BASH_COMPLETION} is missing (Debian package bash-completion)")
-        self.assertEqual(self.complete("nautobot-verifyctl "), ["diff", "history", "show", "status", "verify"])
-        self.assertEqual(self.complete("nautobot-verifyctl s"), ["show", "status"])
+        self.assertEqual(self.complete("nautobot-verifyctl "), ["diff", "history", "rollback", "setup", "show", "status", "verify"])
+        self.assertEqual(self.complete("nautobot-verifyctl s"), ["setup", "show", "status"])
         self.assertEqual(self.complete("nautobot-verifyctl --instance x h"), ["history"])
         self.assertIn("--nagios", self.complete("nautobot-verifyctl status --"))
         self.assertNotIn("--nagios", self.complete("nautobot-verifyctl show --"))
