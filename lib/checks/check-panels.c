@@ -22,6 +22,8 @@ typedef struct PanelsState {
         bool probe_answered;
         bool page_judged;
         char **declared; /* the panels the installed code declares */
+        char **unseen;   /* of them, those the account may not see, and what it lacks for each */
+        char **unseen_perms;
         char *declared_error;
         HomePage *home; /* the page, once judged */
         HttpSession *http;
@@ -37,12 +39,23 @@ static void panels_state_free(void *p)
         if (s->probe)
                 probe_unsubscribe(s->probe, s->check);
         strv_free(s->declared);
+        strv_free(s->unseen);
+        strv_free(s->unseen_perms);
         free(s->declared_error);
         home_page_free(s->home);
         http_session_free(s->http);
         free(s->login_url);
         free(s->home_url);
         free(s);
+}
+
+/* Where the probe says the account may not see panel 'name', or -1. */
+static ssize_t unseen_index(const PanelsState *s, const char *name)
+{
+        for (size_t i = 0; s->unseen && s->unseen[i]; i++)
+                if (streq(s->unseen[i], name))
+                        return (ssize_t)i;
+        return -1;
 }
 
 /* The panels the installed code declares against the page (the probe's answer). */
@@ -52,6 +65,7 @@ static void judge_declared(Check *c)
         const Config *cfg = c->env->config;
         CheckResult *res = c->result;
         _cleanup_strv_free_ char **hidden = NULL;
+        size_t n_unseen = 0;
 
         if (res->state != CHECK_PASS)
                 return;
@@ -68,12 +82,36 @@ static void judge_declared(Check *c)
                                 s->declared_error);
                 return;
         }
-        STRV_FOREACH (p, s->declared)
-                if (!home_page_find(s->home, *p) && strv_extend(&hidden, *p) < 0) {
+        STRV_FOREACH (p, s->declared) {
+                ssize_t u = unseen_index(s, *p);
+
+                if (home_page_find(s->home, *p))
+                        continue;
+                /*
+                 * Not shown because the account may not see it (an upgrade added a model
+                 * its permission does not cover): not a missing panel, and not judged.
+                 */
+                if (u >= 0) {
+                        n_unseen++;
+                        (void)check_result_add_finding(
+                                res,
+                                "panel \"%s\" is not shown to '%s', which has none of its permissions (%s): nautobot-verifyctl setup refreshes the account's permission",
+                                *p, cfg->username, s->unseen_perms[u]);
+                        continue;
+                }
+                if (strv_extend(&hidden, *p) < 0) {
                         check_result_set(res, CHECK_ERROR,
                                          "out of memory while judging the home page");
                         return;
                 }
+        }
+        if (!hidden && n_unseen > 0 && n_unseen == strv_length(s->declared) && !cfg->panels) {
+                check_result_set(
+                        res, CHECK_ERROR,
+                        "'%s' may see none of the %zu panels the installed %s declares, so none was judged: nautobot-verifyctl setup gives the account their permissions",
+                        cfg->username, n_unseen, cfg->package);
+                return;
+        }
         if (hidden) {
                 _cleanup_free_ char *h = strv_join(hidden, ", ");
 
@@ -115,8 +153,9 @@ static int observe(Check *c)
         bool any = s->declared || cfg->panels;
 
         STRV_FOREACH (p, s->declared)
-                if (!strv_contains(cfg->panels, *p))
-                        expected++;
+                if (!strv_contains(cfg->panels, *p) &&
+                    (unseen_index(s, *p) < 0 || home_page_find(s->home, *p)))
+                        expected++; /* one the account may not see was not judged */
         for (size_t i = 0; s->home && i < s->home->n_panels; i++) {
                 const Panel *card = &s->home->panels[i];
                 const char *name = any ? expected_name(s, cfg, card) : card->title;
@@ -160,6 +199,10 @@ static void on_probe(const ProbeOutcome *po, void *userdata)
                 STRV_FOREACH (p, a->panels)
                         if ((r = strv_extend(&s->declared, *p)) < 0)
                                 break;
+                for (size_t i = 0; r >= 0 && a->panels_unseen && a->panels_unseen[i]; i++)
+                        if ((r = strv_extend(&s->unseen, a->panels_unseen[i])) >= 0)
+                                r = strv_extend(&s->unseen_perms,
+                                                strempty(a->panels_unseen_perms[i]));
         } else {
                 /* Why the probe said nothing of this app's panels. */
                 s->declared_error =

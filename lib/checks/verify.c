@@ -592,6 +592,7 @@ static int new_probe(Verify *v, const char *labels, bool discover, Probe **ret)
                               .path = c->probe,
                               .app_labels = labels,
                               .sections = strempty(sections.data),
+                              .web_user = c->username,
                               .user = v->env.child_user,
                               .envp = v->env.child_env,
                               .cwd = c->root,

@@ -58,6 +58,8 @@ ProbeReport *probe_report_free(ProbeReport *r)
                 free(r->answers[i].label);
                 command_done(&r->answers[i].makemigrations);
                 strv_free(r->answers[i].panels);
+                strv_free(r->answers[i].panels_unseen);
+                strv_free(r->answers[i].panels_unseen_perms);
                 free(r->answers[i].panels_error);
                 strv_free(r->answers[i].leaves);
                 json_object_put(r->answers[i].reversal);
@@ -578,8 +580,28 @@ static int parse_app_panels(json_object *list, ProbeAppAnswer *answer)
                 json_object *e = json_object_array_get_idx(a, i);
                 _cleanup_free_ char *name = NULL;
 
+                json_object *lacking;
+
                 if ((r = get_string(e, "name", &name)) < 0 || !name)
                         return -EBADMSG;
+                if (json_object_object_get_ex(e, "lacking", &lacking)) {
+                        _cleanup_strv_free_ char **perms = NULL;
+
+                        if (!json_object_is_type(lacking, json_type_array))
+                                return -EBADMSG;
+                        for (size_t j = 0; j < json_object_array_length(lacking) && j < 64; j++) {
+                                json_object *x = json_object_array_get_idx(lacking, j);
+
+                                if (!json_object_is_type(x, json_type_string))
+                                        return -EBADMSG;
+                                if ((r = strv_extend(&perms, json_object_get_string(x))) < 0)
+                                        return r;
+                        }
+                        if ((r = strv_extend(&answer->panels_unseen, name)) < 0 ||
+                            (r = strv_push(&answer->panels_unseen_perms, strv_join(perms, ", "))) <
+                                    0)
+                                return r;
+                }
                 r = strv_push(&answer->panels, TAKE_PTR(name));
                 if (r < 0)
                         return r;

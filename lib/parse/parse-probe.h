@@ -43,6 +43,10 @@ typedef struct ProbeAppAnswer {
         char *label;
         ProbeCommand makemigrations; /* neither .present nor .error: not answered for this label */
         char **panels;               /* titles of the home-page panels the app declares */
+        /* Those of them the web account may not see, and the permissions it lacks for each
+         * ("nautobot_contract_models.view_contract, ..."), side by side. */
+        char **panels_unseen;
+        char **panels_unseen_perms;
         char *panels_error;          /* this label's panels could not be answered */
         bool panels_present;         /* answered (a list, maybe empty) */
         char **leaves;               /* the app's leaf migration(s) in the installed code */

@@ -80,7 +80,8 @@ int probe_new(Probe **ret, sd_event *e, const ProbeOptions *o)
                         return r;
         if ((r = env_set(&p->envp, "NVD_PROBE", o->path)) < 0 ||
             (r = env_set(&p->envp, "NVD_PROBE_APP_LABELS", o->app_labels)) < 0 ||
-            (r = env_set(&p->envp, "NVD_PROBE_SECTIONS", o->sections)) < 0)
+            (r = env_set(&p->envp, "NVD_PROBE_SECTIONS", o->sections)) < 0 ||
+            (o->web_user && (r = env_set(&p->envp, "NVD_PROBE_WEB_USER", o->web_user)) < 0))
                 return r;
         p->user = o->user;
         if (o->cwd && !(p->cwd = strdup(o->cwd)))

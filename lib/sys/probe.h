@@ -33,6 +33,7 @@ typedef struct ProbeOptions {
         /* The apps to answer for: "label,label,..." or "*" (every Nautobot app it loads). */
         const char *app_labels;
         const char *sections; /* what to answer: "check,makemigrations,..." (see the probe) */
+        const char *web_user; /* the panels check's account, whose permissions it asks, or NULL */
         char *const *envp;    /* copied, with the probe's variables added */
         const char *cwd;
         uint64_t timeout_usec;

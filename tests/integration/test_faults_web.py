@@ -70,10 +70,38 @@ class WebFaults(nvdtest.TestCase):
                                                       ("credentials", "username"): "nvd-viewer",
                                                       ("credentials", "password-file"): self.write_secret("viewer-pw", "viewer-pass-123")})
         r = nvdtest.Run(conf)
-        self.assertEqual(r.code, 1, r.dump())
-        self.assertResult(r, "panels", "fail", "the installed nautobot-contract-models declares 6 panel(s) that the "
-                                               "home page does not show")
-        self.assertIn("or 'nvd-viewer' lacks their permissions", r.check("panels")["NVD_REASON"])
+        # The probe asks Django what the account may see: nothing, so nothing was judged, and
+        # no panel is called missing (issue 17).
+        self.assertEqual(r.code, 2, r.dump())
+        self.assertResult(r, "panels", "error", "'nvd-viewer' may see none of the 6 panels the installed "
+                                                "nautobot-contract-models declares, so none was judged")
+        self.assertIn("nautobot-verifyctl setup", r.check("panels")["NVD_REASON"])
+        self.assertIn('panel "Coverage Gaps" is not shown to \'nvd-viewer\', which has none of its permissions '
+                      '(dcim.view_device)', " ".join(r.findings("panels")))
+
+    def test_account_missing_one_permission_is_a_finding(self):
+        # The view permission on contracts, not on devices: five panels shown, Coverage Gaps not,
+        # and that is what an upgrade that adds a model does to a setup account.
+        subprocess.run([nvdtest.TESTBED, "manage", "--name", self.tb["NVD_TB_NAME"], "--", "shell",
+                        "--command",
+                        "from django.contrib.contenttypes.models import ContentType\n"
+                        "from nautobot.users.models import ObjectPermission, User\n"
+                        "u, _ = User.objects.get_or_create(username='nvd-partial')\n"
+                        "u.set_password('partial-pass-123'); u.save()\n"
+                        "p, _ = ObjectPermission.objects.get_or_create(name='nvd-partial-contracts', "
+                        "defaults={'actions': ['view']})\n"
+                        "p.object_types.set([ContentType.objects.get_by_natural_key('nautobot_contract_models', "
+                        "'contract')])\n"
+                        "p.users.add(u)"],
+                       check=True, timeout=120, capture_output=True)
+        conf = self.config(name="partial.conf", extra={**WEB_ONLY,
+                                                       ("credentials", "username"): "nvd-partial",
+                                                       ("credentials", "password-file"): self.write_secret("partial-pw", "partial-pass-123")})
+        r = nvdtest.Run(conf)
+        self.assertResult(r, "panels", "pass", "all 5 expected panels are on the home page")
+        self.assertIn('panel "Coverage Gaps" is not shown to \'nvd-partial\', which has none of its permissions '
+                      '(dcim.view_device): nautobot-verifyctl setup refreshes the account\'s permission',
+                      " ".join(r.findings("panels")))
 
     def test_home_page_500_from_a_raising_panel(self):
         # The app's Contracts panel queries its table; without it the panel raises,

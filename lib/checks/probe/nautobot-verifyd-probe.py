@@ -50,8 +50,10 @@ Format 2 (the daemon's lib/parse/parse-probe.c reads it; a change here is a chan
   apps               [{"label", "name", "package", "version", "min_version", "max_version",
                        "admits_nautobot"}, ...]
   jobs               {"<module>": ["ClassName", ...]}: the Job classes the installed code registers
-  panels             {"<label>": [{"name", "weight", "permissions"}, ...], ...}: the home-page
-                     panels each app declares; one app's may be {"error": ...} alone
+  panels             {"<label>": [{"name", "weight", "permissions"[, "lacking"]}, ...], ...}:
+                     the home-page panels each app declares; "lacking": the permissions of a
+                     panel the web account (NVD_PROBE_WEB_USER) has none of, so the home page
+                     does not show it that account; one app's may be {"error": ...} alone
   database           {"engine", "host", "port", "name", "user"}: DATABASES["default"]
   cache, broker      {"ok": true} or {"error": ...}
   workers            {"workers": [{"hostname", "pid"}, ...]}: the Celery workers that answer
@@ -329,12 +331,33 @@ def job_classes():
     return by_module
 
 
+_web_user = []
+
+
+def web_user():
+    """The account the panels check logs in as (NVD_PROBE_WEB_USER), or None."""
+    if not _web_user:
+        from django.contrib.auth import get_user_model
+
+        name = os.environ.get("NVD_PROBE_WEB_USER")
+        _web_user.append(get_user_model().objects.filter(username=name).first() if name else None)
+    return _web_user[0]
+
+
 def panels(label):
     from django.apps import apps
 
     layout = apps.get_app_config(label).features.get("home_page") or []
-    return [{"name": p.name, "weight": getattr(p, "weight", None), "permissions": sorted(getattr(p, "permissions", None) or [])}
-            for p in layout]
+    user = web_user()
+    out = []
+    for p in layout:
+        perms = sorted(getattr(p, "permissions", None) or [])
+        entry = {"name": p.name, "weight": getattr(p, "weight", None), "permissions": perms}
+        # The home page shows a panel to a user with one of its permissions (a superuser: all).
+        if user is not None and perms and not any(user.has_perm(x) for x in perms):
+            entry["lacking"] = perms
+        out.append(entry)
+    return out
 
 
 def database():
