@@ -48,6 +48,8 @@ static const char *test_skipped_ __attribute__((unused));
                         printf("skip - %s: %s\n", #t, test_skipped_);                              \
                 else                                                                               \
                         printf("ok - %s\n", #t);                                                   \
+                /* A child forked later (valgrind flushes at its exit) must not repeat it. */      \
+                fflush(stdout);                                                                    \
         } while (0)
 
 /* Path of a fixture file: $FIXTURES/name (meson sets FIXTURES). */
