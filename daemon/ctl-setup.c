@@ -17,6 +17,7 @@
  */
 #include <fcntl.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -27,6 +28,7 @@
 #include "child.h"
 #include "ctl.h"
 #include "envfile.h"
+#include "privilege.h"
 #include "runas.h"
 
 #define BUS_TIMEOUT_USEC   (10 * USEC_PER_SEC)
@@ -108,14 +110,32 @@ static char *url_from_listen(const char *listen, bool tls)
                               (int)(listen + n - port), port);
 }
 
+/*
+ * A file of Nautobot's unit (its EnvironmentFile=, its uWSGI ini) belongs to
+ * the account it runs as, which could make it a link to anything: root has
+ * that account read it (privilege.h), as it would see it.
+ */
+static int read_as_unit_user(const char *user, const char *path, size_t max, char **ret,
+                             size_t *ret_len)
+{
+        struct passwd *pw;
+
+        if (geteuid() != 0 || isempty(user) || streq(user, "root"))
+                return read_file_bounded(path, max, ret, ret_len);
+        pw = getpwnam(user);
+        if (!pw)
+                return -ESRCH;
+        return privilege_read_file_as(pw->pw_uid, pw->pw_gid, path, max, ret, ret_len);
+}
+
 /* http= or https= of a uWSGI ini file's [uwsgi] section (Nautobot's install guide). */
-static char *url_from_ini(const char *path)
+static char *url_from_ini(const char *path, const char *user)
 {
         _cleanup_free_ char *text = NULL;
         bool in_uwsgi = false;
         char *save = NULL;
 
-        if (read_file_bounded(path, INI_MAX, &text, NULL) < 0)
+        if (read_as_unit_user(user, path, INI_MAX, &text, NULL) < 0)
                 return NULL;
         for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 char *l = strstrip(line), *eq;
@@ -137,7 +157,7 @@ static char *url_from_ini(const char *path)
 }
 
 /* nautobot-server's argv in ExecStart=: the URL it serves (--http, or the --ini's http=). */
-static char *url_from_argv(char **argv, const char *cwd)
+static char *url_from_argv(char **argv, const char *cwd, const char *user)
 {
         for (size_t i = 0; argv && argv[i]; i++) {
                 const char *a = argv[i], *v = NULL;
@@ -156,11 +176,11 @@ static char *url_from_argv(char **argv, const char *cwd)
                 if (!ini)
                         return url_from_listen(v, tls);
                 if (v[0] == '/')
-                        return url_from_ini(v);
+                        return url_from_ini(v, user);
                 if (cwd) {
                         _cleanup_free_ char *p = strjoin_printf("%s/%s", cwd, v);
 
-                        return p ? url_from_ini(p) : NULL;
+                        return p ? url_from_ini(p, user) : NULL;
                 }
         }
         return NULL;
@@ -262,7 +282,7 @@ static int discover_unit(sd_bus *bus, Nautobot *n, char **ret_reason)
                         return -ENOMEM;
         }
         if (!n->url)
-                n->url = url_from_argv(exec_argv, n->cwd);
+                n->url = url_from_argv(exec_argv, n->cwd, user);
         if (!isempty(user) && !streq(user, "root") && !(n->user = strdup(user)))
                 return -ENOMEM;
         if (user && streq(user, "root") && !(n->user = strdup("root")))
@@ -272,9 +292,14 @@ static int discover_unit(sd_bus *bus, Nautobot *n, char **ret_reason)
          * order). The configuration can name one file and NAUTOBOT_ROOT/NAUTOBOT_CONFIG. */
         STRV_FOREACH (f, files) {
                 const char *file = (*f)[0] == '-' ? *f + 1 : *f;
+                _cleanup_free_ char *text = NULL;
                 unsigned line = 0;
+                size_t len;
 
-                r = envfile_load(file, &n->env, &line);
+                /* Read as the unit's account (read_as_unit_user()), then parsed as systemd does. */
+                r = read_as_unit_user(user, file, ENVFILE_SIZE_MAX, &text, &len);
+                if (r >= 0)
+                        r = strlen(text) != len ? -EBADMSG : envfile_parse(text, &n->env, &line);
                 if (r == -ENOMEM)
                         return r;
                 if (r == -ENOENT && (*f)[0] == '-')

@@ -127,3 +127,79 @@ int privilege_run_as(uid_t uid, gid_t gid, int (*fn)(void *userdata), void *user
                 return -EPROTO;
         return -si.si_status;
 }
+
+int privilege_read_file_as(uid_t uid, gid_t gid, const char *path, size_t max, char **ret,
+                           size_t *ret_len)
+{
+        _cleanup_close_ int rfd = -1, wfd = -1;
+        _cleanup_free_ char *buf = NULL;
+        siginfo_t si = {};
+        size_t len = 0;
+        int p[2], r = 0;
+        pid_t pid;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        rfd = p[0];
+        wfd = p[1];
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                _cleanup_free_ char *text = NULL;
+                size_t n = 0, done = 0;
+
+                rfd = safe_close(rfd);
+                r = privilege_drop(uid, gid, NULL, 0);
+                if (r >= 0)
+                        r = read_file_bounded(path, max, &text, &n);
+                while (r >= 0 && done < n) {
+                        ssize_t k = write(wfd, text + done, n - done);
+
+                        if (k < 0 && errno == EINTR)
+                                continue;
+                        if (k < 0)
+                                r = -errno;
+                        else
+                                done += (size_t)k;
+                }
+                free(TAKE_PTR(text)); /* _exit() runs no cleanup; valgrind would call it lost */
+                _exit(r < 0 ? (-r & 0xff) : 0);
+        }
+        wfd = safe_close(wfd);
+        buf = malloc(max + 2);
+        if (!buf)
+                r = -ENOMEM; /* the child is still reaped */
+        /* One more byte than allowed says "too large", whatever the child claims. */
+        while (buf && len <= max) {
+                ssize_t k = read(rfd, buf + len, max + 1 - len);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0) {
+                        r = k < 0 ? -errno : 0;
+                        break;
+                }
+                len += (size_t)k;
+        }
+        rfd = safe_close(rfd);
+        for (;;) {
+                if (waitid(P_PID, (id_t)pid, &si, WEXITED) >= 0)
+                        break;
+                if (errno != EINTR)
+                        return -errno;
+        }
+        if (si.si_code != CLD_EXITED)
+                return -EPROTO;
+        if (si.si_status != 0)
+                return -si.si_status;
+        if (r < 0)
+                return r;
+        if (len > max)
+                return -EFBIG;
+        buf[len] = 0;
+        if (ret_len)
+                *ret_len = len;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}

@@ -36,3 +36,13 @@ int privilege_prepare_state_directory(const char *path, uid_t uid, gid_t gid, ch
  * that account owns. fn must only make system calls: it runs after fork().
  */
 int privilege_run_as(uid_t uid, gid_t gid, int (*fn)(void *userdata), void *userdata);
+
+/*
+ * Reads a whole regular file of at most 'max' bytes (read_file_bounded()) as
+ * uid/gid: a child that became that account reads it and hands the bytes over
+ * a pipe. For root reading a file another account controls (an environment
+ * file of Nautobot's unit): root sees only what that account may see, and no
+ * link it planted leads anywhere else.
+ */
+int privilege_read_file_as(uid_t uid, gid_t gid, const char *path, size_t max, char **ret,
+                           size_t *ret_len);

@@ -161,6 +161,28 @@ static void test_run_as(void)
         ASSERT(privilege_run_as(OTHER, OTHER, touch_here, rootonly) == -EACCES);
 }
 
+/* Root reading what the account controls sees only what the account may see. */
+static void test_read_file_as(void)
+{
+        _cleanup_free_ char *theirs = at("theirs-env/nautobot.env"),
+                            *linked = at("theirs-env/link"), *secret = at("etc/secret"),
+                            *text = NULL;
+        size_t len = 0;
+
+        dir("theirs-env", 0755, OTHER);
+        put("theirs-env/nautobot.env", "NAUTOBOT_ROOT=/opt/nautobot\n", 0600, OTHER);
+        ASSERT(privilege_read_file_as(OTHER, OTHER, theirs, 4096, &text, &len) == 0);
+        ASSERT_STREQ(text, "NAUTOBOT_ROOT=/opt/nautobot\n");
+        ASSERT(len == strlen(text));
+        text = mfree(text);
+        /* Its link to root's secret leads nowhere. */
+        link_as(secret, "theirs-env/link", OTHER);
+        ASSERT(privilege_read_file_as(OTHER, OTHER, linked, 4096, &text, &len) == -EACCES);
+        ASSERT(!text);
+        /* Bounded: a file larger than asked for is refused. */
+        ASSERT(privilege_read_file_as(OTHER, OTHER, theirs, 4, &text, &len) == -EFBIG);
+}
+
 /* Dropped for good: no way back to root. (Nothing on the heap: the child only exits.) */
 static void test_drop_for_good(void)
 {
@@ -226,6 +248,7 @@ int main(void)
         RUN(test_prepare_state_directory);
         RUN(test_run_as);
         RUN(test_drop_for_good);
+        RUN(test_read_file_as);
         RUN(test_state_never_follows_the_instance_link);
         {
                 _cleanup_free_ char *rm = strjoin_printf("rm -rf '%s'", base);
