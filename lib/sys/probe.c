@@ -215,7 +215,6 @@ const char *probe_error(const Probe *p)
 
 void probe_start(Probe *p)
 {
-        _cleanup_free_ char *desc = NULL;
         bool wanted = false;
         int r;
 
