@@ -259,6 +259,7 @@ class Host:
         st = c.systemctl("status", "--no-pager", "--lines=0", PATH_UNIT, check=False).stdout
         log(st)
         t.assertIn(f"ConditionPathExists={CONF} was not met", st)
+        t.assertIn("(configured by nautobot-verifyctl setup)", st)  # what to do, in the status
         t.assertIn("man:nautobot-verifyctl(1)", st)
         # The catalog: systemd's dpkg trigger ran journalctl --update-catalog.
         cat = c.run(["journalctl", "--list-catalog", MSG["summary-pass"]], check=False).stdout
