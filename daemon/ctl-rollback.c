@@ -8,7 +8,9 @@
  * as the installation's owner when we are root), then the guide's commands in their order.
  * Read-only: the probe counts in a read-only transaction, nothing else is touched.
  */
+#include <glob.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <signal.h>
 
 #include "config.h"
@@ -38,6 +40,7 @@ typedef struct Rollback {
         PackageState *state;
         char *target; /* NULL: unknown so far */
         char *target_source;
+        char *from; /* the release's files: --from, or a wheel in pip's cache */
         RunAs *run_as;
         char **env;
         char *error; /* the probe gave no plan: why */
@@ -54,6 +57,7 @@ static void rollback_done(Rollback *rb)
         package_state_free(rb->state);
         free(rb->target);
         free(rb->target_source);
+        free(rb->from);
         run_as_free(rb->run_as);
         strv_free(rb->env);
         free(rb->error);
@@ -143,6 +147,53 @@ static int build_env(Rollback *rb)
 }
 
 /* The target: the leaf VERSION had when it passed here (the state), else --from's files. */
+/* pip's cache of whoever runs this (nautobot-server's account, once root dropped). */
+static char *pip_cache_dir(void)
+{
+        const char *e = getenv("PIP_CACHE_DIR"), *x = getenv("XDG_CACHE_HOME");
+        struct passwd *pw;
+
+        if (!isempty(e))
+                return strdup(e);
+        if (!isempty(x))
+                return strjoin_printf("%s/pip", x);
+        pw = getpwuid(geteuid());
+        return pw && !isempty(pw->pw_dir) ? strjoin_printf("%s/.cache/pip", pw->pw_dir) : NULL;
+}
+
+/*
+ * A wheel of package==version that pip built or kept: <cache>/wheels/ holds
+ * them below four levels of hash folders (pip >= 20). -ENOMEM, or 0 with
+ * *ret NULL when there is none.
+ */
+static int pip_cache_wheel(const char *package, const char *version, char **ret)
+{
+        _cleanup_free_ char *cache = pip_cache_dir(), *name = NULL, *pattern = NULL;
+        glob_t g = {};
+        int r;
+
+        *ret = NULL;
+        name = python_name_normalize(package);
+        if (!name)
+                return -ENOMEM;
+        if (!cache)
+                return 0; /* no home to look in */
+        /* Wheel file names spell the name with underscores (PEP 427). */
+        for (char *c = name; *c; c++)
+                if (*c == '-' || *c == '.')
+                        *c = '_';
+        pattern = strjoin_printf("%s/wheels/*/*/*/*/%s-%s-*.whl", cache, name, version);
+        if (!pattern)
+                return -ENOMEM;
+        r = glob(pattern, GLOB_NOSORT, NULL, &g);
+        if (r == 0 && g.gl_pathc > 0)
+                *ret = strdup(g.gl_pathv[0]);
+        globfree(&g);
+        if (r == GLOB_NOSPACE || (r == 0 && !*ret))
+                return -ENOMEM;
+        return 0;
+}
+
 static int find_target(Rollback *rb)
 {
         _cleanup_free_ char *error = NULL;
@@ -166,7 +217,11 @@ static int find_target(Rollback *rb)
                         rb->version, t);
                 return rb->target && rb->target_source ? 0 : oom();
         }
-        if (rb->o->from) {
+        if (!rb->from && rb->o->from && !(rb->from = strdup(rb->o->from)))
+                return oom();
+        if (!rb->from && (r = pip_cache_wheel(rb->package, rb->version, &rb->from)) < 0)
+                return oom();
+        if (rb->from) {
                 rb->target = strdup("-"); /* the probe reads it from the files */
                 return rb->target ? 0 : oom();
         }
@@ -194,7 +249,7 @@ static int run_probe(Rollback *rb)
         int r;
 
         if (!what || env_set(&rb->env, "NVD_PROBE_ROLLBACK", what) < 0 ||
-            (rb->o->from && env_set(&rb->env, "NVD_PROBE_ROLLBACK_FROM", rb->o->from) < 0))
+            (rb->from && env_set(&rb->env, "NVD_PROBE_ROLLBACK_FROM", rb->from) < 0))
                 return oom();
         /* sd-event's child sources want SIGCHLD blocked. */
         sigemptyset(&mask);

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import unittest
 
 import nvdtest
@@ -107,7 +108,12 @@ class Rollback(nvdtest.TestCase):
         return nvdtest.Run(self.conf)
 
     def ctl(self, *args):
-        p = subprocess.run([CTL, "-c", self.conf, *args], capture_output=True, text=True, timeout=600)
+        # pip's cache is the test's (empty unless a test puts a wheel there).
+        if not getattr(type(self), "pip_cache", None):
+            type(self).pip_cache = tempfile.mkdtemp(prefix="nvd-pip-cache-")
+            type(self).addClassCleanup(shutil.rmtree, type(self).pip_cache, ignore_errors=True)
+        p = subprocess.run([CTL, "-c", self.conf, *args], capture_output=True, text=True, timeout=600,
+                           env={**os.environ, "PIP_CACHE_DIR": self.pip_cache})
         return p
 
     def rollback_json(self, version, *extra):
@@ -136,6 +142,15 @@ class Rollback(nvdtest.TestCase):
         self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
         self.assertIn("the target migration is unknown", p.stdout)
         self.assertIn(f"download --no-deps -d DIR {PKG}=={OLD}", p.stdout)
+        # A wheel of that release in pip's cache (where pip keeps what it built): found there.
+        wheels = os.path.join(self.pip_cache, "wheels", "ab", "cd", "ef", "0123456789")
+        os.makedirs(wheels)
+        sh(os.path.join(self.venv, "bin", "pip"), "download", "-q", "--no-deps", "-d", wheels, f"{PKG}=={OLD}")
+        self.assertTrue([f for f in os.listdir(wheels) if f.endswith(".whl")], os.listdir(wheels))
+        doc = self.rollback_json(OLD)
+        self.assertEqual(doc["target"], T0009, doc)
+        self.assertIn(wheels, doc["target_source"], doc)
+        shutil.rmtree(os.path.join(self.pip_cache, "wheels"))
         # From the older release's files (here: its installed tree).
         doc = self.rollback_json(OLD, f"--from={OLD_SITE[0]}")
         self.assertEqual(doc["target"], T0009, doc)
