@@ -102,9 +102,22 @@ int privilege_prepare_state_directory(const char *path, uid_t uid, gid_t gid, ch
                         path, (unsigned)st.st_uid, who));
 }
 
-int privilege_run_as(uid_t uid, gid_t gid, int (*fn)(void *userdata), void *userdata)
+/* Reaps the child of privilege_run_as() and the like: what it returned, as -errno. */
+static int wait_exit(pid_t pid)
 {
         siginfo_t si = {};
+
+        for (;;) {
+                if (waitid(P_PID, (id_t)pid, &si, WEXITED) >= 0)
+                        break;
+                if (errno != EINTR)
+                        return -errno;
+        }
+        return si.si_code != CLD_EXITED ? -EPROTO : -si.si_status;
+}
+
+int privilege_run_as(uid_t uid, gid_t gid, int (*fn)(void *userdata), void *userdata)
+{
         pid_t pid;
         int r;
 
@@ -117,15 +130,7 @@ int privilege_run_as(uid_t uid, gid_t gid, int (*fn)(void *userdata), void *user
                         r = fn(userdata);
                 _exit(r < 0 ? (-r & 0xff) : 0);
         }
-        for (;;) {
-                if (waitid(P_PID, (id_t)pid, &si, WEXITED) >= 0)
-                        break;
-                if (errno != EINTR)
-                        return -errno;
-        }
-        if (si.si_code != CLD_EXITED)
-                return -EPROTO;
-        return -si.si_status;
+        return wait_exit(pid);
 }
 
 int privilege_read_file_as(uid_t uid, gid_t gid, const char *path, size_t max, char **ret,
@@ -133,9 +138,8 @@ int privilege_read_file_as(uid_t uid, gid_t gid, const char *path, size_t max, c
 {
         _cleanup_close_ int rfd = -1, wfd = -1;
         _cleanup_free_ char *buf = NULL;
-        siginfo_t si = {};
         size_t len = 0;
-        int p[2], r = 0;
+        int p[2], r = 0, q;
         pid_t pid;
 
         if (pipe2(p, O_CLOEXEC) < 0)
@@ -183,16 +187,9 @@ int privilege_read_file_as(uid_t uid, gid_t gid, const char *path, size_t max, c
                 len += (size_t)k;
         }
         rfd = safe_close(rfd);
-        for (;;) {
-                if (waitid(P_PID, (id_t)pid, &si, WEXITED) >= 0)
-                        break;
-                if (errno != EINTR)
-                        return -errno;
-        }
-        if (si.si_code != CLD_EXITED)
-                return -EPROTO;
-        if (si.si_status != 0)
-                return -si.si_status;
+        q = wait_exit(pid);
+        if (q < 0)
+                return q;
         if (r < 0)
                 return r;
         if (len > max)
