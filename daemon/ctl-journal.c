@@ -460,10 +460,23 @@ int run_add_entry(sd_journal *j, Run *run)
         return 0;
 }
 
+/* The journal positioned before the first entry of run 'id' (ours by identifier). */
+static int seek_run(sd_journal *j, sd_id128_t id)
+{
+        char match[sizeof("NVD_RUN_ID=") + SD_ID128_STRING_MAX];
+        int r;
+
+        snprintf(match, sizeof(match), "NVD_RUN_ID=" SD_ID128_FORMAT_STR, SD_ID128_FORMAT_VAL(id));
+        sd_journal_flush_matches(j);
+        r = sd_journal_add_match(j, match, 0);
+        if (r >= 0)
+                r = sd_journal_add_match(j, IDENTIFIER_MATCH, 0);
+        return r < 0 ? r : sd_journal_seek_head(j);
+}
+
 int run_load(sd_journal *j, RunTrust *t, sd_id128_t id, Run **ret)
 {
         _cleanup_(run_freep) Run *run = NULL;
-        char match[sizeof("NVD_RUN_ID=") + SD_ID128_STRING_MAX];
         unsigned entries = 0;
         int r;
 
@@ -471,13 +484,7 @@ int run_load(sd_journal *j, RunTrust *t, sd_id128_t id, Run **ret)
         if (!run)
                 return -ENOMEM;
         run->id = id;
-        snprintf(match, sizeof(match), "NVD_RUN_ID=" SD_ID128_FORMAT_STR, SD_ID128_FORMAT_VAL(id));
-        sd_journal_flush_matches(j);
-        r = sd_journal_add_match(j, match, 0);
-        if (r >= 0)
-                r = sd_journal_add_match(j, IDENTIFIER_MATCH, 0);
-        if (r >= 0)
-                r = sd_journal_seek_head(j);
+        r = seek_run(j, id);
         if (r < 0)
                 return r;
         /* A run writes ten entries; a journal holding many more under one id is not ours. */
@@ -509,17 +516,10 @@ static bool is_hex(const char *s)
 /* Whether run 'id' has a trusted entry: 1, 0, or < 0. */
 static int run_trusted(sd_journal *j, RunTrust *t, sd_id128_t id)
 {
-        char match[sizeof("NVD_RUN_ID=") + SD_ID128_STRING_MAX];
         unsigned entries = 0;
         int r;
 
-        snprintf(match, sizeof(match), "NVD_RUN_ID=" SD_ID128_FORMAT_STR, SD_ID128_FORMAT_VAL(id));
-        sd_journal_flush_matches(j);
-        r = sd_journal_add_match(j, match, 0);
-        if (r >= 0)
-                r = sd_journal_add_match(j, IDENTIFIER_MATCH, 0);
-        if (r >= 0)
-                r = sd_journal_seek_head(j);
+        r = seek_run(j, id);
         if (r < 0)
                 return r;
         while (entries++ < 4 * RUN_CHECKS_MAX && (r = sd_journal_next(j)) > 0)
