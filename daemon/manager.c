@@ -238,9 +238,9 @@ static void save_state(Manager *m, const PackageState *s)
         if (m->state_foreign)
                 return;
         if (m->state_refused) {
-                _cleanup_free_ char *msg = strjoin_printf(
-                        "cannot write the state to %s: %s", m->config->state_directory,
-                        m->state_refused);
+                _cleanup_free_ char *msg =
+                        strjoin_printf("cannot write the state to %s: %s",
+                                       m->config->state_directory, m->state_refused);
 
                 log_warning("%s: %s\n", s->package, strempty(msg));
                 (void)report_journal_state_problem(s->package, strempty(msg));
@@ -252,10 +252,9 @@ static void save_state(Manager *m, const PackageState *s)
                 copy.releases = old->releases;
         r = state_save(m->config->instance_state_directory, &copy);
         if (r < 0) {
-                _cleanup_free_ char *msg =
-                        strjoin_printf("cannot write the state to %s: %s",
-                                       m->config->instance_state_directory,
-                                       state_error_to_string(r));
+                _cleanup_free_ char *msg = strjoin_printf("cannot write the state to %s: %s",
+                                                          m->config->instance_state_directory,
+                                                          state_error_to_string(r));
 
                 log_warning("%s: %s\n", s->package, strempty(msg));
                 (void)report_journal_state_problem(s->package, strempty(msg));
@@ -663,7 +662,7 @@ static int app_run_start(Manager *m, AppRun *run)
                 r = verify_set_previous(run->verify, t->old_version);
         if (r < 0) {
                 log_error("Failed to prepare the verification of %s: %s\n",
-                        strempty(run->config->package), strerror(-r));
+                          strempty(run->config->package), strerror(-r));
                 return r;
         }
         if (m->probe) {
@@ -679,8 +678,8 @@ static int app_run_start(Manager *m, AppRun *run)
         (void)sd_id128_randomize(&run->report.run_id);
         r = verify_start(run->verify, &verify_callbacks, run);
         if (r < 0)
-                log_error("Failed to start the checks of %s: %s\n",
-                        strempty(run->config->package), strerror(-r));
+                log_error("Failed to start the checks of %s: %s\n", strempty(run->config->package),
+                          strerror(-r));
         return r;
 }
 
@@ -782,7 +781,8 @@ static int apps_to_verify(Manager *m, const ProbeReport *rep, char ***ret_packag
                 const AppSection *sec;
 
                 if (!a->package) {
-                        log_warning("App %s (%s) is installed by no Python distribution this tool can read: not verified\n",
+                        log_warning(
+                                "App %s (%s) is installed by no Python distribution this tool can read: not verified\n",
                                 strempty(a->label), strempty(a->name));
                         continue;
                 }
@@ -803,8 +803,7 @@ static int apps_to_verify(Manager *m, const ProbeReport *rep, char ***ret_packag
 
                 if (sec && !sec->verify)
                         continue;
-                r = add_app(m, &packages, &labels, m->known_packages[i],
-                            m->known_labels[i]);
+                r = add_app(m, &packages, &labels, m->known_packages[i], m->known_labels[i]);
                 if (r < 0)
                         return r;
         }
@@ -847,9 +846,10 @@ static int on_start_apps(sd_event_source *s, void *userdata)
                 else
                         msg = strjoin_printf(
                                 "no Nautobot app to verify: Django could not be asked which apps the server loads (%s), no app was verified here before, and the configuration names none ([app NAME])",
-                                m->probe       ? strempty(rep ? rep->apps_error : probe_error(m->probe))
-                                : m->host && verify_server_error(m->host) ? verify_server_error(m->host)
-                                               : "the probe could not be started");
+                                m->probe ? strempty(rep ? rep->apps_error : probe_error(m->probe))
+                                : m->host && verify_server_error(m->host)
+                                        ? verify_server_error(m->host)
+                                        : "the probe could not be started");
                 if (!msg) {
                         r = -ENOMEM;
                         goto fail;
@@ -1001,7 +1001,7 @@ static int follow_config(Manager *m, const Change *c, const Config **ret)
         if (r < 0) {
                 if (r != -ENOMEM)
                         log_warning("Cannot follow the upgrade with %s's configuration: %s\n",
-                                m->known_packages[pick], error ?: strerror(-r));
+                                    m->known_packages[pick], error ?: strerror(-r));
                 return r == -ENOMEM ? r : 0;
         }
         *ret = m->follow_config;
@@ -1030,7 +1030,7 @@ static int follow_upgrade(Manager *m, Change *c)
         if (r < 0) {
                 if (r != -ENOENT)
                         log_warning("Cannot follow the upgrade's steps (%s): verifying now\n",
-                                strerror(-r));
+                                    strerror(-r));
                 m->upgrade = upgrade_free(m->upgrade);
                 m->follow_config = config_free(m->follow_config);
                 return start_verification(m, TAKE_PTR(m->following));
@@ -1283,7 +1283,7 @@ static int update_watched(Manager *m)
                 r = create_watch(m, m->config, watched, &w);
                 if (r < 0) {
                         log_error("Cannot watch the apps found in '%s': %s\n",
-                                strempty(m->config->site_packages), strerror(-r));
+                                  strempty(m->config->site_packages), strerror(-r));
                         return 0; /* the old watch stays */
                 }
                 pkgwatch_free(m->watch);
@@ -1349,7 +1349,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         }
         if (r < 0) {
                 log_warning("Reload refused, keeping the previous configuration: %s\n",
-                        error ?: strerror(-r));
+                            error ?: strerror(-r));
                 (void)report_journal_reload_failed(m->config_path, error ?: strerror(-r));
                 config_free(c);
                 report_notify(
@@ -1451,10 +1451,12 @@ static void begin(Manager *m)
                 r = state_take_force_request(m->config->instance_state_directory);
                 if (r > 0) {
                         m->force = true;
-                        log_notice("Verifying even if nothing changed: nautobot-verifyctl verify asked for it (%s/%s)\n",
+                        log_notice(
+                                "Verifying even if nothing changed: nautobot-verifyctl verify asked for it (%s/%s)\n",
                                 m->config->instance_state_directory, STATE_FORCE_FILE);
                 } else if (r < 0)
-                        log_warning("Cannot take the request %s/%s: %s; verifying only if something changed\n",
+                        log_warning(
+                                "Cannot take the request %s/%s: %s; verifying only if something changed\n",
                                 m->config->instance_state_directory, STATE_FORCE_FILE,
                                 strerror(-r));
         }
@@ -1553,7 +1555,8 @@ static void open_bus(Manager *m)
         if (r >= 0)
                 r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0) {
-                log_warning("Cannot connect to the system bus (%s): unit restarts are not checked\n",
+                log_warning(
+                        "Cannot connect to the system bus (%s): unit restarts are not checked\n",
                         strerror(-r));
                 m->bus = sd_bus_flush_close_unref(m->bus);
         }
@@ -1578,8 +1581,8 @@ int manager_run(Manager *m)
         if (m->mode == MODE_WATCH) {
                 r = create_watch(m, m->config, m->watched, &m->watch);
                 if (r < 0) {
-                        log_error("Cannot watch '%s': %s\n",
-                                strempty(m->config->site_packages), strerror(-r));
+                        log_error("Cannot watch '%s': %s\n", strempty(m->config->site_packages),
+                                  strerror(-r));
                         return EX_CONFIG;
                 }
                 report_notify("READY=1");

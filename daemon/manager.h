@@ -42,7 +42,7 @@ struct Manager {
         sd_event *event;
         char *config_path;
         Config *config;
-        SecretSet *secrets; /* read as root before the drop (main.c); every config points here */
+        SecretSet *secrets;  /* read as root before the drop (main.c); every config points here */
         char *state_refused; /* why the state directory is not used (main.c), or NULL */
         Config *next_config; /* reloaded while a run was active; applied after it */
         Mode mode;

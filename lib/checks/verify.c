@@ -129,13 +129,13 @@ int verify_child_env(const Config *c, char ***ret, char **ret_error)
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
-                        *ret_error = line > 0 ? strjoin_printf("environment file %s:%u: %s",
-                                                               c->environment_file, line,
-                                                               envfile_error_to_string(r))
-                                              : strjoin_printf(
-                                                        "cannot read environment file '%s': %s",
-                                                        c->environment_file,
-                                                        read_file_error_to_string(r));
+                        *ret_error =
+                                line > 0 ? strjoin_printf("environment file %s:%u: %s",
+                                                          c->environment_file, line,
+                                                          envfile_error_to_string(r))
+                                         : strjoin_printf("cannot read environment file '%s': %s",
+                                                          c->environment_file,
+                                                          read_file_error_to_string(r));
                         return *ret_error ? 0 : -ENOMEM;
                 }
         }

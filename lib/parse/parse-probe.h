@@ -47,9 +47,9 @@ typedef struct ProbeAppAnswer {
          * ("nautobot_contract_models.view_contract, ..."), side by side. */
         char **panels_unseen;
         char **panels_unseen_perms;
-        char *panels_error;          /* this label's panels could not be answered */
-        bool panels_present;         /* answered (a list, maybe empty) */
-        char **leaves;               /* the app's leaf migration(s) in the installed code */
+        char *panels_error;  /* this label's panels could not be answered */
+        bool panels_present; /* answered (a list, maybe empty) */
+        char **leaves;       /* the app's leaf migration(s) in the installed code */
         /* What unapplying each migration the installed code ships destroys (the probe's
          * "reversal" for this label), validated; kept as JSON, as the state file keeps it. */
         json_object *reversal;

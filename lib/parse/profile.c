@@ -526,11 +526,11 @@ int profile_load(const char *path, const char *package, Profile **ret, char **re
         r = read_file_trusted(path, PROFILE_SIZE_MAX, &text, &len, &why);
         if (r < 0) {
                 if (ret_error)
-                        *ret_error = why ? strjoin_printf("%s: refused: %s", path, why)
-                                     : r == -EFBIG ? strjoin_printf("%s: larger than %d bytes", path,
-                                                                  PROFILE_SIZE_MAX)
-                                                 : strjoin_printf("%s: cannot read: %s", path,
-                                                                  read_file_error_to_string(r));
+                        *ret_error = why           ? strjoin_printf("%s: refused: %s", path, why)
+                                     : r == -EFBIG ? strjoin_printf("%s: larger than %d bytes",
+                                                                    path, PROFILE_SIZE_MAX)
+                                                   : strjoin_printf("%s: cannot read: %s", path,
+                                                                    read_file_error_to_string(r));
                 return r;
         }
         if (strlen(text) != len) {
