@@ -121,6 +121,17 @@ class Rollback(nvdtest.TestCase):
         self.assertIn(p.returncode, (0, 1), p.stdout + p.stderr)
         return json.loads(p.stdout)
 
+    def roll_back_to_old(self, target):
+        """The rollback's commands in the printed order, then a verification that must pass."""
+        self.manage("migrate", APP, target)
+        self.pip(OLD)
+        self.manage("migrate")
+        self.manage("collectstatic", "--noinput")
+        self.restart()
+        r = self.verify()
+        self.assertEqual(r.code, 0, r.dump())
+        return r
+
     def rollback_entry(self, run):
         found = [e for e in run.entries if e.get("MESSAGE_ID") == nvdtest.MSG["rollback"]]
         self.assertEqual(len(found), 1, run.dump())
@@ -192,13 +203,7 @@ class Rollback(nvdtest.TestCase):
     def test_4_commands_by_hand_end_in_a_pass_on_the_old_release(self):
         doc = self.rollback_json(OLD, f"--from={OLD_SITE[0]}")
         # The commands as printed, in order (the restart: the test bed's own).
-        self.manage("migrate", APP, doc["target"])
-        self.pip(OLD)
-        self.manage("migrate")
-        self.manage("collectstatic", "--noinput")
-        self.restart()
-        r = self.verify()
-        self.assertEqual(r.code, 0, r.dump())
+        r = self.roll_back_to_old(doc["target"])
         self.assertIn("passed", r.stdout + json.dumps(r.entries))
         entry = self.rollback_entry(r)
         self.assertIn("it was migrated back first, as the guide says", entry["MESSAGE"])
@@ -241,13 +246,7 @@ class Rollback(nvdtest.TestCase):
         self.assertIn(f"Recover: 1. pip install {PKG}=={NEW}", entry["MESSAGE"])
         # Following the recovery ends in a pass.
         self.pip(NEW)
-        self.manage("migrate", APP, T0009)
-        self.pip(OLD)
-        self.manage("migrate")
-        self.manage("collectstatic", "--noinput")
-        self.restart()
-        r = self.verify()
-        self.assertEqual(r.code, 0, r.dump())
+        self.roll_back_to_old(T0009)
 
     def test_6_a_migration_without_reverse_is_irreversible(self):
         # A scratch migration in this test's own venv copy: data only, no reverse code.
