@@ -31,7 +31,7 @@ HOST_CHECKS = tuple(c for c in CHECKS if c != "restarts")
 RUN_ENTRIES = len(CHECKS) + 1
 
 BUILD_DIR = os.environ.get("NVD_BUILD_DIR", "")
-DAEMON = os.path.join(BUILD_DIR, "daemon", "nautobot-verifyd")
+DAEMON = os.path.join(BUILD_DIR, "daemon", "verifyd", "nautobot-verifyd")
 TESTBED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testbed", "nvd-testbed")
 # The Django probe from the source tree (an installed daemon finds its own).
 PROBE = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib", "checks", "probe",
@@ -40,7 +40,7 @@ PROBE = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__))
 PROFILES = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib", "checks",
                                          "profiles"))
 
-# The MESSAGE_IDs documented in README.md (daemon/report.h).
+# The MESSAGE_IDs documented in README.md (daemon/verifyd/report.h).
 MSG = {
     "check-pass": "76e5e18b57a545b8b1ba8effeae5a470",
     "check-fail": "61fcf2114eb24d368a6b9ccb3f965055",

@@ -29,7 +29,7 @@ import nvdtest
 from test_verifyctl import validator
 
 ALL_APPS = {("package", "name"): None, ("package", "app-label"): None}
-CTL = os.path.join(nvdtest.BUILD_DIR, "daemon", "nautobot-verifyctl")
+CTL = os.path.join(nvdtest.BUILD_DIR, "daemon", "verifyctl", "nautobot-verifyctl")
 
 
 def ctl(*args):

@@ -30,7 +30,7 @@ import uuid
 import nvdtest
 from test_verifyctl import NAGIOS, validator
 
-CTL = os.path.join(nvdtest.BUILD_DIR, "daemon", "nautobot-verifyctl")
+CTL = os.path.join(nvdtest.BUILD_DIR, "daemon", "verifyctl", "nautobot-verifyctl")
 APP = "nautobot-contract-models"
 FAST = {("checks", "enable"): "versions, jobs, panels"}
 

@@ -23,7 +23,7 @@ T0009 = "0009_alter_status_related_name"
 T0010 = "0010_icalaccesstoken_coveragesnapshot"
 TABLES_0010 = ["nautobot_contract_models_icalaccesstoken", "nautobot_contract_models_coveragesnapshot"]
 COST = "nautobot_contract_models_costsnapshot"
-CTL = os.path.join(nvdtest.BUILD_DIR, "daemon", "nautobot-verifyctl")
+CTL = os.path.join(nvdtest.BUILD_DIR, "daemon", "verifyctl", "nautobot-verifyctl")
 OLD_SITE = glob.glob("/var/cache/nautobot-verifyd-testbed/venv-nautobot-3.1.6-app-2026.5.12-*/lib/python3*/site-packages")
 
 MAKE_ROWS = """

@@ -35,7 +35,7 @@ import time
 
 import nvdtest
 
-CTL = os.path.join(nvdtest.BUILD_DIR, "daemon", "nautobot-verifyctl")
+CTL = os.path.join(nvdtest.BUILD_DIR, "daemon", "verifyctl", "nautobot-verifyctl")
 SCHEMA = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures",
                                        "verifyctl.schema.json"))
 FAST = {("checks", "enable"): "versions, jobs, panels"}

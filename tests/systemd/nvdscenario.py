@@ -112,7 +112,7 @@ class Scenario:
         self.timings[what] = time.monotonic() - t0
 
     def start(self):
-        daemon = os.path.join(BUILD_DIR, "daemon", "nautobot-verifyd")
+        daemon = os.path.join(BUILD_DIR, "daemon", "verifyd", "nautobot-verifyd")
         if not os.access(daemon, os.X_OK):
             raise RuntimeError(f"{daemon} is not built (NVD_BUILD_DIR={BUILD_DIR!r})")
         t = time.monotonic()
