@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Runs read back from the journal. See ctl-journal.h. The field names are
- * those report-journal.c writes; nothing here writes to the journal.
+ * those report-journal.c writes (journal-fields.h); nothing here writes to the journal.
+ * What a run says once read (its verdict, its checks' order, JSON) is ctl-run.c's.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -10,9 +11,10 @@
 
 #include "config.h"
 #include "ctl-journal.h"
+#include "journal-fields.h"
 
 /* What a client claims: the journal matches on it, run_trust_entry() decides. */
-#define IDENTIFIER_MATCH      "SYSLOG_IDENTIFIER=nautobot-verifyd"
+#define IDENTIFIER_MATCH      JOURNAL_IDENTIFIER_MATCH
 #define RUN_ID_PREFIX_MIN     6
 #define RUN_ID_CANDIDATES_MAX 16 /* run ids a prefix matches, checked for a trusted entry */
 #define TRUST_STATE_DIRECTORY "/var/lib/nautobot-verifyd"
@@ -178,16 +180,15 @@ static bool unit_is_ours(const char *u, size_t n)
 static char *trust_state_directory(const CtlOptions *o)
 {
         _cleanup_(config_freep) Config *c = NULL;
-        _cleanup_free_ char *error = NULL;
+        int r;
 
         if (o->state_directory)
                 return strdup(o->state_directory);
-        if (config_new(&c) < 0)
+        r = config_load(o->config_path, NULL, CONFIG_LOAD_MISSING_OK | CONFIG_LOAD_REFUSED_OK, &c,
+                        NULL);
+        if (r == -ENOMEM)
                 return NULL;
-        (void)config_load(c, o->config_path, &error);
-        error = mfree(error);
-        (void)config_finalize(c, &error);
-        return strdup(c->state_directory ?: TRUST_STATE_DIRECTORY);
+        return strdup(r >= 0 && c->state_directory ? c->state_directory : TRUST_STATE_DIRECTORY);
 }
 
 static void trust_add_uid(RunTrust *t, uid_t uid)
@@ -328,16 +329,16 @@ static int parse_common(Run *run, const void *d, size_t l)
                 const char *field;
                 size_t offset;
         } fields[] = {
-                {"NVD_INSTANCE", offsetof(Run, instance)},
-                {"NVD_PACKAGE", offsetof(Run, package)},
-                {"NVD_APP", offsetof(Run, app)},
-                {"NVD_VERSION", offsetof(Run, version)},
-                {"NVD_URL", offsetof(Run, url)},
+                {FIELD_NVD_INSTANCE, offsetof(Run, instance)},
+                {FIELD_NVD_PACKAGE, offsetof(Run, package)},
+                {FIELD_NVD_APP, offsetof(Run, app)},
+                {FIELD_NVD_VERSION, offsetof(Run, version)},
+                {FIELD_NVD_URL, offsetof(Run, url)},
                 {"_HOSTNAME", offsetof(Run, hostname)},
-                {"NVD_TRIGGER_PACKAGE", offsetof(Run, trigger_package)},
-                {"NVD_CHANGE", offsetof(Run, change)},
-                {"NVD_OLD_VERSION", offsetof(Run, old_version)},
-                {"NVD_NEW_VERSION", offsetof(Run, new_version)},
+                {FIELD_NVD_TRIGGER_PACKAGE, offsetof(Run, trigger_package)},
+                {FIELD_NVD_CHANGE, offsetof(Run, change)},
+                {FIELD_NVD_OLD_VERSION, offsetof(Run, old_version)},
+                {FIELD_NVD_NEW_VERSION, offsetof(Run, new_version)},
         };
         const char *v;
         size_t n;
@@ -355,17 +356,17 @@ static int parse_summary_field(Run *run, const void *d, size_t l)
         const char *v;
         size_t n;
 
-        if ((v = field_value(d, l, "NVD_RESULT", &n)))
+        if ((v = field_value(d, l, FIELD_NVD_RESULT, &n)))
                 return set_once(&run->verdict, v, n);
-        if ((v = field_value(d, l, "NVD_PASSED", &n)))
+        if ((v = field_value(d, l, FIELD_NVD_PASSED, &n)))
                 run->passed = parse_count(v, n);
-        else if ((v = field_value(d, l, "NVD_FAILED", &n)))
+        else if ((v = field_value(d, l, FIELD_NVD_FAILED, &n)))
                 run->failed = parse_count(v, n);
-        else if ((v = field_value(d, l, "NVD_ERRORS", &n)))
+        else if ((v = field_value(d, l, FIELD_NVD_ERRORS, &n)))
                 run->errors = parse_count(v, n);
-        else if ((v = field_value(d, l, "NVD_SKIPPED", &n)))
+        else if ((v = field_value(d, l, FIELD_NVD_SKIPPED, &n)))
                 run->skipped = parse_count(v, n);
-        else if ((v = field_value(d, l, "NVD_DURATION_USEC", &n)))
+        else if ((v = field_value(d, l, FIELD_NVD_DURATION_USEC, &n)))
                 run->duration_usec = parse_u64(v, n);
         return 0;
 }
@@ -375,17 +376,17 @@ static int parse_check_field(RunCheck *c, const void *d, size_t l)
         const char *v;
         size_t n;
 
-        if ((v = field_value(d, l, "NVD_RESULT", &n)))
+        if ((v = field_value(d, l, FIELD_NVD_RESULT, &n)))
                 return set_once(&c->result, v, n);
-        if ((v = field_value(d, l, "NVD_REASON", &n)))
+        if ((v = field_value(d, l, FIELD_NVD_REASON, &n)))
                 return set_once(&c->reason, v, n);
-        if ((v = field_value(d, l, "NVD_EVIDENCE", &n)))
+        if ((v = field_value(d, l, FIELD_NVD_EVIDENCE, &n)))
                 return set_once(&c->evidence, v, n);
-        if ((v = field_value(d, l, "NVD_DURATION_USEC", &n))) {
+        if ((v = field_value(d, l, FIELD_NVD_DURATION_USEC, &n))) {
                 c->duration_usec = parse_u64(v, n);
                 return 0;
         }
-        if ((v = field_value(d, l, "NVD_FINDING", &n))) {
+        if ((v = field_value(d, l, FIELD_NVD_FINDING, &n))) {
                 char **f;
 
                 if (c->n_findings >= RUN_FINDINGS_MAX) {
@@ -415,19 +416,19 @@ int run_add_entry(sd_journal *j, Run *run)
         bool summary;
         int r;
 
-        r = sd_journal_get_data(j, "NVD_CHECK", &d, &l);
+        r = sd_journal_get_data(j, FIELD_NVD_CHECK, &d, &l);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
                 return r;
-        v = field_value(d, l, "NVD_CHECK", &n);
+        v = field_value(d, l, FIELD_NVD_CHECK, &n);
         if (!v || n == 0)
                 return 0;
         check = value_dup(v, n);
         if (!check)
                 return -ENOMEM;
         (void)sd_journal_get_realtime_usec(j, &t);
-        summary = streq(check, "summary");
+        summary = streq(check, JOURNAL_CHECK_SUMMARY);
         if (summary) {
                 if (run->verdict) /* a second summary of one run: keep the first */
                         return 0;
@@ -463,10 +464,11 @@ int run_add_entry(sd_journal *j, Run *run)
 /* The journal positioned before the first entry of run 'id' (ours by identifier). */
 static int seek_run(sd_journal *j, sd_id128_t id)
 {
-        char match[sizeof("NVD_RUN_ID=") + SD_ID128_STRING_MAX];
+        char match[sizeof(FIELD_NVD_RUN_ID "=") + SD_ID128_STRING_MAX];
         int r;
 
-        snprintf(match, sizeof(match), "NVD_RUN_ID=" SD_ID128_FORMAT_STR, SD_ID128_FORMAT_VAL(id));
+        snprintf(match, sizeof(match), FIELD_NVD_RUN_ID "=" SD_ID128_FORMAT_STR,
+                 SD_ID128_FORMAT_VAL(id));
         sd_journal_flush_matches(j);
         r = sd_journal_add_match(j, match, 0);
         if (r >= 0)
@@ -551,7 +553,7 @@ int run_resolve(sd_journal *j, RunTrust *t, const char *text, sd_id128_t *ret, c
                 return -ENOMEM;
         for (char *p = prefix; *p; p++)
                 *p = (char)tolower((unsigned char)*p);
-        r = sd_journal_query_unique(j, "NVD_RUN_ID");
+        r = sd_journal_query_unique(j, FIELD_NVD_RUN_ID);
         if (r < 0)
                 return r;
         SD_JOURNAL_FOREACH_UNIQUE(j, d, l)
@@ -562,7 +564,7 @@ int run_resolve(sd_journal *j, RunTrust *t, const char *text, sd_id128_t *ret, c
 
                 if (++seen > RUN_ENTRIES_MAX)
                         break;
-                v = field_value(d, l, "NVD_RUN_ID", &vl);
+                v = field_value(d, l, FIELD_NVD_RUN_ID, &vl);
                 if (!v || vl != 32 || strncmp(v, prefix, n) != 0)
                         continue;
                 memcpy(id, v, 32);
@@ -612,13 +614,13 @@ static int add_filters(sd_journal *j, const CtlOptions *o)
         sd_journal_flush_matches(j);
         r = sd_journal_add_match(j, IDENTIFIER_MATCH, 0);
         if (r >= 0)
-                r = sd_journal_add_match(j, "NVD_CHECK=summary", 0);
+                r = sd_journal_add_match(j, FIELD_NVD_CHECK "=" JOURNAL_CHECK_SUMMARY, 0);
         if (r >= 0 && o->instance) {
-                instance = strjoin_printf("NVD_INSTANCE=%s", o->instance);
+                instance = strjoin_printf(FIELD_NVD_INSTANCE "=%s", o->instance);
                 r = instance ? sd_journal_add_match(j, instance, 0) : -ENOMEM;
         }
         if (r >= 0 && o->package) {
-                package = strjoin_printf("NVD_PACKAGE=%s", o->package);
+                package = strjoin_printf(FIELD_NVD_PACKAGE "=%s", o->package);
                 r = package ? sd_journal_add_match(j, package, 0) : -ENOMEM;
         }
         return r;
@@ -632,10 +634,10 @@ static int entry_run_id(sd_journal *j, sd_id128_t *ret)
         size_t l, n;
         int r;
 
-        r = sd_journal_get_data(j, "NVD_RUN_ID", &d, &l);
+        r = sd_journal_get_data(j, FIELD_NVD_RUN_ID, &d, &l);
         if (r < 0)
                 return r;
-        v = field_value(d, l, "NVD_RUN_ID", &n);
+        v = field_value(d, l, FIELD_NVD_RUN_ID, &n);
         if (!v || n != 32)
                 return -EBADMSG;
         memcpy(id, v, 32);
@@ -673,7 +675,7 @@ int run_find_by_pid(sd_journal *j, RunTrust *t, pid_t pid, uint64_t since_usec, 
         sd_journal_flush_matches(j);
         r = sd_journal_add_match(j, IDENTIFIER_MATCH, 0);
         if (r >= 0)
-                r = sd_journal_add_match(j, "NVD_CHECK=summary", 0);
+                r = sd_journal_add_match(j, FIELD_NVD_CHECK "=" JOURNAL_CHECK_SUMMARY, 0);
         if (r >= 0)
                 r = sd_journal_add_match(j, match, 0);
         if (r >= 0)
@@ -759,127 +761,4 @@ int run_history(sd_journal *j, RunTrust *t, const CtlOptions *o, Run ***ret, siz
         *ret_n = n;
         *ret_cut = cut;
         return 0;
-}
-
-const char *run_verdict(const Run *r)
-{
-        return r->verdict ?: "unfinished";
-}
-
-int run_exit_code(const Run *r)
-{
-        if (streq_ptr(r->verdict, "pass"))
-                return CTL_EXIT_PASS;
-        if (streq_ptr(r->verdict, "fail"))
-                return CTL_EXIT_FAIL;
-        return CTL_EXIT_INCOMPLETE;
-}
-
-static int check_rank(const char *name)
-{
-        int id = check_id_from_string(name);
-
-        return id < 0 ? _CHECK_ID_MAX : id;
-}
-
-static int check_compare(const void *a, const void *b)
-{
-        const RunCheck *x = a, *y = b;
-        int rx = check_rank(x->check), ry = check_rank(y->check);
-
-        if (rx != ry)
-                return rx < ry ? -1 : 1;
-        return strcmp(x->check, y->check);
-}
-
-void run_sort_checks(Run *r)
-{
-        qsort(r->checks, r->n_checks, sizeof(RunCheck), check_compare);
-}
-
-const RunCheck *run_check(const Run *r, const char *check)
-{
-        for (size_t i = 0; i < r->n_checks; i++)
-                if (streq(r->checks[i].check, check))
-                        return &r->checks[i];
-        return NULL;
-}
-
-static json_object *check_to_json(const RunCheck *c, bool evidence)
-{
-        json_object *o = json_object_new_object(), *f = json_object_new_array();
-
-        if (!o || !f) {
-                json_object_put(o);
-                json_object_put(f);
-                return NULL;
-        }
-        json_object_object_add(o, "check", ctl_json_string(c->check));
-        json_object_object_add(o, "result", ctl_json_string(c->result ?: "unknown"));
-        json_object_object_add(o, "reason", ctl_json_string(strempty(c->reason)));
-        json_object_object_add(o, "duration_usec",
-                               json_object_new_int64((int64_t)c->duration_usec));
-        for (size_t i = 0; i < c->n_findings; i++)
-                json_object_array_add(f, ctl_json_string(c->findings[i]));
-        json_object_object_add(o, "findings", f);
-        json_object_object_add(o, "findings_truncated", json_object_new_boolean(c->findings_cut));
-        if (evidence)
-                json_object_object_add(o, "evidence", ctl_json_string(c->evidence));
-        return o;
-}
-
-json_object *run_to_json(const Run *r, bool checks, bool evidence)
-{
-        json_object *o = json_object_new_object();
-        char id[SD_ID128_STRING_MAX];
-
-        if (!o)
-                return NULL;
-        json_object_object_add(o, "run_id", json_object_new_string(sd_id128_to_string(r->id, id)));
-        ctl_json_add_time(o, "time", r->realtime_usec);
-        json_object_object_add(o, "instance", ctl_json_string(r->instance));
-        json_object_object_add(o, "package", ctl_json_string(r->package));
-        json_object_object_add(o, "app", ctl_json_string(r->app));
-        json_object_object_add(o, "version", ctl_json_string(r->version));
-        json_object_object_add(o, "url", ctl_json_string(r->url));
-        json_object_object_add(o, "hostname", ctl_json_string(r->hostname));
-        json_object_object_add(o, "verdict", ctl_json_string(run_verdict(r)));
-        if (r->verdict) {
-                json_object *counts = json_object_new_object();
-
-                if (counts) {
-                        json_object_object_add(counts, "passed", json_object_new_int(r->passed));
-                        json_object_object_add(counts, "failed", json_object_new_int(r->failed));
-                        json_object_object_add(counts, "errors", json_object_new_int(r->errors));
-                        json_object_object_add(counts, "skipped", json_object_new_int(r->skipped));
-                }
-                json_object_object_add(o, "counts", counts);
-                json_object_object_add(o, "duration_usec",
-                                       json_object_new_int64((int64_t)r->duration_usec));
-        } else {
-                json_object_object_add(o, "counts", NULL);
-                json_object_object_add(o, "duration_usec", NULL);
-        }
-        if (r->change) {
-                json_object *t = json_object_new_object();
-
-                if (t) {
-                        json_object_object_add(t, "package", ctl_json_string(r->trigger_package));
-                        json_object_object_add(t, "change", ctl_json_string(r->change));
-                        json_object_object_add(t, "old_version", ctl_json_string(r->old_version));
-                        json_object_object_add(t, "new_version", ctl_json_string(r->new_version));
-                }
-                json_object_object_add(o, "trigger", t);
-        } else
-                json_object_object_add(o, "trigger", NULL);
-        if (checks) {
-                json_object *a = json_object_new_array();
-
-                for (size_t i = 0; a && i < r->n_checks; i++)
-                        json_object_array_add(a, check_to_json(&r->checks[i], evidence));
-                json_object_object_add(o, "checks", a);
-                json_object_object_add(o, "checks_truncated",
-                                       json_object_new_boolean(r->checks_cut));
-        }
-        return o;
 }

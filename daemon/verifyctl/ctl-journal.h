@@ -152,6 +152,8 @@ int run_load(sd_journal *j, RunTrust *t, sd_id128_t id, Run **ret);
 int run_history(sd_journal *j, RunTrust *t, const CtlOptions *o, Run ***ret, size_t *ret_n,
                 bool *ret_cut);
 
+/* ---- a run once read (ctl-run.c) ---- */
+
 /* The run's verdict word for output: its summary's, or "unfinished". */
 const char *run_verdict(const Run *r);
 /* The daemon's exit code for that verdict: 0 pass, 1 fail, 2 anything else. */
@@ -160,8 +162,10 @@ int run_exit_code(const Run *r);
 void run_sort_checks(Run *r);
 const RunCheck *run_check(const Run *r, const char *check);
 
-/* One check as "show" prints it: name, result, duration, reason, findings (evidence if asked). */
-void run_print_check(const CtlOptions *o, const RunCheck *c);
-
 /* The run as JSON (schema "run" of README.md); checks only when 'checks', evidence when asked. */
 json_object *run_to_json(const Run *r, bool checks, bool evidence);
+
+/* ---- printed (ctl-runs.c) ---- */
+
+/* One check as "show" prints it: name, result, duration, reason, findings (evidence if asked). */
+void run_print_check(const CtlOptions *o, const RunCheck *c);

@@ -78,25 +78,13 @@ static int load_config(Rollback *rb)
         const Profile *profile;
         int r;
 
-        r = config_new(&rb->config);
-        if (r < 0)
-                return oom();
-        r = config_load(rb->config, o->config_path, &error);
+        r = config_load(o->config_path, o->instance, o->config_given ? 0 : CONFIG_LOAD_MISSING_OK,
+                        &rb->config, &error);
         if (r == -ENOMEM)
                 return oom();
-        if (r < 0 && (r != -ENOENT || o->config_given)) {
-                fprintf(stderr, "Cannot read the configuration: %s\n", error ?: strerror(-r));
-                return EX_CONFIG;
-        }
-        error = mfree(error);
-        if (o->instance && (r = config_set_instance(rb->config, o->instance, &error)) < 0) {
-                fprintf(stderr, "%s\n", error ?: strerror(-r));
-                return r == -ENOMEM ? EX_OSERR : EX_CONFIG;
-        }
-        r = config_finalize(rb->config, &error);
         if (r < 0) {
-                fprintf(stderr, "%s: %s\n", o->config_path, error ?: strerror(-r));
-                return r == -ENOMEM ? EX_OSERR : EX_CONFIG;
+                fprintf(stderr, "Invalid configuration: %s\n", error ?: strerror(-r));
+                return EX_CONFIG;
         }
         /* The app's label: the configuration's for its app, else its profile's. */
         profile = config_profile(rb->config, rb->package);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * nautobot-verifyctl setup: from an installed package to a configured one.
- * It finds the host's Nautobot (nautobot.service over sd-bus, or --server and
- * --url), has nautobot-server create or update the verifier's own account
+ * This file owns the command and what it writes; ctl-setup-unit.c finds the
+ * host's Nautobot (nautobot.service over sd-bus, or --server and --url). Setup
+ * has nautobot-server create or update the verifier's own account
  * (lib/checks/setup/nautobot-verifyd-setup.py: not superuser, not staff, one
  * view-only ObjectPermission, an API token), and writes the configuration and
  * the two LoadCredential= secrets where the units read them, only if absent
@@ -17,421 +18,34 @@
  */
 #include <fcntl.h>
 #include <libgen.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <systemd/sd-bus.h>
 #include <unistd.h>
 
 #include "chase.h"
 #include "child.h"
-#include "ctl.h"
+#include "config-dir.h"
+#include "ctl-setup.h"
 #include "envfile.h"
-#include "privilege.h"
 #include "runas.h"
 
-#define BUS_TIMEOUT_USEC   (10 * USEC_PER_SEC)
 #define SETUP_TIMEOUT_USEC (300 * USEC_PER_SEC)
 #define SETUP_OUTPUT_MAX   (64 * 1024)
 #define SETUP_RESULT_MAX   (1024 * 1024)
 #define SECRET_MAX         4096
 #define CONF_MAX           (64 * 1024)
-#define INI_MAX            (256 * 1024)
 #define DIFF_LINES_MAX     400
-#define NAUTOBOT_UNIT      "nautobot.service"
 #define DEFAULT_USERNAME   "nautobot-verifyd"
-#define SYSTEMD_DEST       "org.freedesktop.systemd1"
-#define SYSTEMD_PATH       "/org/freedesktop/systemd1"
-#define SYSTEMD_MANAGER    "org.freedesktop.systemd1.Manager"
-#define SYSTEMD_UNIT_IFACE "org.freedesktop.systemd1.Unit"
-#define SYSTEMD_SERVICE    "org.freedesktop.systemd1.Service"
 
 #ifndef NVD_SETUP_SCRIPT
 #define NVD_SETUP_SCRIPT "/usr/share/nautobot-verifyd/nautobot-verifyd-setup.py"
 #endif
 
-/* What we know of the host's Nautobot, from its unit and the command line. */
-typedef struct Nautobot {
-        char *server;
-        char *url;
-        char *user;     /* User= of the unit; NULL: the owner of server */
-        char *root;     /* NAUTOBOT_ROOT set by Environment= (a file's is read from the file) */
-        char *config;   /* NAUTOBOT_CONFIG, the same */
-        char *env_file; /* the first EnvironmentFile= */
-        char *cwd;      /* WorkingDirectory= */
-        char **env;     /* Environment= and the files', what nautobot-server gets */
-        char **notes;   /* what setup could not carry over, said to the admin */
-        bool from_unit;
-} Nautobot;
-
-static void nautobot_done(Nautobot *n)
+static int log_oom(void)
 {
-        free(n->server);
-        free(n->url);
-        free(n->user);
-        free(n->root);
-        free(n->config);
-        free(n->env_file);
-        free(n->cwd);
-        strv_free(n->env);
-        strv_free(n->notes);
-}
-
-static const char *bus_error_text(const sd_bus_error *e, int r)
-{
-        return sd_bus_error_is_set(e) && e->message ? e->message : strerror(-r);
-}
-
-/* ---- finding Nautobot ---------------------------------------------------- */
-
-/* "0.0.0.0:8001" (uWSGI's --http/http=): the URL a local client uses; NULL when unreadable. */
-static char *url_from_listen(const char *listen, bool tls)
-{
-        _cleanup_free_ char *host = NULL;
-        const char *colon, *port;
-        size_t n = strcspn(listen, ",");
-
-        colon = memrchr(listen, ':', n);
-        if (!colon || colon + 1 >= listen + n)
-                return NULL;
-        port = colon + 1;
-        host = strndup(listen, (size_t)(colon - listen));
-        if (!host)
-                return NULL;
-        /* A wildcard listens on loopback too, where the unit's IPAddressAllow=localhost lets us. */
-        if (isempty(host) || streq(host, "0.0.0.0") || streq(host, "*"))
-                return strjoin_printf("%s://127.0.0.1:%.*s", tls ? "https" : "http",
-                                      (int)(listen + n - port), port);
-        if (streq(host, "[::]"))
-                return strjoin_printf("%s://[::1]:%.*s", tls ? "https" : "http",
-                                      (int)(listen + n - port), port);
-        return strjoin_printf("%s://%s:%.*s", tls ? "https" : "http", host,
-                              (int)(listen + n - port), port);
-}
-
-/*
- * A file of Nautobot's unit (its EnvironmentFile=, its uWSGI ini) belongs to
- * the account it runs as, which could make it a link to anything: root has
- * that account read it (privilege.h), as it would see it.
- */
-static int read_as_unit_user(const char *user, const char *path, size_t max, char **ret,
-                             size_t *ret_len)
-{
-        struct passwd *pw;
-
-        if (geteuid() != 0 || isempty(user) || streq(user, "root"))
-                return read_file_bounded(path, max, ret, ret_len);
-        pw = getpwnam(user);
-        if (!pw)
-                return -ESRCH;
-        return privilege_read_file_as(pw->pw_uid, pw->pw_gid, path, max, ret, ret_len);
-}
-
-/* http= or https= of a uWSGI ini file's [uwsgi] section (Nautobot's install guide). */
-static char *url_from_ini(const char *path, const char *user)
-{
-        _cleanup_free_ char *text = NULL;
-        bool in_uwsgi = false;
-        char *save = NULL;
-
-        if (read_as_unit_user(user, path, INI_MAX, &text, NULL) < 0)
-                return NULL;
-        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *l = strstrip(line), *eq;
-                bool tls;
-
-                if (l[0] == '[') {
-                        in_uwsgi = startswith(l, "[uwsgi]") != NULL;
-                        continue;
-                }
-                eq = strchr(l, '=');
-                if (!in_uwsgi || !eq)
-                        continue;
-                *eq = '\0';
-                tls = streq(strstrip(l), "https");
-                if (tls || streq(strstrip(l), "http"))
-                        return url_from_listen(strstrip(eq + 1), tls);
-        }
-        return NULL;
-}
-
-/* nautobot-server's argv in ExecStart=: the URL it serves (--http, or the --ini's http=). */
-static char *url_from_argv(char **argv, const char *cwd, const char *user)
-{
-        for (size_t i = 0; argv && argv[i]; i++) {
-                const char *a = argv[i], *v = NULL;
-                bool tls = false, ini = false;
-
-                if ((v = startswith(a, "--http=")) || (v = startswith(a, "--https=")))
-                        tls = a[6] == 's';
-                else if ((streq(a, "--http") || streq(a, "--https")) && argv[i + 1])
-                        tls = a[6] == 's', v = argv[i + 1];
-                else if ((v = startswith(a, "--ini=")))
-                        ini = true;
-                else if (streq(a, "--ini") && argv[i + 1])
-                        ini = true, v = argv[i + 1];
-                if (!v)
-                        continue;
-                if (!ini)
-                        return url_from_listen(v, tls);
-                if (v[0] == '/')
-                        return url_from_ini(v, user);
-                if (cwd) {
-                        _cleanup_free_ char *p = strjoin_printf("%s/%s", cwd, v);
-
-                        return p ? url_from_ini(p, user) : NULL;
-                }
-        }
-        return NULL;
-}
-
-static int note(Nautobot *n, char *text)
-{
-        return strv_push(&n->notes, text);
-}
-
-/* ExecStart=, User=, WorkingDirectory=, Environment=, EnvironmentFile= of nautobot.service. */
-static int discover_unit(sd_bus *bus, Nautobot *n, char **ret_reason)
-{
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *load_state = NULL, *user = NULL, *cwd = NULL, *exec_path = NULL;
-        _cleanup_free_ char *dir = NULL;
-        _cleanup_strv_free_ char **exec_argv = NULL, **unit_env = NULL, **files = NULL;
-        const char *path, *s;
-        int r, ignore;
-
-        r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "LoadUnit", &error,
-                               &reply, "s", NAUTOBOT_UNIT);
-        if (r < 0) {
-                *ret_reason = strjoin_printf("cannot ask systemd about " NAUTOBOT_UNIT ": %s",
-                                             bus_error_text(&error, r));
-                return *ret_reason ? -ENOENT : -ENOMEM;
-        }
-        if ((r = sd_bus_message_read(reply, "o", &path)) < 0)
-                return r;
-        r = sd_bus_get_property_string(bus, SYSTEMD_DEST, path, SYSTEMD_UNIT_IFACE, "LoadState",
-                                       &error, &load_state);
-        if (r < 0)
-                return r;
-        if (!streq(load_state, "loaded")) {
-                *ret_reason = strjoin_printf(
-                        "systemd has no " NAUTOBOT_UNIT
-                        " here (%s), so setup cannot tell where Nautobot is: give --server (and --url)",
-                        load_state);
-                return *ret_reason ? -ENOENT : -ENOMEM;
-        }
-
-        /* ExecStart: a(sasbttttuii); the first command is the server's. */
-        reply = sd_bus_message_unref(reply);
-        r = sd_bus_get_property(bus, SYSTEMD_DEST, path, SYSTEMD_SERVICE, "ExecStart", &error,
-                                &reply, "a(sasbttttuii)");
-        if (r < 0)
-                return r;
-        if ((r = sd_bus_message_enter_container(reply, 'a', "(sasbttttuii)")) < 0)
-                return r;
-        r = sd_bus_message_enter_container(reply, 'r', "sasbttttuii");
-        if (r < 0)
-                return r;
-        if (r > 0) {
-                if ((r = sd_bus_message_read(reply, "s", &s)) < 0)
-                        return r;
-                if (!(exec_path = strdup(s)))
-                        return -ENOMEM;
-                if ((r = sd_bus_message_read_strv(reply, &exec_argv)) < 0)
-                        return r;
-        }
-
-        if ((r = sd_bus_get_property_string(bus, SYSTEMD_DEST, path, SYSTEMD_SERVICE, "User",
-                                            &error, &user)) < 0 ||
-            (r = sd_bus_get_property_string(bus, SYSTEMD_DEST, path, SYSTEMD_SERVICE,
-                                            "WorkingDirectory", &error, &cwd)) < 0 ||
-            (r = sd_bus_get_property_strv(bus, SYSTEMD_DEST, path, SYSTEMD_SERVICE, "Environment",
-                                          &error, &unit_env)) < 0)
-                return r;
-        reply = sd_bus_message_unref(reply);
-        r = sd_bus_get_property(bus, SYSTEMD_DEST, path, SYSTEMD_SERVICE, "EnvironmentFiles",
-                                &error, &reply, "a(sb)");
-        if (r < 0)
-                return r;
-        if ((r = sd_bus_message_enter_container(reply, 'a', "(sb)")) < 0)
-                return r;
-        while ((r = sd_bus_message_read(reply, "(sb)", &s, &ignore)) > 0)
-                if ((r = strv_extend(&files, s)) < 0)
-                        return r;
-        if (r < 0)
-                return r;
-
-        if (!exec_path) {
-                *ret_reason = strdup(NAUTOBOT_UNIT " has no ExecStart=: give --server (and --url)");
-                return *ret_reason ? -ENOENT : -ENOMEM;
-        }
-        n->from_unit = true;
-        /* "~" and "!"-prefixed forms are systemd's; a plain directory is what the guide writes. */
-        if (!isempty(cwd) && cwd[0] == '/' && !(n->cwd = strdup(cwd)))
-                return -ENOMEM;
-        if (!n->server) {
-                /* The guide's ExecStart= runs nautobot-server itself; a unit that runs uWSGI or
-                 * gunicorn of the same venv has nautobot-server beside it. */
-                if (endswith(exec_path, "/nautobot-server"))
-                        n->server = strdup(exec_path);
-                else if ((dir = strdup(exec_path)))
-                        n->server = strjoin_printf("%s/nautobot-server", dirname(dir));
-                if (!n->server)
-                        return -ENOMEM;
-        }
-        if (!n->url)
-                n->url = url_from_argv(exec_argv, n->cwd, user);
-        if (!isempty(user) && !streq(user, "root") && !(n->user = strdup(user)))
-                return -ENOMEM;
-        if (user && streq(user, "root") && !(n->user = strdup("root")))
-                return -ENOMEM;
-
-        /* What nautobot-server gets from the unit: the files first, Environment= wins (systemd's
-         * order). The configuration can name one file and NAUTOBOT_ROOT/NAUTOBOT_CONFIG. */
-        STRV_FOREACH (f, files) {
-                const char *file = (*f)[0] == '-' ? *f + 1 : *f;
-                _cleanup_free_ char *text = NULL;
-                unsigned line = 0;
-                size_t len;
-
-                /* Read as the unit's account (read_as_unit_user()), then parsed as systemd does. */
-                r = read_as_unit_user(user, file, ENVFILE_SIZE_MAX, &text, &len);
-                if (r >= 0)
-                        r = strlen(text) != len ? -EBADMSG : envfile_parse(text, &n->env, &line);
-                if (r == -ENOMEM)
-                        return r;
-                if (r == -ENOENT && (*f)[0] == '-')
-                        continue;
-                if (r < 0) {
-                        *ret_reason =
-                                line > 0
-                                        ? strjoin_printf("%s:%u (EnvironmentFile= of " NAUTOBOT_UNIT
-                                                         "): %s",
-                                                         file, line, envfile_error_to_string(r))
-                                        : strjoin_printf(
-                                                  "cannot read %s (EnvironmentFile= of " NAUTOBOT_UNIT
-                                                  "): %s",
-                                                  file, read_file_error_to_string(r));
-                        return *ret_reason ? -EINVAL : -ENOMEM;
-                }
-                if (!n->env_file) {
-                        if (!(n->env_file = strdup(file)))
-                                return -ENOMEM;
-                } else if (
-                        (r = note(
-                                 n,
-                                 strjoin_printf(
-                                         "" NAUTOBOT_UNIT
-                                         " reads a second EnvironmentFile=%s: the configuration names one file (%s); merge them, or nautobot-server misses its variables under nautobot-verifyd",
-                                         file, n->env_file))) < 0)
-                        return r;
-        }
-        STRV_FOREACH (v, unit_env) {
-                const char *eq = strchr(*v, '=');
-                _cleanup_free_ char *key = eq ? strndup(*v, (size_t)(eq - *v)) : NULL;
-
-                if (!key)
-                        continue;
-                if ((r = env_set(&n->env, key, eq + 1)) < 0)
-                        return r;
-                if (streq(key, "NAUTOBOT_ROOT") || streq(key, "NAUTOBOT_CONFIG") ||
-                    startswith(key, "PYTHON"))
-                        continue;
-                r = note(
-                        n,
-                        strjoin_printf(
-                                "" NAUTOBOT_UNIT
-                                " sets Environment=%s=…, which the configuration cannot carry: put it into %s",
-                                key, n->env_file ?: "an environment-file="));
-                if (r < 0)
-                        return r;
-        }
-        /* Named in the configuration even when a file sets them: root= also says where the
-         * static files are, and its default (/opt/nautobot) may not be this Nautobot's. */
-        STRV_FOREACH (v, n->env) {
-                const char *val;
-
-                if ((val = startswith(*v, "NAUTOBOT_ROOT=")) && !isempty(val) &&
-                    (r = free_and_strdup(&n->root, val)) < 0)
-                        return r;
-                if ((val = startswith(*v, "NAUTOBOT_CONFIG=")) && !isempty(val) &&
-                    (r = free_and_strdup(&n->config, val)) < 0)
-                        return r;
-        }
-        if (!n->root) {
-                r = note(
-                        n,
-                        strdup("" NAUTOBOT_UNIT
-                               " sets no NAUTOBOT_ROOT: the configuration keeps root's default, /opt/nautobot"));
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static int discover(const CtlOptions *o, Nautobot *n, char **ret_reason)
-{
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        struct stat st;
-        int r;
-
-        if (o->setup_server && !(n->server = strdup(o->setup_server)))
-                return -ENOMEM;
-        if (o->setup_url && !(n->url = strdup(o->setup_url)))
-                return -ENOMEM;
-        r = sd_bus_open_system(&bus);
-        if (r >= 0)
-                r = sd_bus_set_method_call_timeout(bus, BUS_TIMEOUT_USEC);
-        if (r >= 0)
-                r = discover_unit(bus, n, ret_reason);
-        else if (!o->setup_server) {
-                *ret_reason = strjoin_printf(
-                        "cannot reach systemd on the system bus (%s) to read " NAUTOBOT_UNIT
-                        ": give --server and --url",
-                        strerror(-r));
-                return *ret_reason ? -ENOENT : -ENOMEM;
-        }
-        if (r == -ENOMEM)
-                return r;
-        /* With --server the unit only adds what it knows; without it the unit must answer. */
-        if (r < 0 && o->setup_server) {
-                *ret_reason = mfree(*ret_reason);
-                r = 0;
-        }
-        if (r < 0 && !*ret_reason) {
-                *ret_reason = strjoin_printf("cannot read " NAUTOBOT_UNIT " over D-Bus: %s",
-                                             strerror(-r));
-                return *ret_reason ? r : -ENOMEM;
-        }
-        if (r < 0)
-                return r;
-        if (!n->server) {
-                *ret_reason = strdup("cannot tell where nautobot-server is: give --server");
-                return *ret_reason ? -ENOENT : -ENOMEM;
-        }
-        if (n->server[0] != '/' || stat(n->server, &st) < 0 || !S_ISREG(st.st_mode) ||
-            access(n->server, X_OK) < 0) {
-                *ret_reason = strjoin_printf(
-                        "%s (%s) is not an executable file: give --server PATH of Nautobot's nautobot-server",
-                        n->server,
-                        n->from_unit && !o->setup_server ? "from " NAUTOBOT_UNIT : "--server");
-                return *ret_reason ? -ENOENT : -ENOMEM;
-        }
-        if (!n->url) {
-                *ret_reason = strdup(
-                        n->from_unit
-                                ? "cannot tell Nautobot's URL from " NAUTOBOT_UNIT
-                                  "'s ExecStart= (no --http, no http= in its --ini file): give --url, e.g. --url http://127.0.0.1:8001"
-                                : "give Nautobot's URL with --url, e.g. --url http://127.0.0.1:8001");
-                return *ret_reason ? -ENOENT : -ENOMEM;
-        }
-        if (!startswith(n->url, "http://") && !startswith(n->url, "https://")) {
-                *ret_reason = strjoin_printf("'%s' is not an http:// or https:// URL", n->url);
-                return *ret_reason ? -EINVAL : -ENOMEM;
-        }
-        return 0;
+        fprintf(stderr, "Out of memory\n");
+        return EX_OSERR;
 }
 
 /* ---- the secrets ----------------------------------------------------------- */
@@ -705,7 +319,7 @@ static int print_diff(const char *path, const char *old, const char *new)
 static int config_text(const Nautobot *n, const char *confdir, const char *username, char **ret)
 {
         Buf b;
-        bool default_dir = streq(confdir, "/etc/nautobot-verifyd");
+        bool default_dir = streq(confdir, CONFIG_DIR);
 
         buf_init(&b, CONF_MAX);
         buf_printf(&b,
@@ -734,45 +348,6 @@ static int config_text(const Nautobot *n, const char *confdir, const char *usern
         }
         *ret = b.data;
         return 0;
-}
-
-/* ---- the units that waited for the configuration ------------------------------ */
-
-static void start_waiting_units(const char *instance)
-{
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        const char *types[] = {"path", "timer"};
-
-        if (sd_bus_open_system(&bus) < 0 ||
-            sd_bus_set_method_call_timeout(bus, BUS_TIMEOUT_USEC) < 0)
-                return;
-        for (size_t i = 0; i < ELEMENTSOF(types); i++) {
-                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-                _cleanup_free_ char *unit = NULL, *state = NULL, *active = NULL;
-                const char *path;
-
-                unit = instance ? strjoin_printf("nautobot-verifyd-check@%s.%s", instance, types[i])
-                                : strjoin_printf("nautobot-verifyd-check.%s", types[i]);
-                if (!unit ||
-                    sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "LoadUnit",
-                                       &error, &reply, "s", unit) < 0 ||
-                    sd_bus_message_read(reply, "o", &path) < 0 ||
-                    sd_bus_get_property_string(bus, SYSTEMD_DEST, path, SYSTEMD_UNIT_IFACE,
-                                               "UnitFileState", &error, &state) < 0 ||
-                    sd_bus_get_property_string(bus, SYSTEMD_DEST, path, SYSTEMD_UNIT_IFACE,
-                                               "ActiveState", &error, &active) < 0)
-                        continue;
-                /* Only what the admin (or the package) enabled; the condition kept it stopped. */
-                if (!streq(state, "enabled") || streq(active, "active"))
-                        continue;
-                reply = sd_bus_message_unref(reply);
-                if (sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
-                                       "StartUnit", &error, &reply, "ss", unit, "replace") < 0)
-                        fprintf(stderr, "Could not start %s: %s\n", unit, error.message ?: "?");
-                else
-                        printf("Started %s (enabled, it waited for the configuration)\n", unit);
-        }
 }
 
 /* ---- the command ------------------------------------------------------------- */
@@ -834,82 +409,77 @@ static void print_report(json_object *doc)
         }
 }
 
-typedef struct Secret {
+typedef struct SetupSecret {
         const char *name; /* the file in the configuration directory */
         const char *what;
         size_t bytes; /* random bytes of a new one, written as hex */
         char *value;
         bool exists;
-} Secret;
+} SetupSecret;
 
-int ctl_setup(const CtlOptions *o)
+/* Nautobot, and the account nautobot-server runs as: 0, or the exit status. */
+static int setup_find_nautobot(const CtlOptions *o, Nautobot *n, RunAs **ra)
 {
-        _cleanup_(nautobot_done) Nautobot n = {};
-        _cleanup_(run_as_freep) RunAs *ra = NULL;
-        _cleanup_free_ char *reason = NULL, *confdir_buf = NULL, *conf = NULL, *old_conf = NULL;
-        _cleanup_close_ int dfd = -1;
-        json_object *doc = NULL;
-        const char *confdir, *conf_name, *username = DEFAULT_USERNAME;
-        /* The Token model wants exactly 40 characters; 20 bytes as hex, as Nautobot makes them. */
-        Secret secrets[] = {
-                {"web-password", "web password", 24, NULL, false},
-                {"api-token", "API token", 20, NULL, false},
-        };
-        bool conf_exists = false;
+        _cleanup_free_ char *reason = NULL;
         int r;
 
-        if (geteuid() != 0) {
-                fprintf(stderr,
-                        "setup writes root's secrets and runs nautobot-server as Nautobot's "
-                        "account: run it as root\n");
-                return EX_NOPERM;
-        }
-        if (!(confdir_buf = strdup(o->config_path)))
-                goto oom;
-        confdir = dirname(confdir_buf);
-        conf_name =
-                strrchr(o->config_path, '/') ? strrchr(o->config_path, '/') + 1 : o->config_path;
-
-        r = discover(o, &n, &reason);
+        r = nautobot_discover(o, n, &reason);
         if (r == -ENOMEM)
-                goto oom;
+                return log_oom();
         if (r < 0) {
                 fprintf(stderr, "Cannot set up: %s\n", strempty(reason));
                 return EX_CONFIG;
         }
-        r = run_as_resolve(n.server, n.user, 0, &ra, &reason);
+        r = run_as_resolve(n->server, n->user, 0, ra, &reason);
         if (r == -ENOMEM)
-                goto oom;
+                return log_oom();
         if (r < 0) {
                 fprintf(stderr, "Cannot set up: %s%s\n", strempty(reason),
-                        n.from_unit && !n.user ? " (" NAUTOBOT_UNIT " has no User=)" : "");
+                        n->from_unit && !n->user ? " (" NAUTOBOT_UNIT " has no User=)" : "");
                 return EX_CONFIG;
         }
-        printf("Nautobot: %s (%s), %s, run as %s\n", n.server,
-               n.from_unit ? "from " NAUTOBOT_UNIT : "--server", n.url, ra ? ra->name : "root");
-        STRV_FOREACH (v, n.notes)
+        printf("Nautobot: %s (%s), %s, run as %s\n", n->server,
+               n->from_unit ? "from " NAUTOBOT_UNIT : "--server", n->url,
+               *ra ? (*ra)->name : "root");
+        STRV_FOREACH (v, n->notes)
                 printf("Note: %s\n", *v);
+        return 0;
+}
 
-        /* The configuration directory is root's: created so, and refused if another account can
-         * write it (it holds the secrets). */
+/* The configuration directory is root's: created so, and refused if another account can write
+ * it (it holds the secrets). 0, or the exit status. */
+static int setup_open_confdir(const char *confdir, int *ret_fd)
+{
+        _cleanup_free_ char *reason = NULL;
+        int r;
+
         if (mkdir(confdir, 0755) < 0 && errno != EEXIST) {
                 fprintf(stderr, "Cannot create %s: %m\n", confdir);
                 return EX_CANTCREAT;
         }
-        r = chase_open_strict(confdir, O_RDONLY | O_DIRECTORY, &dfd, &reason);
+        r = chase_open_strict(confdir, O_RDONLY | O_DIRECTORY, ret_fd, &reason);
         if (r < 0) {
                 fprintf(stderr, "Cannot use %s: %s\n", confdir, reason ?: strerror(-r));
                 return EX_CANTCREAT;
         }
-        for (size_t i = 0; i < ELEMENTSOF(secrets); i++) {
+        return 0;
+}
+
+/* The secrets that exist are kept (not with --force); the others made. 0, or the exit status. */
+static int setup_read_secrets(const CtlOptions *o, const char *confdir, SetupSecret *secrets,
+                              size_t n_secrets)
+{
+        int r;
+
+        for (size_t i = 0; i < n_secrets; i++) {
                 _cleanup_free_ char *path = strjoin_printf("%s/%s", confdir, secrets[i].name);
+                _cleanup_free_ char *reason = NULL;
 
                 if (!path)
-                        goto oom;
-                reason = mfree(reason);
+                        return log_oom();
                 r = o->force ? -ENOENT : read_secret(path, &secrets[i].value, &reason);
                 if (r == -ENOMEM)
-                        goto oom;
+                        return log_oom();
                 if (r == -ENOENT)
                         r = random_hex(secrets[i].bytes, &secrets[i].value);
                 else if (r >= 0)
@@ -919,65 +489,59 @@ int ctl_setup(const CtlOptions *o)
                                 reason          ? reason
                                 : r == -ENODATA ? "it is empty"
                                                 : read_file_error_to_string(r));
-                        r = EX_CONFIG;
-                        goto finish;
+                        return EX_CONFIG;
                 }
         }
-        if (strlen(secrets[1].value) != 40) {
-                fprintf(stderr,
-                        "%s/api-token does not hold a Nautobot API token (40 characters): "
-                        "remove it, or run setup --force for a new one\n",
-                        confdir);
-                r = EX_CONFIG;
-                goto finish;
-        }
+        return 0;
+}
 
-        r = run_setup_script(&n, ra, username, secrets[0].value, secrets[1].value, &doc, &reason);
-        if (r == -ENOMEM)
-                goto oom;
-        if (r < 0) {
-                fprintf(stderr, "Cannot set up the account: %s\n", reason ?: strerror(-r));
-                r = EX_SOFTWARE;
-                goto finish;
-        }
-        print_report(doc);
+/* The configuration: written when absent, kept when it is the admin's (unless --force). */
+static int setup_write_config(const CtlOptions *o, const Nautobot *n, int dfd, const char *confdir,
+                              const char *conf_name, const char *username)
+{
+        _cleanup_free_ char *conf = NULL, *old_conf = NULL, *conf_path = NULL, *reason = NULL;
+        bool conf_exists;
+        int r;
 
-        r = config_text(&n, confdir, username, &conf);
+        r = config_text(n, confdir, username, &conf);
         if (r < 0)
-                goto oom;
-        {
-                _cleanup_free_ char *conf_path = strjoin_printf("%s/%s", confdir, conf_name);
-
-                if (!conf_path)
-                        goto oom;
-                reason = mfree(reason);
-                r = read_file_trusted(conf_path, CONF_MAX, &old_conf, NULL, &reason);
-                conf_exists = r >= 0;
-                if (r < 0 && r != -ENOENT) {
-                        fprintf(stderr, "Cannot read %s: %s\n", conf_path,
-                                reason ?: read_file_error_to_string(r));
-                        r = EX_CONFIG;
-                        goto finish;
-                }
-                if (conf_exists && streq(old_conf, conf))
-                        printf("Kept %s (as setup would write it)\n", conf_path);
-                else if (conf_exists && !o->force)
-                        printf("Kept %s (yours; it differs from what setup would write: --force "
-                               "replaces it, showing the difference)\n",
-                               conf_path);
-                else {
-                        if (conf_exists && (r = print_diff(conf_path, old_conf, conf)) < 0)
-                                goto oom;
-                        r = write_file_at(dfd, conf_name, conf, 0644);
-                        if (r < 0) {
-                                fprintf(stderr, "Cannot write %s: %s\n", conf_path, strerror(-r));
-                                r = EX_CANTCREAT;
-                                goto finish;
-                        }
-                        printf("%s %s\n", conf_exists ? "Replaced" : "Wrote", conf_path);
-                }
+                return log_oom();
+        conf_path = strjoin_printf("%s/%s", confdir, conf_name);
+        if (!conf_path)
+                return log_oom();
+        r = read_file_trusted(conf_path, CONF_MAX, &old_conf, NULL, &reason);
+        conf_exists = r >= 0;
+        if (r < 0 && r != -ENOENT) {
+                fprintf(stderr, "Cannot read %s: %s\n", conf_path,
+                        reason ?: read_file_error_to_string(r));
+                return EX_CONFIG;
         }
-        for (size_t i = 0; i < ELEMENTSOF(secrets); i++) {
+        if (conf_exists && streq(old_conf, conf))
+                printf("Kept %s (as setup would write it)\n", conf_path);
+        else if (conf_exists && !o->force)
+                printf("Kept %s (yours; it differs from what setup would write: --force "
+                       "replaces it, showing the difference)\n",
+                       conf_path);
+        else {
+                if (conf_exists && (r = print_diff(conf_path, old_conf, conf)) < 0)
+                        return log_oom();
+                r = write_file_at(dfd, conf_name, conf, 0644);
+                if (r < 0) {
+                        fprintf(stderr, "Cannot write %s: %s\n", conf_path, strerror(-r));
+                        return EX_CANTCREAT;
+                }
+                printf("%s %s\n", conf_exists ? "Replaced" : "Wrote", conf_path);
+        }
+        return 0;
+}
+
+/* The secrets that were made, as root's 0600 files. 0, or the exit status. */
+static int setup_write_secrets(const CtlOptions *o, int dfd, const char *confdir,
+                               const SetupSecret *secrets, size_t n_secrets)
+{
+        int r;
+
+        for (size_t i = 0; i < n_secrets; i++) {
                 _cleanup_erase_free_ char *line = NULL;
 
                 if (secrets[i].exists) {
@@ -986,25 +550,88 @@ int ctl_setup(const CtlOptions *o)
                         continue;
                 }
                 if (!(line = strjoin_printf("%s\n", secrets[i].value)))
-                        goto oom;
+                        return log_oom();
                 r = write_file_at(dfd, secrets[i].name, line, 0600);
                 if (r < 0) {
                         fprintf(stderr, "Cannot write %s/%s: %s\n", confdir, secrets[i].name,
                                 strerror(-r));
-                        r = EX_CANTCREAT;
-                        goto finish;
+                        return EX_CANTCREAT;
                 }
                 printf("%s %s/%s (a new %s; mode 0600, root)\n", o->force ? "Replaced" : "Wrote",
                        confdir, secrets[i].name, secrets[i].what);
         }
-        start_waiting_units(o->instance);
-        printf("Next: nautobot-verifyctl %sverify --wait\n", o->config_given ? "-c CONFIG " : "");
-        r = 0;
-        goto finish;
-oom:
-        fprintf(stderr, "Out of memory\n");
-        r = EX_OSERR;
-finish:
+        return 0;
+}
+
+/* nautobot-server creates or updates the account with these secrets. 0, or the exit status. */
+static int setup_account(const Nautobot *n, const RunAs *ra, const char *username,
+                         const SetupSecret *secrets, json_object **ret_doc)
+{
+        _cleanup_free_ char *reason = NULL;
+        int r;
+
+        r = run_setup_script(n, ra, username, secrets[0].value, secrets[1].value, ret_doc, &reason);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0) {
+                fprintf(stderr, "Cannot set up the account: %s\n", reason ?: strerror(-r));
+                return EX_SOFTWARE;
+        }
+        print_report(*ret_doc);
+        return 0;
+}
+
+int ctl_setup(const CtlOptions *o)
+{
+        _cleanup_(nautobot_done) Nautobot n = {};
+        _cleanup_(run_as_freep) RunAs *ra = NULL;
+        _cleanup_free_ char *confdir_buf = NULL;
+        _cleanup_close_ int dfd = -1;
+        json_object *doc = NULL;
+        const char *confdir, *conf_name, *username = DEFAULT_USERNAME;
+        /* The Token model wants exactly 40 characters; 20 bytes as hex, as Nautobot makes them. */
+        SetupSecret secrets[] = {
+                {"web-password", "web password", 24, NULL, false},
+                {"api-token", "API token", 20, NULL, false},
+        };
+        int r;
+
+        if (geteuid() != 0) {
+                fprintf(stderr,
+                        "setup writes root's secrets and runs nautobot-server as Nautobot's "
+                        "account: run it as root\n");
+                return EX_NOPERM;
+        }
+        if (!(confdir_buf = strdup(o->config_path)))
+                return log_oom();
+        confdir = dirname(confdir_buf);
+        conf_name =
+                strrchr(o->config_path, '/') ? strrchr(o->config_path, '/') + 1 : o->config_path;
+
+        r = setup_find_nautobot(o, &n, &ra);
+        if (r == 0)
+                r = setup_open_confdir(confdir, &dfd);
+        if (r != 0)
+                return r;
+        r = setup_read_secrets(o, confdir, secrets, ELEMENTSOF(secrets));
+        if (r == 0 && strlen(secrets[1].value) != 40) {
+                fprintf(stderr,
+                        "%s/api-token does not hold a Nautobot API token (40 characters): "
+                        "remove it, or run setup --force for a new one\n",
+                        confdir);
+                r = EX_CONFIG;
+        }
+        if (r == 0)
+                r = setup_account(&n, ra, username, secrets, &doc);
+        if (r == 0)
+                r = setup_write_config(o, &n, dfd, confdir, conf_name, username);
+        if (r == 0)
+                r = setup_write_secrets(o, dfd, confdir, secrets, ELEMENTSOF(secrets));
+        if (r == 0) {
+                setup_start_waiting_units(o->instance);
+                printf("Next: nautobot-verifyctl %sverify --wait\n",
+                       o->config_given ? "-c CONFIG " : "");
+        }
         for (size_t i = 0; i < ELEMENTSOF(secrets); i++)
                 erase_and_freep(&secrets[i].value);
         json_object_put(doc);

@@ -11,7 +11,9 @@
 #include <systemd/sd-daemon.h>
 
 #include "ctl-state.h"
+#include "instance-name.h"
 #include "metadata.h"
+#include "verdict.h"
 
 #define BUS_TIMEOUT_USEC (5 * USEC_PER_SEC)
 
@@ -61,16 +63,6 @@ void status_done(Status *s)
         free(s->systemd_error);
 }
 
-/* config_set_instance()'s rule, for directory names. */
-static bool instance_name_valid(const char *name)
-{
-        size_t n = strlen(name);
-
-        return n > 0 && n <= 64 && name[0] != '.' &&
-               strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.") ==
-                       n;
-}
-
 static int log_oom_exit(void)
 {
         fprintf(stderr, "Out of memory\n");
@@ -87,32 +79,25 @@ int status_load_config(Status *s)
 {
         const CtlOptions *o = s->o;
         _cleanup_free_ char *error = NULL;
-        bool loaded;
         int r;
 
-        r = config_new(&s->config);
-        if (r < 0)
+        r = config_load(o->config_path, NULL,
+                        CONFIG_LOAD_REFUSED_OK | (o->config_given ? 0 : CONFIG_LOAD_MISSING_OK),
+                        &s->config, &error);
+        if (r == -ENOMEM)
                 return log_oom_exit();
-        r = config_load(s->config, o->config_path, &error);
-        loaded = r >= 0;
-        if (r == -ENOENT && !o->config_given)
-                error = mfree(error);
-        else if (r == -ENOMEM)
-                return log_oom_exit();
-        else if (r < 0) {
+        if (r < 0) {
                 fprintf(stderr, "Cannot read the configuration: %s\n", error ?: strerror(-r));
                 return EX_CONFIG;
         }
+        /* Refused by config_finalize(), a file that was there (source: it was read). */
+        if (r > 0 && s->config->source && !o->nagios && !o->json)
+                fprintf(stderr,
+                        "Warning: %s: %s (the daemon would refuse it; status reads the state regardless)\n",
+                        o->config_path, strempty(error));
         if (o->state_directory &&
             free_and_strdup(&s->config->state_directory, o->state_directory) < 0)
                 return log_oom_exit();
-        r = config_finalize(s->config, &error);
-        if (r == -ENOMEM)
-                return log_oom_exit();
-        if (r < 0 && loaded && !o->nagios && !o->json)
-                fprintf(stderr,
-                        "Warning: %s: %s (the daemon would refuse it; status reads the state regardless)\n",
-                        o->config_path, error ?: strerror(-r));
         s->state_directory = s->config->state_directory ?: "/var/lib/nautobot-verifyd";
         return 0;
 }
@@ -225,11 +210,14 @@ static RowStatus row_status(const Row *row)
              startswith(row->installed_error, "not installed")) ||
             (row->installed_error && strstr(row->installed_error, "dist-infos in")))
                 return ROW_NOT_VERIFIED;
-        if (streq_ptr(st->verdict, "pass"))
+        switch (verdict_from_string(st->verdict)) {
+        case VERDICT_PASS:
                 return ROW_PASS;
-        if (streq_ptr(st->verdict, "fail"))
+        case VERDICT_FAIL:
                 return ROW_FAIL;
-        return ROW_INCOMPLETE;
+        default:
+                return ROW_INCOMPLETE;
+        }
 }
 
 static int instance_new(Status *s, const char *name, const char *dir, Instance **ret)
@@ -317,9 +305,13 @@ static int instance_fill(Instance *in, char **files, const char *dir)
         return 0;
 }
 
-static int read_state(Status *s)
+/*
+ * The instances' directories in the state directory, sorted, and 0.4's files
+ * that lay in it (the default instance's). 1 when the directory cannot be
+ * read: s->error says why.
+ */
+static int list_instances(Status *s, char ***ret_names, char ***ret_legacy)
 {
-        const CtlOptions *o = s->o;
         _cleanup_strv_free_ char **names = NULL, **legacy = NULL;
         DIR *d;
         struct dirent *de;
@@ -339,7 +331,7 @@ static int read_state(Status *s)
                                 r == -EACCES
                                         ? " (it belongs to the service's account: run as root or as that user)"
                                         : "");
-                return s->error ? 0 : -ENOMEM;
+                return s->error ? 1 : -ENOMEM;
         }
         while ((errno = 0, de = readdir(d))) {
                 struct stat st;
@@ -376,59 +368,86 @@ static int read_state(Status *s)
         }
         if (names)
                 qsort(names, strv_length(names), sizeof(char *), compare_names);
+        *ret_names = TAKE_PTR(names);
+        *ret_legacy = TAKE_PTR(legacy);
+        return 0;
+}
 
-        STRV_FOREACH (name, names) {
-                _cleanup_free_ char *dir = NULL;
-                _cleanup_strv_free_ char **files = NULL;
-                Instance *in;
+/* A row that says why an instance's directory cannot be read: still an instance. */
+static int instance_unreadable(Status *s, const char *name, const char *dir, int error)
+{
+        Instance *in;
+        int r;
 
-                if (o->instance && !streq(o->instance, *name))
-                        continue;
-                dir = strjoin_printf("%s/%s", s->state_directory, *name);
-                if (!dir)
+        r = instance_new(s, name, dir, &in);
+        if (r < 0)
+                return r;
+        if (in) {
+                Row *row = &in->rows[in->n_rows++];
+
+                row->package = strdup("?");
+                row->path = strdup(dir);
+                row->error = strjoin_printf("cannot read %s: %s", dir, strerror(error));
+                if (!row->package || !row->path || !row->error)
                         return -ENOMEM;
-                r = list_state_files(dir, &files);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0 && r != -ENOENT) {
-                        int error = -r;
+        }
+        return 0;
+}
 
-                        /* Still an instance: a row says why it cannot be read. */
-                        r = instance_new(s, *name, dir, &in);
+/* One instance's state files (and, for the default one, 0.4's): 0, 1 when no more instances
+ * fit, or a negative errno. */
+static int read_instance(Status *s, const char *name, char **legacy)
+{
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_strv_free_ char **files = NULL;
+        Instance *in;
+        int r;
+
+        dir = strjoin_printf("%s/%s", s->state_directory, name);
+        if (!dir)
+                return -ENOMEM;
+        r = list_state_files(dir, &files);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 && r != -ENOENT)
+                return instance_unreadable(s, name, dir, -r);
+        /* An empty instance directory (or none, and no 0.4 files) has nothing to say. */
+        if (!files && !(streq(name, "default") && legacy))
+                return 0;
+        r = instance_new(s, name, dir, &in);
+        if (r < 0)
+                return r;
+        if (!in)
+                return 1;
+        r = instance_fill(in, files, dir);
+        if (r < 0)
+                return r;
+        /* 0.4's files, where the instance's own directory has none of that name. */
+        if (streq(name, "default"))
+                STRV_FOREACH (f, legacy) {
+                        if (strv_contains(files, *f))
+                                continue;
+                        r = row_load(in, s->state_directory, *f);
                         if (r < 0)
                                 return r;
-                        if (in) {
-                                Row *row = &in->rows[in->n_rows++];
-
-                                row->package = strdup("?");
-                                row->path = strdup(dir);
-                                row->error =
-                                        strjoin_printf("cannot read %s: %s", dir, strerror(error));
-                                if (!row->package || !row->path || !row->error)
-                                        return -ENOMEM;
-                        }
-                        continue;
                 }
-                /* An empty instance directory (or none, and no 0.4 files) has nothing to say. */
-                if (!files && !(streq(*name, "default") && legacy))
+        return 0;
+}
+
+static int read_state(Status *s)
+{
+        _cleanup_strv_free_ char **names = NULL, **legacy = NULL;
+        int r;
+
+        r = list_instances(s, &names, &legacy);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        STRV_FOREACH (name, names) {
+                if (s->o->instance && !streq(s->o->instance, *name))
                         continue;
-                r = instance_new(s, *name, dir, &in);
-                if (r < 0)
-                        return r;
-                if (!in)
-                        break;
-                r = instance_fill(in, files, dir);
-                if (r < 0)
-                        return r;
-                /* 0.4's files, where the instance's own directory has none of that name. */
-                if (streq(*name, "default"))
-                        STRV_FOREACH (f, legacy) {
-                                if (strv_contains(files, *f))
-                                        continue;
-                                r = row_load(in, s->state_directory, *f);
-                                if (r < 0)
-                                        return r;
-                        }
+                r = read_instance(s, *name, legacy);
+                if (r != 0)
+                        return r < 0 ? r : 0;
         }
         return 0;
 }

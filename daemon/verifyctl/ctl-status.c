@@ -406,25 +406,28 @@ static void print_units(const Status *s, const Instance *in)
                 }
 }
 
-static void print_instance(const Status *s, const Instance *in)
+/* The widths of the table's columns: as wide as the widest value, or the heading. */
+typedef struct Widths {
+        size_t package, installed, verified;
+} Widths;
+
+static size_t instance_n_apps(const Instance *in)
+{
+        size_t n_apps = 0;
+
+        for (size_t k = 0; k < in->n_rows; k++)
+                n_apps += in->rows[k].app;
+        return n_apps;
+}
+
+/* "● default: <the headline>", then where its state and its Python are. */
+static void print_instance_head(const Status *s, const Instance *in, size_t n_apps)
 {
         const CtlOptions *o = s->o;
         RowStatus worst = instance_status(in);
-        size_t w_package = strlen("PACKAGE"), w_installed = strlen("INSTALLED"),
-               w_verified = strlen("VERIFIED");
-        _cleanup_free_ char *head = NULL;
         const Row *headline = instance_headline(in);
-        size_t n_apps = 0;
+        _cleanup_free_ char *head = NULL;
 
-        for (size_t k = 0; k < in->n_rows; k++) {
-                const Row *row = &in->rows[k];
-
-                w_package = MAX(w_package, strlen(row->package));
-                w_installed = MAX(w_installed, strlen(row->installed ?: "-"));
-                w_verified =
-                        MAX(w_verified, strlen(row->state ? row->state->version ?: "(none)" : "?"));
-                n_apps += row->app;
-        }
         {
                 _cleanup_free_ char *phrase = headline ? row_phrase(s, headline) : NULL, *e = NULL;
 
@@ -454,12 +457,26 @@ static void print_instance(const Status *s, const Instance *in)
                 ctl_print_line(o, strempty(l1));
                 ctl_print_line(o, strempty(l2));
         }
-        print_units(s, in);
-        printf("\n");
+}
+
+/* PACKAGE, INSTALLED, VERIFIED, VERDICT, WHEN: one row per package. */
+static void print_instance_table(const Status *s, const Instance *in)
+{
+        const CtlOptions *o = s->o;
+        Widths w = {strlen("PACKAGE"), strlen("INSTALLED"), strlen("VERIFIED")};
+
+        for (size_t k = 0; k < in->n_rows; k++) {
+                const Row *row = &in->rows[k];
+
+                w.package = MAX(w.package, strlen(row->package));
+                w.installed = MAX(w.installed, strlen(row->installed ?: "-"));
+                w.verified =
+                        MAX(w.verified, strlen(row->state ? row->state->version ?: "(none)" : "?"));
+        }
         {
                 _cleanup_free_ char *h = strjoin_printf(
                         "  %s%-*s  %-*s  %-*s  %-10s  %s%s", ctl_color_on(o, COLOR_BOLD),
-                        (int)w_package, "PACKAGE", (int)w_installed, "INSTALLED", (int)w_verified,
+                        (int)w.package, "PACKAGE", (int)w.installed, "INSTALLED", (int)w.verified,
                         "VERIFIED", "VERDICT", "WHEN", ctl_color_off(o, COLOR_BOLD));
 
                 ctl_print_line(o, strempty(h));
@@ -479,14 +496,18 @@ static void print_instance(const Status *s, const Instance *in)
                         ctl_format_ago(st->verified_usec, s->now, ago, sizeof(ago));
                 }
                 line = strjoin_printf(
-                        "  %-*s  %s%-*s%s  %-*s  %s%-10s%s  %s%s%s%s", (int)w_package, package,
-                        ctl_color_on(o, ic), (int)w_installed, installed, ctl_color_off(o, ic),
-                        (int)w_verified, verified, ctl_color_on(o, vc),
+                        "  %-*s  %s%-*s%s  %-*s  %s%-10s%s  %s%s%s%s", (int)w.package, package,
+                        ctl_color_on(o, ic), (int)w.installed, installed, ctl_color_off(o, ic),
+                        (int)w.verified, verified, ctl_color_on(o, vc),
                         st ? ctl_result_word(st->verdict) : "unreadable", ctl_color_off(o, vc),
                         when, st ? " (" : "", ago, st ? ")" : "");
                 ctl_print_line(o, strempty(line));
         }
-        /* What needs a look, under the table. */
+}
+
+/* What needs a look, under the table. */
+static void print_instance_notes(const Status *s, const Instance *in)
+{
         for (size_t k = 0; k < in->n_rows; k++) {
                 const Row *row = &in->rows[k];
                 _cleanup_free_ char *note = NULL, *e = NULL;
@@ -500,9 +521,46 @@ static void print_instance(const Status *s, const Instance *in)
                 if (!note)
                         continue;
                 e = ctl_escape(note);
-                ctl_print_wrapped(o, "  ! ", 4, 4, e);
+                ctl_print_wrapped(s->o, "  ! ", 4, 4, e);
         }
-        /* What failed, per app (the app's own report); with several, each line names its app. */
+}
+
+/* One check of an app's report that failed or could not run: "  jobs FAIL: <reason>". */
+static void print_failed_check(const CtlOptions *o, const Row *row, json_object *c, size_t n_apps)
+{
+        json_object *name, *result, *reason;
+        _cleanup_free_ char *prefix = NULL, *e = NULL, *name_e = NULL;
+        const char *res;
+
+        if (!json_object_object_get_ex(c, "check", &name) ||
+            !json_object_object_get_ex(c, "result", &result))
+                return;
+        res = json_object_get_string(result);
+        if (!streq_ptr(res, "fail") && !streq_ptr(res, "error"))
+                return;
+        e = ctl_escape(json_object_object_get_ex(c, "reason", &reason)
+                               ? json_object_get_string(reason)
+                               : "");
+        if (n_apps > 1)
+                name_e = strjoin_printf("%s %s", row->package, json_object_get_string(name));
+        else
+                name_e = strdup(strempty(json_object_get_string(name)));
+        if (!name_e)
+                return;
+        {
+                _cleanup_free_ char *esc = ctl_escape(name_e);
+
+                prefix = strjoin_printf("  %s%s %s%s: ", ctl_color_on(o, ctl_result_color(res)),
+                                        esc, ctl_result_word(res),
+                                        ctl_color_off(o, ctl_result_color(res)));
+                ctl_print_wrapped(o, strempty(prefix),
+                                  2 + strlen(esc) + 1 + strlen(ctl_result_word(res)) + 2, 4, e);
+        }
+}
+
+/* What failed, per app (the app's own report); with several, each line names its app. */
+static void print_instance_failures(const Status *s, const Instance *in, size_t n_apps)
+{
         for (size_t k = 0; k < in->n_rows; k++) {
                 const Row *row = &in->rows[k];
                 json_object *checks;
@@ -511,42 +569,21 @@ static void print_instance(const Status *s, const Instance *in)
                     !json_object_object_get_ex(row->state->report, "checks", &checks) ||
                     !json_object_is_type(checks, json_type_array))
                         continue;
-                for (size_t i = 0; i < json_object_array_length(checks) && i < 64; i++) {
-                        json_object *c = json_object_array_get_idx(checks, i), *name, *result,
-                                    *reason;
-                        _cleanup_free_ char *prefix = NULL, *e = NULL, *name_e = NULL;
-                        const char *res;
-
-                        if (!json_object_object_get_ex(c, "check", &name) ||
-                            !json_object_object_get_ex(c, "result", &result))
-                                continue;
-                        res = json_object_get_string(result);
-                        if (!streq_ptr(res, "fail") && !streq_ptr(res, "error"))
-                                continue;
-                        e = ctl_escape(json_object_object_get_ex(c, "reason", &reason)
-                                               ? json_object_get_string(reason)
-                                               : "");
-                        if (n_apps > 1)
-                                name_e = strjoin_printf("%s %s", row->package,
-                                                        json_object_get_string(name));
-                        else
-                                name_e = strdup(strempty(json_object_get_string(name)));
-                        if (!name_e)
-                                continue;
-                        {
-                                _cleanup_free_ char *esc = ctl_escape(name_e);
-
-                                prefix = strjoin_printf(
-                                        "  %s%s %s%s: ", ctl_color_on(o, ctl_result_color(res)),
-                                        esc, ctl_result_word(res),
-                                        ctl_color_off(o, ctl_result_color(res)));
-                                ctl_print_wrapped(o, strempty(prefix),
-                                                  2 + strlen(esc) + 1 +
-                                                          strlen(ctl_result_word(res)) + 2,
-                                                  4, e);
-                        }
-                }
+                for (size_t i = 0; i < json_object_array_length(checks) && i < 64; i++)
+                        print_failed_check(s->o, row, json_object_array_get_idx(checks, i), n_apps);
         }
+}
+
+static void print_instance(const Status *s, const Instance *in)
+{
+        size_t n_apps = instance_n_apps(in);
+
+        print_instance_head(s, in, n_apps);
+        print_units(s, in);
+        printf("\n");
+        print_instance_table(s, in);
+        print_instance_notes(s, in);
+        print_instance_failures(s, in, n_apps);
         if (in->rows_cut)
                 printf("  (more than %d state files: not all shown)\n", PACKAGES_MAX);
         {
@@ -560,7 +597,7 @@ static void print_instance(const Status *s, const Instance *in)
                                                  streq(in->name, "default") ? "" : " --instance ",
                                                  streq(in->name, "default") ? "" : in->name);
 
-                ctl_print_line(o, strempty(details));
+                ctl_print_line(s->o, strempty(details));
         }
 }
 

@@ -5,10 +5,12 @@
  * helpers (colour on a terminal only, JSON documents of one versioned schema,
  * times, strings that are safe to print). The commands live in ctl-status.c
  * (status, --nagios; ctl-state.c reads what it says), ctl-runs.c (show,
- * history, diff; ctl-journal.c reads the runs back from the journal),
- * ctl-verify.c (verify: starts the check unit and follows it), ctl-setup.c
- * (setup: the account in Nautobot, the configuration and secrets) and
- * ctl-rollback.c (rollback: what a rollback to a release drops, its commands).
+ * history, diff; ctl-journal.c reads the runs back from the journal, ctl-run.c
+ * turns one into a verdict and JSON), ctl-verify.c (verify: the command and
+ * the way without systemd; ctl-verify-bus.c starts the check unit and follows
+ * it), ctl-setup.c (setup: the account in Nautobot, the configuration and
+ * secrets; ctl-setup-unit.c reads nautobot.service) and ctl-rollback.c
+ * (rollback: what a rollback to a release drops, its commands).
  */
 #pragma once
 

@@ -1,22 +1,26 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * nautobot-verifyctl: asks what nautobot-verifyd verified, and starts a
- * verification. This file owns the command line and the exit code;
- * ctl-status.c (through ctl-state.c) the state directory and systemd,
- * ctl-runs.c the journal (through ctl-journal.c), ctl-verify.c starting the
- * check unit and following it, ctl-setup.c the first configuration,
- * ctl-rollback.c what a rollback drops (read-only). Only verify
- * (its request for a forced run) and setup (the account, the configuration) write
- * or start anything.
+ * verification. This file owns the command line and the exit code: argv is
+ * parsed once (parse_argv() fills Args), the options are checked against each
+ * other and the command (check_args()), and the command is looked up in one
+ * table (verbs[]: name, how many arguments, function). The commands live in
+ * ctl-status.c (through ctl-state.c: the state directory and systemd),
+ * ctl-runs.c (the journal, through ctl-journal.c), ctl-verify.c and
+ * ctl-verify-bus.c (starting the check unit and following it), ctl-setup.c and
+ * ctl-setup-unit.c (the first configuration) and ctl-rollback.c (what a
+ * rollback drops, read-only). Only verify (its request for a forced run) and
+ * setup (the account, the configuration) write or start anything.
  */
 #include <getopt.h>
 #include <locale.h>
 #include <stdio.h>
 
+#include "config.h"
 #include "ctl.h"
+#include "instance-name.h"
 #include "metadata.h"
 
-#define DEFAULT_CONFIG     "/etc/nautobot-verifyd/nautobot-verifyd.conf"
 #define LINES_MAX          1000
 #define VERIFY_TIMEOUT     (15 * 60 * USEC_PER_SEC)
 #define VERIFY_TIMEOUT_MAX (24 * 3600 * USEC_PER_SEC)
@@ -24,6 +28,25 @@
 #ifndef NVD_DAEMON_PATH
 #define NVD_DAEMON_PATH "/usr/bin/nautobot-verifyd"
 #endif
+
+/* What parse_argv() and its helpers return when the command is to run; any other value is the
+ * exit status. */
+#define ARGS_GO_ON (-1)
+
+/*
+ * --help's "Checks" block: a heading line, then exactly one line of every check
+ * in the daemon's table (config.h's CheckId, in its order), two spaces, the
+ * names separated by ", ":
+ *   "  versions, system, migrations, database, static, restarts, running, jobs, panels"
+ * Made from the table, so it cannot miss a check.
+ */
+static void help_checks(void)
+{
+        printf("Checks (each run's, in the order of its report):\n  ");
+        for (CheckId id = 0; id < _CHECK_ID_MAX; id++)
+                printf("%s%s", id > 0 ? ", " : "", check_id_to_string(id));
+        printf("\n\n");
+}
 
 static void help(void)
 {
@@ -52,9 +75,10 @@ static void help(void)
                "                       what rolling PACKAGE back to VERSION means here, read-only:\n"
                "                       the target migration, what migrating back drops (rows\n"
                "                       counted), and the upgrade guide's commands in order\n"
-               "\n"
-               "Options:\n"
-               "  -c --config=PATH         configuration (default " DEFAULT_CONFIG ")\n"
+               "\n");
+        help_checks();
+        printf("Options:\n"
+               "  -c --config=PATH         configuration (default " CONFIG_DEFAULT_PATH ")\n"
                "     --state-directory=DIR status: read the state here, not where the\n"
                "                           configuration says\n"
                "     --instance=NAME       only this Nautobot (status, show --last, history);\n"
@@ -119,302 +143,396 @@ static int usage_error(bool nagios, const char *fmt, ...)
         return EX_USAGE;
 }
 
-static bool instance_name_ok(const char *name)
+static int log_oom(void)
 {
-        size_t n = strlen(name);
+        fprintf(stderr, "Out of memory\n");
+        return EX_OSERR;
+}
 
-        return n > 0 && n <= 64 && name[0] != '.' &&
-               strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.") ==
-                       n;
+/* The command line, parsed once: the command's CtlOptions, and what only checking it needs. */
+typedef struct Args {
+        CtlOptions o;
+        bool nagios; /* --nagios anywhere on the line: an error before it answers so too */
+        const char *since;
+        bool timeout_given;
+        bool daemon_given;
+        char **files;          /* --file (o.journal_files) */
+        char *instance_config; /* setup --instance: where that instance's units read it */
+        const char *verb;
+        char **args; /* the command's arguments */
+        size_t n_args;
+} Args;
+
+static void args_done(Args *a)
+{
+        strv_free(a->files);
+        free(a->instance_config);
+}
+
+enum {
+        ARG_STATE_DIRECTORY = 0x100,
+        ARG_INSTANCE,
+        ARG_PACKAGE,
+        ARG_LAST,
+        ARG_EVIDENCE,
+        ARG_SINCE,
+        ARG_NAGIOS,
+        ARG_JSON,
+        ARG_FILE,
+        ARG_VERSION,
+        ARG_WAIT,
+        ARG_TIMEOUT,
+        ARG_DAEMON,
+        ARG_SERVER,
+        ARG_URL,
+        ARG_FORCE,
+        ARG_FROM,
+};
+
+static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"state-directory", required_argument, NULL, ARG_STATE_DIRECTORY},
+        {"instance", required_argument, NULL, ARG_INSTANCE},
+        {"package", required_argument, NULL, ARG_PACKAGE},
+        {"app", required_argument, NULL, ARG_PACKAGE},
+        {"last", no_argument, NULL, ARG_LAST},
+        {"evidence", no_argument, NULL, ARG_EVIDENCE},
+        {"since", required_argument, NULL, ARG_SINCE},
+        {"lines", required_argument, NULL, 'n'},
+        {"nagios", no_argument, NULL, ARG_NAGIOS},
+        {"json", no_argument, NULL, ARG_JSON},
+        {"directory", required_argument, NULL, 'D'},
+        {"file", required_argument, NULL, ARG_FILE},
+        {"full", no_argument, NULL, 'l'},
+        {"wait", no_argument, NULL, ARG_WAIT},
+        {"timeout", required_argument, NULL, ARG_TIMEOUT},
+        {"daemon", required_argument, NULL, ARG_DAEMON},
+        {"server", required_argument, NULL, ARG_SERVER},
+        {"url", required_argument, NULL, ARG_URL},
+        {"force", no_argument, NULL, ARG_FORCE},
+        {"from", required_argument, NULL, ARG_FROM},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, ARG_VERSION},
+        {},
+};
+
+/* The options whose value is checked as it is read: ARGS_GO_ON, or the exit status. */
+static int parse_value(Args *a, int c, const char *arg)
+{
+        CtlOptions *o = &a->o;
+        unsigned long v;
+        char *end;
+
+        switch (c) {
+        case ARG_INSTANCE:
+                if (!instance_name_valid(arg))
+                        return usage_error(a->nagios,
+                                           "'%s' is not an instance name (" INSTANCE_NAME_RULE ")",
+                                           arg);
+                o->instance = arg;
+                break;
+        case ARG_PACKAGE:
+                if (isempty(arg) || strlen(arg) > 256)
+                        return usage_error(a->nagios, "'%s' is not a package name", arg);
+                o->package = arg;
+                break;
+        case 'n':
+                errno = 0;
+                v = strtoul(arg, &end, 10);
+                if (errno || end == arg || *end || v == 0 || v > LINES_MAX)
+                        return usage_error(a->nagios,
+                                           "--lines wants a number from 1 to %d, not '%s'",
+                                           LINES_MAX, arg);
+                o->lines = (unsigned)v;
+                break;
+        case ARG_FILE:
+                if (strv_extend(&a->files, arg) < 0)
+                        return log_oom();
+                break;
+        case ARG_TIMEOUT:
+                if (parse_duration(arg, &o->timeout_usec) < 0 || o->timeout_usec == 0 ||
+                    o->timeout_usec > VERIFY_TIMEOUT_MAX)
+                        return usage_error(
+                                a->nagios,
+                                "--timeout wants a duration from 1s to 24h (\"90s\", \"30min\", \"1h\"), not '%s'",
+                                arg);
+                a->timeout_given = true;
+                break;
+        case ARG_DAEMON:
+                if (arg[0] != '/')
+                        return usage_error(a->nagios, "--daemon wants an absolute path, not '%s'",
+                                           arg);
+                o->daemon_path = arg;
+                a->daemon_given = true;
+                break;
+        case ARG_SERVER:
+                if (arg[0] != '/')
+                        return usage_error(a->nagios, "--server wants an absolute path, not '%s'",
+                                           arg);
+                o->setup_server = arg;
+                break;
+        }
+        return ARGS_GO_ON;
+}
+
+/* One option: ARGS_GO_ON, or the exit status (--help, --version, a bad option or value). */
+static int parse_option(Args *a, int c, char *argv[])
+{
+        CtlOptions *o = &a->o;
+
+        switch (c) {
+        case 'c':
+                o->config_path = optarg;
+                o->config_given = true;
+                break;
+        case ARG_STATE_DIRECTORY:
+                o->state_directory = optarg;
+                break;
+        case ARG_LAST:
+                o->last = true;
+                break;
+        case ARG_EVIDENCE:
+                o->evidence = true;
+                break;
+        case ARG_SINCE:
+                a->since = optarg;
+                break;
+        case ARG_NAGIOS:
+                o->nagios = true;
+                break;
+        case ARG_JSON:
+                o->json = true;
+                break;
+        case 'D':
+                o->journal_directory = optarg;
+                break;
+        case 'l':
+                o->full = true;
+                break;
+        case ARG_WAIT:
+                o->wait = true;
+                break;
+        case ARG_URL:
+                o->setup_url = optarg;
+                break;
+        case ARG_FORCE:
+                o->force = true;
+                break;
+        case ARG_FROM:
+                o->from = optarg;
+                break;
+        case ARG_INSTANCE:
+        case ARG_PACKAGE:
+        case 'n':
+        case ARG_FILE:
+        case ARG_TIMEOUT:
+        case ARG_DAEMON:
+        case ARG_SERVER:
+                return parse_value(a, c, optarg);
+        case 'h':
+                help();
+                return 0;
+        case ARG_VERSION:
+                printf("nautobot-verifyctl %s\n", PROJECT_VERSION);
+                return 0;
+        case ':':
+                return usage_error(a->nagios, "Option '%s' needs a value", argv[optind - 1]);
+        default:
+                return usage_error(a->nagios, "Unknown option '%s'", argv[optind - 1]);
+        }
+        return ARGS_GO_ON;
+}
+
+/* The options, then the command and its arguments: ARGS_GO_ON, or the exit status. */
+static int parse_argv(Args *a, int argc, char *argv[])
+{
+        int c, r;
+
+        /* Known before any option is read, so that an error in an earlier one answers as a
+         * Monitoring Plugin too. */
+        for (int i = 1; i < argc; i++)
+                if (streq(argv[i], "--nagios"))
+                        a->nagios = true;
+
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":c:n:D:lh", options, NULL)) >= 0) {
+                r = parse_option(a, c, argv);
+                if (r != ARGS_GO_ON)
+                        return r;
+        }
+        a->o.journal_files = a->files;
+
+        if (optind >= argc)
+                return usage_error(
+                        a->nagios,
+                        "Give a command: status, show, history, diff, verify, setup or rollback");
+        a->verb = argv[optind];
+        a->args = argv + optind + 1;
+        a->n_args = (size_t)(argc - optind - 1);
+        return ARGS_GO_ON;
+}
+
+/* Which options go with which command, and with each other: ARGS_GO_ON, or the exit status. */
+static int check_args(Args *a)
+{
+        CtlOptions *o = &a->o;
+        const char *verb = a->verb;
+        bool nagios = a->nagios;
+
+        if (o->journal_directory && o->journal_files)
+                return usage_error(nagios, "--directory and --file exclude each other");
+        if (o->json && o->nagios)
+                return usage_error(nagios, "--json and --nagios exclude each other");
+        if (o->nagios && !streq(verb, "status"))
+                return usage_error(nagios, "--nagios goes with status");
+        if (o->last && !streq(verb, "show"))
+                return usage_error(nagios, "--last goes with show");
+        if (o->evidence && !streq(verb, "show") && !streq(verb, "diff") &&
+            !(streq(verb, "verify") && o->json))
+                return usage_error(nagios, "--evidence goes with show, diff and verify --json");
+        if ((a->since || o->lines) && !streq(verb, "history"))
+                return usage_error(nagios, "--since and --lines go with history");
+        if (o->state_directory && !streq(verb, "status"))
+                return usage_error(nagios, "--state-directory goes with status");
+        if ((o->wait || a->timeout_given || a->daemon_given) && !streq(verb, "verify"))
+                return usage_error(nagios, "--wait, --timeout and --daemon go with verify");
+        if ((o->setup_server || o->setup_url || o->force) && !streq(verb, "setup"))
+                return usage_error(nagios, "--server, --url and --force go with setup");
+        if (streq(verb, "setup") && (o->json || o->journal_directory || o->journal_files))
+                return usage_error(nagios, "setup writes this host's configuration: not with "
+                                           "--json, --directory or --file");
+        if (a->timeout_given && !o->wait)
+                return usage_error(nagios, "--timeout goes with verify --wait");
+        if (streq(verb, "verify") && (o->journal_directory || o->journal_files))
+                return usage_error(
+                        nagios,
+                        "verify follows this host's journal: not with --directory or --file");
+        if (o->from && !streq(verb, "rollback"))
+                return usage_error(nagios, "--from goes with rollback");
+        if (a->since && ctl_parse_time(a->since, &o->since_usec) < 0)
+                return usage_error(
+                        nagios,
+                        "'%s' is not a time (\"2026-05-20 14:00\", \"today\", \"-2h\", \"3d ago\", \"@SECONDS\")",
+                        a->since);
+        return ARGS_GO_ON;
+}
+
+/* ---- the commands ---- */
+
+static int verb_status(Args *a)
+{
+        return ctl_status(&a->o);
+}
+
+static int verb_show(Args *a)
+{
+        if (a->o.last && a->n_args > 0)
+                return usage_error(a->nagios, "show wants one run id, or --last");
+        /* No run id: the newest, as --last. */
+        a->o.last = a->o.last || a->n_args == 0;
+        return ctl_show(&a->o, a->o.last ? NULL : a->args[0]);
+}
+
+static int verb_history(Args *a)
+{
+        return ctl_history(&a->o);
+}
+
+static int verb_diff(Args *a)
+{
+        return ctl_diff(&a->o, a->args[0], a->args[1]);
+}
+
+static int verb_verify(Args *a)
+{
+        return ctl_verify(&a->o);
+}
+
+static int verb_rollback(Args *a)
+{
+        const char *package = a->args[0], *version = a->args[1];
+
+        if (strlen(package) > 256 || !python_name_valid(package))
+                return usage_error(a->nagios, "'%s' is not a package name", package);
+        /* A PEP 440 version's characters: it goes into the commands printed. */
+        if (isempty(version) || strlen(version) > 64 ||
+            strspn(version,
+                   "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+-_!") !=
+                    strlen(version))
+                return usage_error(a->nagios, "'%s' is not a version", version);
+        return ctl_rollback(&a->o, package, version);
+}
+
+static int verb_setup(Args *a)
+{
+        CtlOptions *o = &a->o;
+
+        /* An instance's configuration is where its units read it (as verify has it). */
+        if (o->instance && !o->config_given) {
+                a->instance_config = config_default_path(o->instance);
+                if (!a->instance_config)
+                        return log_oom();
+                o->config_path = a->instance_config;
+        }
+        return ctl_setup(o);
+}
+
+typedef struct Verb {
+        const char *name;
+        size_t min_args;
+        size_t max_args;
+        /* Said when the arguments are too few or too many; NULL: "<name> takes no argument". */
+        const char *wrong_args;
+        int (*run)(Args *a);
+} Verb;
+
+static const Verb verbs[] = {
+        {"status", 0, 0, NULL, verb_status},
+        {"show", 0, 1, "show wants one run id, or --last", verb_show},
+        {"history", 0, 0, NULL, verb_history},
+        {"diff", 2, 2, "diff wants two run ids", verb_diff},
+        {"verify", 0, 0, NULL, verb_verify},
+        {"rollback", 2, 2, "rollback wants a package and a version", verb_rollback},
+        {"setup", 0, 0, NULL, verb_setup},
+};
+
+static int dispatch_verb(Args *a)
+{
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+                const Verb *v = &verbs[i];
+
+                if (!streq(a->verb, v->name))
+                        continue;
+                if (a->n_args >= v->min_args && a->n_args <= v->max_args)
+                        return v->run(a);
+                if (v->wrong_args)
+                        return usage_error(a->nagios, "%s", v->wrong_args);
+                return usage_error(a->nagios, "%s takes no argument ('%s')", v->name, a->args[0]);
+        }
+        return usage_error(
+                a->nagios,
+                "Unknown command '%s' (status, show, history, diff, verify, setup, rollback)",
+                a->verb);
 }
 
 int main(int argc, char *argv[])
 {
-        enum {
-                ARG_STATE_DIRECTORY = 0x100,
-                ARG_INSTANCE,
-                ARG_PACKAGE,
-                ARG_LAST,
-                ARG_EVIDENCE,
-                ARG_SINCE,
-                ARG_NAGIOS,
-                ARG_JSON,
-                ARG_FILE,
-                ARG_VERSION,
-                ARG_WAIT,
-                ARG_TIMEOUT,
-                ARG_DAEMON,
-                ARG_SERVER,
-                ARG_URL,
-                ARG_FORCE,
-                ARG_FROM,
+        _cleanup_(args_done) Args a = {
+                .o.config_path = CONFIG_DEFAULT_PATH,
+                .o.timeout_usec = VERIFY_TIMEOUT,
+                .o.daemon_path = NVD_DAEMON_PATH,
         };
-        static const struct option options[] = {
-                {"config", required_argument, NULL, 'c'},
-                {"state-directory", required_argument, NULL, ARG_STATE_DIRECTORY},
-                {"instance", required_argument, NULL, ARG_INSTANCE},
-                {"package", required_argument, NULL, ARG_PACKAGE},
-                {"app", required_argument, NULL, ARG_PACKAGE},
-                {"last", no_argument, NULL, ARG_LAST},
-                {"evidence", no_argument, NULL, ARG_EVIDENCE},
-                {"since", required_argument, NULL, ARG_SINCE},
-                {"lines", required_argument, NULL, 'n'},
-                {"nagios", no_argument, NULL, ARG_NAGIOS},
-                {"json", no_argument, NULL, ARG_JSON},
-                {"directory", required_argument, NULL, 'D'},
-                {"file", required_argument, NULL, ARG_FILE},
-                {"full", no_argument, NULL, 'l'},
-                {"wait", no_argument, NULL, ARG_WAIT},
-                {"timeout", required_argument, NULL, ARG_TIMEOUT},
-                {"daemon", required_argument, NULL, ARG_DAEMON},
-                {"server", required_argument, NULL, ARG_SERVER},
-                {"url", required_argument, NULL, ARG_URL},
-                {"force", no_argument, NULL, ARG_FORCE},
-                {"from", required_argument, NULL, ARG_FROM},
-                {"help", no_argument, NULL, 'h'},
-                {"version", no_argument, NULL, ARG_VERSION},
-                {},
-        };
-        _cleanup_strv_free_ char **files = NULL;
-        CtlOptions o = {
-                .config_path = DEFAULT_CONFIG,
-                .timeout_usec = VERIFY_TIMEOUT,
-                .daemon_path = NVD_DAEMON_PATH,
-        };
-        const char *verb, *since = NULL;
-        bool timeout_given = false, daemon_given = false;
-        _cleanup_free_ char *instance_config = NULL;
-        bool nagios = false;
-        size_t n_args;
-        int c, r;
+        int r;
 
         /* Names and escapes follow the locale's character set; numbers stay "6.2". */
         setlocale(LC_CTYPE, "");
-        for (int i = 1; i < argc; i++)
-                if (streq(argv[i], "--nagios"))
-                        nagios = true;
-
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, ":c:n:D:lh", options, NULL)) >= 0)
-                switch (c) {
-                case 'c':
-                        o.config_path = optarg;
-                        o.config_given = true;
-                        break;
-                case ARG_STATE_DIRECTORY:
-                        o.state_directory = optarg;
-                        break;
-                case ARG_INSTANCE:
-                        if (!instance_name_ok(optarg))
-                                return usage_error(
-                                        nagios,
-                                        "'%s' is not an instance name (1-64 letters, digits, \"_\", \"-\" or \".\", not starting with \".\")",
-                                        optarg);
-                        o.instance = optarg;
-                        break;
-                case ARG_PACKAGE:
-                        if (isempty(optarg) || strlen(optarg) > 256)
-                                return usage_error(nagios, "'%s' is not a package name", optarg);
-                        o.package = optarg;
-                        break;
-                case ARG_LAST:
-                        o.last = true;
-                        break;
-                case ARG_EVIDENCE:
-                        o.evidence = true;
-                        break;
-                case ARG_SINCE:
-                        since = optarg;
-                        break;
-                case 'n': {
-                        char *end;
-                        unsigned long v;
-
-                        errno = 0;
-                        v = strtoul(optarg, &end, 10);
-                        if (errno || end == optarg || *end || v == 0 || v > LINES_MAX)
-                                return usage_error(nagios,
-                                                   "--lines wants a number from 1 to %d, not '%s'",
-                                                   LINES_MAX, optarg);
-                        o.lines = (unsigned)v;
-                        break;
-                }
-                case ARG_NAGIOS:
-                        o.nagios = true;
-                        break;
-                case ARG_JSON:
-                        o.json = true;
-                        break;
-                case 'D':
-                        o.journal_directory = optarg;
-                        break;
-                case ARG_FILE:
-                        if (strv_extend(&files, optarg) < 0) {
-                                fprintf(stderr, "Out of memory\n");
-                                return EX_OSERR;
-                        }
-                        break;
-                case 'l':
-                        o.full = true;
-                        break;
-                case ARG_WAIT:
-                        o.wait = true;
-                        break;
-                case ARG_TIMEOUT:
-                        if (parse_duration(optarg, &o.timeout_usec) < 0 || o.timeout_usec == 0 ||
-                            o.timeout_usec > VERIFY_TIMEOUT_MAX)
-                                return usage_error(
-                                        nagios,
-                                        "--timeout wants a duration from 1s to 24h (\"90s\", \"30min\", \"1h\"), not '%s'",
-                                        optarg);
-                        timeout_given = true;
-                        break;
-                case ARG_DAEMON:
-                        if (optarg[0] != '/')
-                                return usage_error(nagios,
-                                                   "--daemon wants an absolute path, not '%s'",
-                                                   optarg);
-                        o.daemon_path = optarg;
-                        daemon_given = true;
-                        break;
-                case ARG_SERVER:
-                        if (optarg[0] != '/')
-                                return usage_error(nagios,
-                                                   "--server wants an absolute path, not '%s'",
-                                                   optarg);
-                        o.setup_server = optarg;
-                        break;
-                case ARG_URL:
-                        o.setup_url = optarg;
-                        break;
-                case ARG_FORCE:
-                        o.force = true;
-                        break;
-                case ARG_FROM:
-                        o.from = optarg;
-                        break;
-                case 'h':
-                        help();
-                        return 0;
-                case ARG_VERSION:
-                        printf("nautobot-verifyctl %s\n", PROJECT_VERSION);
-                        return 0;
-                case ':':
-                        return usage_error(nagios, "Option '%s' needs a value", argv[optind - 1]);
-                default:
-                        return usage_error(nagios, "Unknown option '%s'", argv[optind - 1]);
-                }
-        o.journal_files = files;
-
-        if (optind >= argc)
-                return usage_error(
-                        nagios,
-                        "Give a command: status, show, history, diff, verify, setup or rollback");
-        verb = argv[optind];
-        n_args = (size_t)(argc - optind - 1);
-        if (o.journal_directory && o.journal_files)
-                return usage_error(nagios, "--directory and --file exclude each other");
-        if (o.json && o.nagios)
-                return usage_error(nagios, "--json and --nagios exclude each other");
-        if (o.nagios && !streq(verb, "status"))
-                return usage_error(nagios, "--nagios goes with status");
-        if (o.last && !streq(verb, "show"))
-                return usage_error(nagios, "--last goes with show");
-        if (o.evidence && !streq(verb, "show") && !streq(verb, "diff") &&
-            !(streq(verb, "verify") && o.json))
-                return usage_error(nagios, "--evidence goes with show, diff and verify --json");
-        if ((since || o.lines) && !streq(verb, "history"))
-                return usage_error(nagios, "--since and --lines go with history");
-        if (o.state_directory && !streq(verb, "status"))
-                return usage_error(nagios, "--state-directory goes with status");
-        if ((o.wait || timeout_given || daemon_given) && !streq(verb, "verify"))
-                return usage_error(nagios, "--wait, --timeout and --daemon go with verify");
-        if ((o.setup_server || o.setup_url || o.force) && !streq(verb, "setup"))
-                return usage_error(nagios, "--server, --url and --force go with setup");
-        if (streq(verb, "setup") && (o.json || o.journal_directory || o.journal_files))
-                return usage_error(nagios, "setup writes this host's configuration: not with "
-                                           "--json, --directory or --file");
-        if (timeout_given && !o.wait)
-                return usage_error(nagios, "--timeout goes with verify --wait");
-        if (streq(verb, "verify") && (o.journal_directory || o.journal_files))
-                return usage_error(
-                        nagios,
-                        "verify follows this host's journal: not with --directory or --file");
-        if (o.from && !streq(verb, "rollback"))
-                return usage_error(nagios, "--from goes with rollback");
-        if (since && ctl_parse_time(since, &o.since_usec) < 0)
-                return usage_error(
-                        nagios,
-                        "'%s' is not a time (\"2026-05-20 14:00\", \"today\", \"-2h\", \"3d ago\", \"@SECONDS\")",
-                        since);
-        ctl_detect_terminal(&o);
-        if (o.json || o.nagios)
-                o.color = false, o.columns = 0;
-
-        if (streq(verb, "status")) {
-                if (n_args > 0)
-                        return usage_error(nagios, "status takes no argument ('%s')",
-                                           argv[optind + 1]);
-                return ctl_status(&o);
-        }
-        if (streq(verb, "show")) {
-                if (n_args > 1 || (o.last && n_args > 0))
-                        return usage_error(nagios, "show wants one run id, or --last");
-                /* No run id: the newest, as --last. */
-                o.last = o.last || n_args == 0;
-                return ctl_show(&o, o.last ? NULL : argv[optind + 1]);
-        }
-        if (streq(verb, "history")) {
-                if (n_args > 0)
-                        return usage_error(nagios, "history takes no argument ('%s')",
-                                           argv[optind + 1]);
-                return ctl_history(&o);
-        }
-        if (streq(verb, "diff")) {
-                if (n_args != 2)
-                        return usage_error(nagios, "diff wants two run ids");
-                r = ctl_diff(&o, argv[optind + 1], argv[optind + 2]);
+        r = parse_argv(&a, argc, argv);
+        if (r == ARGS_GO_ON)
+                r = check_args(&a);
+        if (r != ARGS_GO_ON)
                 return r;
-        }
-        if (streq(verb, "verify")) {
-                if (n_args > 0)
-                        return usage_error(nagios, "verify takes no argument ('%s')",
-                                           argv[optind + 1]);
-                return ctl_verify(&o);
-        }
-        if (streq(verb, "rollback")) {
-                const char *version = n_args == 2 ? argv[optind + 2] : NULL;
-
-                if (n_args != 2)
-                        return usage_error(nagios, "rollback wants a package and a version");
-                if (strlen(argv[optind + 1]) > 256 || !python_name_valid(argv[optind + 1]))
-                        return usage_error(nagios, "'%s' is not a package name", argv[optind + 1]);
-                /* A PEP 440 version's characters: it goes into the commands printed. */
-                if (isempty(version) || strlen(version) > 64 ||
-                    strspn(version,
-                           "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+-_!") !=
-                            strlen(version))
-                        return usage_error(nagios, "'%s' is not a version", version);
-                return ctl_rollback(&o, argv[optind + 1], version);
-        }
-        if (streq(verb, "setup")) {
-                if (n_args > 0)
-                        return usage_error(nagios, "setup takes no argument ('%s')",
-                                           argv[optind + 1]);
-                /* An instance's configuration is where its units read it (as verify has it). */
-                if (o.instance && !o.config_given) {
-                        instance_config = strjoin_printf(
-                                "/etc/nautobot-verifyd/%s/nautobot-verifyd.conf", o.instance);
-                        if (!instance_config) {
-                                fprintf(stderr, "Out of memory\n");
-                                return EX_OSERR;
-                        }
-                        o.config_path = instance_config;
-                }
-                return ctl_setup(&o);
-        }
-        return usage_error(
-                nagios,
-                "Unknown command '%s' (status, show, history, diff, verify, setup, rollback)",
-                verb);
+        ctl_detect_terminal(&a.o);
+        if (a.o.json || a.o.nagios)
+                a.o.color = false, a.o.columns = 0;
+        return dispatch_verb(&a);
 }

@@ -15,8 +15,6 @@
 #include "privilege.h"
 #include "runas.h"
 
-#define DEFAULT_CONFIG "/etc/nautobot-verifyd/nautobot-verifyd.conf"
-
 static void help(void)
 {
         printf("Usage: nautobot-verifyd [OPTIONS] --once|--if-changed|--watch\n"
@@ -25,7 +23,7 @@ static void help(void)
                "check, migration check, applied migrations, running-vs-installed versions, Job\n"
                "registry and dashboard panels. Reports to the journal and sd_notify.\n"
                "\n"
-               "  -c --config=PATH    configuration file (default " DEFAULT_CONFIG ")\n"
+               "  -c --config=PATH    configuration file (default " CONFIG_DEFAULT_PATH ")\n"
                "     --once           verify now, report, exit\n"
                "     --if-changed     verify only if a watched package changed since the\n"
                "                      last verification (for .path/.timer activation), exit\n"
@@ -60,7 +58,7 @@ static int drop_root(Config *c, SecretSet **ret_secrets, char **ret_state_refuse
         if (r == -EPERM) {
                 /* Nothing was verified: exit status 2, as for an incomplete run. */
                 log_error("Not verified: %s\n", error);
-                return 2;
+                return verdict_exit_status(VERDICT_INCOMPLETE);
         }
         if (r < 0) {
                 log_error("Failed to prepare to run as another account: %s\n", strerror(-r));
@@ -93,7 +91,18 @@ static int drop_root(Config *c, SecretSet **ret_secrets, char **ret_state_refuse
         return -1;
 }
 
-int main(int argc, char *argv[])
+/* The command line, as main() acts on it. */
+typedef struct Args {
+        const char *config_path;
+        const char *instance; /* --instance=, or NULL */
+        Mode mode;
+        bool check_config;
+        bool force;
+        bool print;
+} Args;
+
+/* 1: go on with 'a'; 0: done (--help, --version); -EINVAL: a usage error, said. */
+static int parse_argv(int argc, char *argv[], Args *a)
 {
         enum {
                 ARG_ONCE = 0x100,
@@ -117,45 +126,37 @@ int main(int argc, char *argv[])
                 {"version", no_argument, NULL, ARG_VERSION},
                 {},
         };
-        _cleanup_(manager_freep) Manager *m = NULL;
-        _cleanup_(secret_set_freep) SecretSet *secrets = NULL;
-        _cleanup_free_ char *state_refused = NULL;
-        const char *config_path = DEFAULT_CONFIG, *instance = NULL;
-        _cleanup_free_ char *error = NULL;
-        bool check_config = false, force = false, print = true;
-        int modes = 0, c, r;
-        Mode mode = MODE_ONCE;
-        Config *config = NULL;
-        struct stat st = {};
+        int modes = 0, c;
 
+        *a = (Args){.config_path = CONFIG_DEFAULT_PATH, .mode = MODE_ONCE, .print = true};
         while ((c = getopt_long(argc, argv, "c:qh", options, NULL)) >= 0)
                 switch (c) {
                 case 'c':
-                        config_path = optarg;
+                        a->config_path = optarg;
                         break;
                 case ARG_ONCE:
-                        mode = MODE_ONCE;
+                        a->mode = MODE_ONCE;
                         modes++;
                         break;
                 case ARG_IF_CHANGED:
-                        mode = MODE_IF_CHANGED;
+                        a->mode = MODE_IF_CHANGED;
                         modes++;
                         break;
                 case ARG_WATCH:
-                        mode = MODE_WATCH;
+                        a->mode = MODE_WATCH;
                         modes++;
                         break;
                 case ARG_FORCE:
-                        force = true;
+                        a->force = true;
                         break;
                 case ARG_CHECK_CONFIG:
-                        check_config = true;
+                        a->check_config = true;
                         break;
                 case ARG_INSTANCE:
-                        instance = optarg;
+                        a->instance = optarg;
                         break;
                 case 'q':
-                        print = false;
+                        a->print = false;
                         break;
                 case 'h':
                         help();
@@ -164,54 +165,90 @@ int main(int argc, char *argv[])
                         printf("nautobot-verifyd %s\n", PROJECT_VERSION);
                         return 0;
                 default:
-                        return EX_USAGE;
+                        return -EINVAL;
                 }
         if (optind < argc) {
                 log_error("Unexpected argument '%s'; see --help.\n", argv[optind]);
-                return EX_USAGE;
+                return -EINVAL;
         }
-        if (modes > 1 || (modes == 0 && !check_config)) {
+        if (modes > 1 || (modes == 0 && !a->check_config)) {
                 log_error(
                         "Give exactly one of --once, --if-changed, --watch (or --check-config); see --help.\n");
-                return EX_USAGE;
+                return -EINVAL;
         }
-        if (force && mode != MODE_IF_CHANGED) {
+        if (a->force && a->mode != MODE_IF_CHANGED) {
                 log_error("--force goes with --if-changed; see --help.\n");
-                return EX_USAGE;
+                return -EINVAL;
         }
 
-        r = config_new(&config);
-        if (r >= 0)
-                r = config_load(config, config_path, &error);
-        if (r >= 0 && instance)
-                r = config_set_instance(config, instance, &error);
-        if (r >= 0)
-                r = config_finalize(config, &error);
-        if (r < 0) {
-                log_error("Invalid configuration: %s\n", error ?: strerror(-r));
-                config_free(config);
-                return r == -ENOMEM ? EX_OSERR : EX_CONFIG;
-        }
+        return 1;
+}
 
-        /* A probe that is not there would only be found out as "Django said nothing". */
+/* A probe that is not there would only be found out as "Django said nothing". */
+static int check_probe(const Config *config)
+{
+        struct stat st = {};
+        int r;
+
         r = !config->use_probe             ? 0
             : stat(config->probe, &st) < 0 ? -errno
             : !S_ISREG(st.st_mode)         ? -EBADFD
                                            : 0;
-        if (r < 0) {
+        if (r < 0)
                 log_error(
                         "Invalid configuration: [nautobot] probe=%s: %s: the Django probe nautobot-verifyd runs is missing (a packaging mistake, or a binary run from its build tree: set probe= to lib/checks/probe/nautobot-verifyd-probe.py of the source)\n",
                         config->probe, read_file_error_to_string(r));
+        return r;
+}
+
+/* Hands the configuration (taken) and what root prepared to the manager, and runs it. */
+static int run_manager(const Args *a, Config *config, SecretSet **secrets, char **state_refused)
+{
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        r = manager_new(&m, a->config_path, config, a->mode);
+        if (r < 0) {
+                log_error("Out of memory\n");
+                return EX_OSERR;
+        }
+        m->secrets = TAKE_PTR(*secrets);
+        m->state_refused = TAKE_PTR(*state_refused);
+        if (a->instance && !(m->instance = strdup(a->instance))) {
+                log_error("Out of memory\n");
+                return EX_OSERR;
+        }
+        m->force = a->force;
+        m->print = a->print && a->mode != MODE_WATCH;
+        return manager_run(m);
+}
+
+int main(int argc, char *argv[])
+{
+        _cleanup_(secret_set_freep) SecretSet *secrets = NULL;
+        _cleanup_free_ char *state_refused = NULL, *error = NULL;
+        Config *config = NULL;
+        Args a;
+        int r;
+
+        r = parse_argv(argc, argv, &a);
+        if (r <= 0)
+                return r < 0 ? EX_USAGE : 0;
+
+        r = config_load(a.config_path, a.instance, 0, &config, &error);
+        if (r < 0) {
+                log_error("Invalid configuration: %s\n", error ?: strerror(-r));
+                return r == -ENOMEM ? EX_OSERR : EX_CONFIG;
+        }
+        if (check_probe(config) < 0) {
                 config_free(config);
                 return EX_CONFIG;
         }
-
-        if (check_config) {
+        if (a.check_config) {
                 r = config_dump(config, stdout);
                 config_free(config);
                 return r < 0 ? EX_OSERR : 0;
         }
-
         if (geteuid() == 0) {
                 r = drop_root(config, &secrets, &state_refused);
                 if (r >= 0) {
@@ -219,19 +256,5 @@ int main(int argc, char *argv[])
                         return r;
                 }
         }
-
-        r = manager_new(&m, config_path, config, mode);
-        if (r < 0) {
-                log_error("Out of memory\n");
-                return EX_OSERR;
-        }
-        m->secrets = TAKE_PTR(secrets);
-        m->state_refused = TAKE_PTR(state_refused);
-        if (instance && !(m->instance = strdup(instance))) {
-                log_error("Out of memory\n");
-                return EX_OSERR;
-        }
-        m->force = force;
-        m->print = print && mode != MODE_WATCH;
-        return manager_run(m);
+        return run_manager(&a, config, &secrets, &state_refused);
 }

@@ -48,6 +48,7 @@ struct Manager {
         Mode mode;
         bool force;
         bool print;
+        const ReportSink *sinks[REPORT_SINKS_MAX]; /* the outputs in force (report_sinks_pick()) */
 
         sd_bus *bus; /* the system bus, when systemd runs here */
         PkgWatch *watch;
@@ -61,6 +62,7 @@ struct Manager {
         size_t n_runs_done;
         unsigned n_unverifiable; /* apps found but not verified (their configuration failed) */
         Probe *probe;
+        HttpCache *http_cache; /* every app's HTTP answers, shared; prefetched while Django boots */
         uint64_t probe_start_usec; /* when the shared Django boot began (the run's start) */
         Verify *host;
         bool active;                 /* a run is under way: finding the apps, or their checks */

@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The journal reporter: one structured entry per check, one summary per run.
- * Field names are the interface admins and tools filter on (see README.md):
- * NVD_CHECK, NVD_RESULT, NVD_INSTANCE, NVD_APP, NVD_PACKAGE, NVD_VERSION, NVD_DURATION_USEC,
- * NVD_REASON, NVD_EVIDENCE, NVD_FINDING (repeated), NVD_RUN_ID; a rollback's entry
- * NVD_ROLLBACK_TARGET and NVD_ROLLBACK_DROPS (repeated: what migrating back drops, counted).
+ * The journal sink: one structured entry per check, one summary per app's run; and the
+ * entries for what is no run's event (a change, a rollback, a state problem, a refused reload,
+ * an upgrade's steps: report_journal_*()).
+ * Field names are the interface admins and tools filter on (docs/reports.md), named once in
+ * journal-fields.h for this writer and nautobot-verifyctl's readers: NVD_CHECK, NVD_RESULT,
+ * NVD_INSTANCE, NVD_APP, NVD_PACKAGE, NVD_VERSION, NVD_DURATION_USEC, NVD_REASON,
+ * NVD_EVIDENCE, NVD_FINDING (repeated), NVD_RUN_ID; a rollback's entry NVD_ROLLBACK_TARGET and
+ * NVD_ROLLBACK_DROPS (repeated: what migrating back drops, counted).
  */
 #include <inttypes.h>
 #include <syslog.h>
 #include <sys/uio.h>
 #include <systemd/sd-journal.h>
 
+#include "journal-fields.h"
 #include "report.h"
 #include "state.h"
 
@@ -58,26 +62,26 @@ static int fields_send(Fields *f)
 
 static void add_common(Fields *f, const ReportContext *ctx)
 {
-        fields_add(f, "SYSLOG_IDENTIFIER=nautobot-verifyd");
-        fields_add(f, "NVD_RUN_ID=" SD_ID128_FORMAT_STR, SD_ID128_FORMAT_VAL(ctx->run_id));
-        fields_add(f, "NVD_INSTANCE=%s", ctx->config->instance);
-        fields_add(f, "NVD_APP=%s", ctx->config->app_label); /* the Django app label */
-        fields_add(f, "NVD_PACKAGE=%s", ctx->config->package);
-        fields_add(f, "NVD_VERSION=%s", ctx->version ?: "unknown");
+        fields_add(f, JOURNAL_IDENTIFIER_MATCH);
+        fields_add(f, FIELD_NVD_RUN_ID "=" SD_ID128_FORMAT_STR, SD_ID128_FORMAT_VAL(ctx->run_id));
+        fields_add(f, FIELD_NVD_INSTANCE "=%s", ctx->config->instance);
+        fields_add(f, FIELD_NVD_APP "=%s", ctx->config->app_label); /* the Django app label */
+        fields_add(f, FIELD_NVD_PACKAGE "=%s", ctx->config->package);
+        fields_add(f, FIELD_NVD_VERSION "=%s", ctx->version ?: "unknown");
         if (!ctx->version && ctx->version_error)
-                fields_add(f, "NVD_VERSION_ERROR=%s", ctx->version_error);
-        fields_add(f, "NVD_URL=%s", ctx->config->url);
+                fields_add(f, FIELD_NVD_VERSION_ERROR "=%s", ctx->version_error);
+        fields_add(f, FIELD_NVD_URL "=%s", ctx->config->url);
         if (ctx->trigger) {
-                fields_add(f, "NVD_TRIGGER_PACKAGE=%s", ctx->trigger->package);
-                fields_add(f, "NVD_CHANGE=%s", version_change_to_string(ctx->trigger->kind));
+                fields_add(f, FIELD_NVD_TRIGGER_PACKAGE "=%s", ctx->trigger->package);
+                fields_add(f, FIELD_NVD_CHANGE "=%s", version_change_to_string(ctx->trigger->kind));
                 if (ctx->trigger->old_version)
-                        fields_add(f, "NVD_OLD_VERSION=%s", ctx->trigger->old_version);
+                        fields_add(f, FIELD_NVD_OLD_VERSION "=%s", ctx->trigger->old_version);
                 if (ctx->trigger->new_version)
-                        fields_add(f, "NVD_NEW_VERSION=%s", ctx->trigger->new_version);
+                        fields_add(f, FIELD_NVD_NEW_VERSION "=%s", ctx->trigger->new_version);
         }
 }
 
-int report_journal_check(const ReportContext *ctx, const CheckResult *r)
+static int journal_check(const ReportContext *ctx, const CheckResult *r)
 {
         static const struct {
                 sd_id128_t id;
@@ -103,59 +107,52 @@ int report_journal_check(const ReportContext *ctx, const CheckResult *r)
                    SD_ID128_FORMAT_VAL(outcome[r->state].id));
         fields_add(&f, "PRIORITY=%d", priority);
         fields_add(&f, "MESSAGE=%s: check %s %s: %s%s", strempty(subject), r->check,
-                   verdict_to_string(r->state), strempty(r->reason),
+                   check_state_to_outcome(r->state), strempty(r->reason),
                    r->findings ? " (+notes in NVD_FINDING, see journalctl -o verbose)" : "");
         add_common(&f, ctx);
-        fields_add(&f, "NVD_CHECK=%s", r->check);
-        fields_add(&f, "NVD_RESULT=%s", check_state_to_string(r->state));
-        fields_add(&f, "NVD_REASON=%s", strempty(r->reason));
-        fields_add(&f, "NVD_DURATION_USEC=%" PRIu64, r->duration_usec);
+        fields_add(&f, FIELD_NVD_CHECK "=%s", r->check);
+        fields_add(&f, FIELD_NVD_RESULT "=%s", check_state_to_string(r->state));
+        fields_add(&f, FIELD_NVD_REASON "=%s", strempty(r->reason));
+        fields_add(&f, FIELD_NVD_DURATION_USEC "=%" PRIu64, r->duration_usec);
         if (r->evidence)
-                fields_add(&f, "NVD_EVIDENCE=%s", r->evidence);
+                fields_add(&f, FIELD_NVD_EVIDENCE "=%s", r->evidence);
         STRV_FOREACH (x, r->findings)
-                fields_add(&f, "NVD_FINDING=%s", *x);
+                fields_add(&f, FIELD_NVD_FINDING "=%s", *x);
         return fields_send(&f);
 }
 
-int report_journal_summary(const ReportContext *ctx, const Verify *v)
+static int journal_summary(const ReportContext *ctx, const Verify *v)
 {
         static const struct {
                 sd_id128_t id;
                 int priority;
-        } verdict[_CHECK_STATE_MAX] = {
-                [CHECK_PASS] = {NVD_MESSAGE_SUMMARY_PASS, LOG_NOTICE},
-                [CHECK_FAIL] = {NVD_MESSAGE_SUMMARY_FAIL, LOG_ERR},
-                [CHECK_ERROR] = {NVD_MESSAGE_SUMMARY_INCOMPLETE, LOG_WARNING},
-                [CHECK_SKIPPED] = {NVD_MESSAGE_SUMMARY_INCOMPLETE, LOG_WARNING},
+        } outcome[_VERDICT_MAX] = {
+                [VERDICT_PASS] = {NVD_MESSAGE_SUMMARY_PASS, LOG_NOTICE},
+                [VERDICT_FAIL] = {NVD_MESSAGE_SUMMARY_FAIL, LOG_ERR},
+                [VERDICT_INCOMPLETE] = {NVD_MESSAGE_SUMMARY_INCOMPLETE, LOG_WARNING},
         };
         _cleanup_free_ char *subject = report_subject(ctx);
         unsigned count[_CHECK_STATE_MAX] = {};
-        CheckState overall = verify_overall(v);
+        Verdict verdict = verify_verdict(v);
         Fields f = {};
 
         for (size_t i = 0; i < verify_n_results(v); i++)
                 count[verify_result(v, i)->state]++;
-        fields_add(&f, "MESSAGE_ID=" SD_ID128_FORMAT_STR, SD_ID128_FORMAT_VAL(verdict[overall].id));
-        fields_add(&f, "PRIORITY=%d", verdict[overall].priority);
+        fields_add(&f, "MESSAGE_ID=" SD_ID128_FORMAT_STR, SD_ID128_FORMAT_VAL(outcome[verdict].id));
+        fields_add(&f, "PRIORITY=%d", outcome[verdict].priority);
         fields_add(
                 &f,
                 "MESSAGE=%s: verification %s: %u passed, %u failed, %u could not run, %u skipped",
-                strempty(subject),
-                overall == CHECK_PASS   ? "passed"
-                : overall == CHECK_FAIL ? "FAILED"
-                                        : "incomplete",
-                count[CHECK_PASS], count[CHECK_FAIL], count[CHECK_ERROR], count[CHECK_SKIPPED]);
+                strempty(subject), verdict_to_outcome(verdict), count[CHECK_PASS],
+                count[CHECK_FAIL], count[CHECK_ERROR], count[CHECK_SKIPPED]);
         add_common(&f, ctx);
-        fields_add(&f, "NVD_CHECK=summary");
-        fields_add(&f, "NVD_RESULT=%s",
-                   overall == CHECK_SKIPPED || overall == CHECK_ERROR
-                           ? "incomplete"
-                           : check_state_to_string(overall));
-        fields_add(&f, "NVD_PASSED=%u", count[CHECK_PASS]);
-        fields_add(&f, "NVD_FAILED=%u", count[CHECK_FAIL]);
-        fields_add(&f, "NVD_ERRORS=%u", count[CHECK_ERROR]);
-        fields_add(&f, "NVD_SKIPPED=%u", count[CHECK_SKIPPED]);
-        fields_add(&f, "NVD_DURATION_USEC=%" PRIu64, verify_duration_usec(v));
+        fields_add(&f, FIELD_NVD_CHECK "=" JOURNAL_CHECK_SUMMARY);
+        fields_add(&f, FIELD_NVD_RESULT "=%s", verdict_to_string(verdict));
+        fields_add(&f, FIELD_NVD_PASSED "=%u", count[CHECK_PASS]);
+        fields_add(&f, FIELD_NVD_FAILED "=%u", count[CHECK_FAIL]);
+        fields_add(&f, FIELD_NVD_ERRORS "=%u", count[CHECK_ERROR]);
+        fields_add(&f, FIELD_NVD_SKIPPED "=%u", count[CHECK_SKIPPED]);
+        fields_add(&f, FIELD_NVD_DURATION_USEC "=%" PRIu64, verify_duration_usec(v));
         return fields_send(&f);
 }
 
@@ -164,7 +161,7 @@ static int send_simple(sd_id128_t id, int priority, const char *message, Fields 
         fields_add(f, "MESSAGE_ID=" SD_ID128_FORMAT_STR, SD_ID128_FORMAT_VAL(id));
         fields_add(f, "PRIORITY=%d", priority);
         fields_add(f, "MESSAGE=%s", message);
-        fields_add(f, "SYSLOG_IDENTIFIER=nautobot-verifyd");
+        fields_add(f, JOURNAL_IDENTIFIER_MATCH);
         return fields_send(f);
 }
 
@@ -203,7 +200,7 @@ static char *rollback_text(const Change *c, const Config *config, const Verify *
                 c->package, strempty(what), drops ? " (for " : "", drops ? c->package : "",
                 drops ? ", " : "", strempty(drops), drops ? ")" : "");
         if (target) {
-                fields_add(f, "NVD_ROLLBACK_TARGET=%s", target);
+                fields_add(f, FIELD_NVD_ROLLBACK_TARGET "=%s", target);
                 buf_printf(&b, ". The target is %s (the leaf of %s when it passed here)", target,
                            strempty(c->new_version));
         }
@@ -213,7 +210,7 @@ static char *rollback_text(const Change *c, const Config *config, const Verify *
                            strstr(db->reason, "Recover:"));
                 STRV_FOREACH (x, db->findings)
                         if (startswith(*x, "migrating "))
-                                fields_add(f, "NVD_ROLLBACK_DROPS=%s", *x);
+                                fields_add(f, FIELD_NVD_ROLLBACK_DROPS "=%s", *x);
         } else if (db && db->state == CHECK_PASS)
                 buf_printf(
                         &b,
@@ -250,15 +247,15 @@ static int journal_change(const Change *c, const Config *config, const Verify *v
         } else
                 msg = strjoin_printf("%s: %s%s%s", c->package, strempty(what),
                                      c->detail ? "; " : "", strempty(c->detail));
-        fields_add(&f, "NVD_PACKAGE=%s", c->package);
-        fields_add(&f, "NVD_CHANGE=%s", version_change_to_string(c->kind));
+        fields_add(&f, FIELD_NVD_PACKAGE "=%s", c->package);
+        fields_add(&f, FIELD_NVD_CHANGE "=%s", version_change_to_string(c->kind));
         if (c->old_version)
-                fields_add(&f, "NVD_OLD_VERSION=%s", c->old_version);
+                fields_add(&f, FIELD_NVD_OLD_VERSION "=%s", c->old_version);
         if (c->new_version)
-                fields_add(&f, "NVD_NEW_VERSION=%s", c->new_version);
+                fields_add(&f, FIELD_NVD_NEW_VERSION "=%s", c->new_version);
         if (c->detail)
-                fields_add(&f, "NVD_DETAIL=%s", c->detail);
-        fields_add(&f, "NVD_SITE_PACKAGES=%s", site_packages);
+                fields_add(&f, FIELD_NVD_DETAIL "=%s", c->detail);
+        fields_add(&f, FIELD_NVD_SITE_PACKAGES "=%s", site_packages);
         return send_simple(id, priority, strempty(msg), &f);
 }
 
@@ -279,9 +276,9 @@ int report_journal_unchanged(const char *package, const char *version, const cha
                                package, version ?: "(not installed)", verdict ?: "?");
         Fields f = {};
 
-        fields_add(&f, "NVD_PACKAGE=%s", package);
-        fields_add(&f, "NVD_VERSION=%s", version ?: "none");
-        fields_add(&f, "NVD_CHANGE=none");
+        fields_add(&f, FIELD_NVD_PACKAGE "=%s", package);
+        fields_add(&f, FIELD_NVD_VERSION "=%s", version ?: "none");
+        fields_add(&f, FIELD_NVD_CHANGE "=none");
         return send_simple(NVD_MESSAGE_UNCHANGED, LOG_INFO, strempty(msg), &f);
 }
 
@@ -290,8 +287,8 @@ int report_journal_state_problem(const char *package, const char *problem)
         _cleanup_free_ char *msg = strjoin_printf("%s: state: %s", package, problem);
         Fields f = {};
 
-        fields_add(&f, "NVD_PACKAGE=%s", package);
-        fields_add(&f, "NVD_DETAIL=%s", problem);
+        fields_add(&f, FIELD_NVD_PACKAGE "=%s", package);
+        fields_add(&f, FIELD_NVD_DETAIL "=%s", problem);
         return send_simple(NVD_MESSAGE_STATE_PROBLEM, LOG_WARNING, strempty(msg), &f);
 }
 
@@ -301,19 +298,19 @@ int report_journal_reload_failed(const char *config_path, const char *error)
                 strjoin_printf("Reload refused, keeping the previous configuration: %s", error);
         Fields f = {};
 
-        fields_add(&f, "NVD_CONFIG=%s", config_path);
+        fields_add(&f, FIELD_NVD_CONFIG "=%s", config_path);
         return send_simple(NVD_MESSAGE_RELOAD_FAILED, LOG_ERR, strempty(msg), &f);
 }
 
 static void add_change(Fields *f, const Change *c)
 {
-        fields_add(f, "NVD_PACKAGE=%s", c->package);
+        fields_add(f, FIELD_NVD_PACKAGE "=%s", c->package);
         /* Not NVD_CHANGE: that field marks the change entries themselves. */
-        fields_add(f, "NVD_UPGRADE=%s", version_change_to_string(c->kind));
+        fields_add(f, FIELD_NVD_UPGRADE "=%s", version_change_to_string(c->kind));
         if (c->old_version)
-                fields_add(f, "NVD_OLD_VERSION=%s", c->old_version);
+                fields_add(f, FIELD_NVD_OLD_VERSION "=%s", c->old_version);
         if (c->new_version)
-                fields_add(f, "NVD_NEW_VERSION=%s", c->new_version);
+                fields_add(f, FIELD_NVD_NEW_VERSION "=%s", c->new_version);
 }
 
 int report_journal_upgrade_pending(const Change *c, const char *pending, uint64_t deadline_usec)
@@ -326,7 +323,7 @@ int report_journal_upgrade_pending(const Change *c, const char *pending, uint64_
                 " s at the latest",
                 c->package, strempty(what), pending, deadline_usec / USEC_PER_SEC);
         add_change(&f, c);
-        fields_add(&f, "NVD_PENDING=%s", pending);
+        fields_add(&f, FIELD_NVD_PENDING "=%s", pending);
         return send_simple(NVD_MESSAGE_UPGRADE_PENDING, LOG_NOTICE, strempty(msg), &f);
 }
 
@@ -337,8 +334,8 @@ int report_journal_step_done(const Change *c, const char *step, const char *reas
 
         msg = strjoin_printf("%s: %s: step done: %s: %s", c->package, strempty(what), step, reason);
         add_change(&f, c);
-        fields_add(&f, "NVD_STEP=%s", step);
-        fields_add(&f, "NVD_REASON=%s", reason);
+        fields_add(&f, FIELD_NVD_STEP "=%s", step);
+        fields_add(&f, FIELD_NVD_REASON "=%s", reason);
         return send_simple(NVD_MESSAGE_STEP_DONE, LOG_INFO, strempty(msg), &f);
 }
 
@@ -351,6 +348,24 @@ int report_journal_upgrade_deadline(const Change *c, const char *pending, uint64
                              " s (upgrade-deadline): verifying the unfinished upgrade now",
                              c->package, strempty(what), pending, deadline_usec / USEC_PER_SEC);
         add_change(&f, c);
-        fields_add(&f, "NVD_PENDING=%s", pending);
+        fields_add(&f, FIELD_NVD_PENDING "=%s", pending);
         return send_simple(NVD_MESSAGE_UPGRADE_DEADLINE, LOG_WARNING, strempty(msg), &f);
 }
+
+static int journal_check_done(const ReportRunInfo *info, const ReportRun *app, const CheckResult *r)
+{
+        (void)info;
+        return journal_check(app->ctx, r);
+}
+
+static int journal_app_done(const ReportRunInfo *info, const ReportRun *app)
+{
+        (void)info;
+        return journal_summary(app->ctx, app->verify);
+}
+
+const ReportSink report_sink_journal = {
+        .name = "journal",
+        .check_done = journal_check_done,
+        .app_done = journal_app_done,
+};

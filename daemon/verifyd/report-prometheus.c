@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The Prometheus reporter: after each finished run, the verdict as a file for
+ * The Prometheus sink: after each finished run, the verdict as a file for
  * node_exporter's textfile collector ([report] prometheus-textfile=), in the
  * text exposition format. node_exporter reads the file whenever it is scraped,
  * so it is replaced atomically: written to a temporary file in the same
@@ -24,9 +24,6 @@
 #include "log.h"
 #include "chase.h"
 #include "report.h"
-
-/* The verdicts of verify_verdict(), in the order they are written. */
-static const char *const verdicts[] = {"pass", "fail", "incomplete"};
 
 /* A label value as the exposition format wants it: \, " and newline escaped. */
 static void put_label_value(FILE *f, const char *s)
@@ -90,10 +87,10 @@ static void write_metrics(FILE *f, const ReportRun *runs, size_t n, uint64_t now
                 f, "nautobot_verifyd_verification_result",
                 "Verdict of the last verification: 1 for the result it had (pass, fail, incomplete), 0 for the others.");
         for (size_t k = 0; k < n; k++)
-                for (size_t i = 0; i < ELEMENTSOF(verdicts); i++) {
+                for (Verdict i = 0; i < _VERDICT_MAX; i++) {
                         put_series(f, "nautobot_verifyd_verification_result", runs[k].ctx);
-                        fprintf(f, ",result=\"%s\"} %d\n", verdicts[i],
-                                streq(verify_verdict(runs[k].verify), verdicts[i]));
+                        fprintf(f, ",result=\"%s\"} %d\n", verdict_to_string(i),
+                                verify_verdict(runs[k].verify) == i);
                 }
 
         put_family(f, "nautobot_verifyd_last_run_timestamp_seconds",
@@ -233,14 +230,30 @@ fail:
         return r;
 }
 
-void report_prometheus(const ReportRun *runs, size_t n)
+/* After a run that verified something; a failure is said on stderr, never fatal. */
+static void prometheus_run_done(const ReportRunInfo *info)
 {
-        const char *path = n > 0 ? runs[0].ctx->config->prometheus_textfile : NULL;
+        ReportRun runs[info->n_runs ?: 1];
+        const char *path;
+        size_t n = 0;
         int r;
 
+        /* An aborted run verified nothing: as the state, node_exporter shows the last finished
+         * runs. */
+        if (info->aborted)
+                return;
+        for (size_t i = 0; i < info->n_runs; i++)
+                if (info->runs[i].verify)
+                        runs[n++] = info->runs[i];
+        path = n > 0 ? runs[0].ctx->config->prometheus_textfile : NULL;
         if (isempty(path))
                 return;
         r = report_prometheus_write(runs, n, path);
         if (r < 0)
                 log_error("Failed to write the Prometheus textfile '%s': %s\n", path, strerror(-r));
 }
+
+const ReportSink report_sink_prometheus = {
+        .name = "prometheus",
+        .run_done = prometheus_run_done,
+};

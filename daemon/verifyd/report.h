@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Reporters: where a verification's results go. The journal gets one
- * structured entry per check and one summary; sd_notify gets READY/STATUS/
- * STOPPING for systemctl status; a terminal gets a readable table.
+ * Reporters: where a verification's results go. Each output is one ReportSink, a table of what
+ * it does at the run's four events (report-journal.c, report-notify.c, report-print.c,
+ * report-prometheus.c); the manager calls each event once for every sink the configuration
+ * enables (report.c). The journal gets one structured entry per check and one summary;
+ * sd_notify gets READY/STATUS/STOPPING for systemctl status; a terminal gets a readable table;
+ * node_exporter a textfile. Besides the events, the journal tells of changes, state problems
+ * and upgrades (report_journal_*()), and report_notify() is the manager's own sd_notify().
  */
 #pragma once
 
@@ -11,6 +15,7 @@
 
 #include "config.h"
 #include "result.h"
+#include "verdict.h"
 #include "verify.h"
 #include "version.h"
 
@@ -57,6 +62,9 @@ typedef struct Change {
         char *new_version; /* NULL: not installed now */
         VersionChange kind;
         char *detail; /* problem or "editable install", or NULL */
+        /* Followed to a web server restarted and still booting: how long the run's HTTP
+         * requests wait for it to answer (upgrade.h); 0: not. */
+        uint64_t web_wait_usec;
 } Change;
 
 typedef struct ReportContext {
@@ -93,35 +101,73 @@ int report_journal_step_done(const Change *c, const char *step, const char *reas
 int report_journal_upgrade_deadline(const Change *c, const char *pending, uint64_t deadline_usec);
 
 char *change_describe(const Change *c); /* "upgrade 2026.5.12 → 2026.5.17" */
+/* "nautobot-contract-models 2026.5.17" or "... (version unknown)" */
+char *report_subject(const ReportContext *ctx);
 
-int report_journal_check(const ReportContext *ctx, const CheckResult *r);
-int report_journal_summary(const ReportContext *ctx, const Verify *v);
-
-/* sd_notify() with printf formatting. All no-ops when $NOTIFY_SOCKET is unset. */
+/* sd_notify() with printf formatting. A no-op when $NOTIFY_SOCKET is unset. */
 void report_notify(const char *fmt, ...) _printf_(1, 2);
-void report_notify_progress(const ReportContext *ctx, const Verify *v);
-void report_notify_verdict(const ReportContext *ctx, const Verify *v);
 
-void report_print(const ReportContext *ctx, const Verify *v, FILE *f);
-
-/* One app's verification in a run, for the reporters that cover them all. */
+/* One app's verification in a run, as the sinks see it. */
 typedef struct ReportRun {
-        const ReportContext *ctx;
-        const Verify *verify;
+        const Config *config;     /* the app's */
+        const ReportContext *ctx; /* set once the app's checks start */
+        const Verify *verify;     /* NULL until then */
 } ReportRun;
+
+/* The run as a whole: its apps, in the order they are reported, and what started it. */
+typedef struct ReportRunInfo {
+        const ReportRun *runs;
+        size_t n_runs;
+        unsigned n_unverifiable; /* apps found but not verified (their configuration failed) */
+        const Change *trigger;   /* what started the run, or NULL */
+        bool *ready_sent;        /* READY=1 went to systemd: the notify sink sends it first */
+        bool aborted;            /* stopped by a signal: nothing was verified */
+        Verdict verdict;         /* over every app, so far */
+} ReportRunInfo;
+
+/*
+ * One output. Every member may be NULL; those that return int return a negative errno when
+ * the output failed (the manager says so once), and the others say their own failures.
+ */
+typedef struct ReportSink {
+        const char *name;
+        /* The run's checks are under way (one app: with its checks; several: as they start). */
+        void (*run_started)(const ReportRunInfo *info);
+        /* One of 'app''s checks finished with 'r'. */
+        int (*check_done)(const ReportRunInfo *info, const ReportRun *app, const CheckResult *r);
+        /* Every check of 'app' finished. */
+        int (*app_done)(const ReportRunInfo *info, const ReportRun *app);
+        /* Every app's run ended (or none could start): info->verdict is the run's. */
+        void (*run_done)(const ReportRunInfo *info);
+} ReportSink;
+
+extern const ReportSink report_sink_journal;
+extern const ReportSink report_sink_notify;
+extern const ReportSink report_sink_print;
+extern const ReportSink report_sink_prometheus;
+
+/* At most every sink, and the NULL that ends the list. */
+#define REPORT_SINKS_MAX 5
+
+/*
+ * The sinks 'c' enables, in the order they are told: journal, terminal (when 'print'),
+ * Prometheus (when [report] prometheus-textfile= is set), notify last, so that systemctl
+ * status says a verdict only once the other outputs hold it. NULL-terminated.
+ */
+void report_sinks_pick(const ReportSink *ret[static REPORT_SINKS_MAX], const Config *c, bool print);
+
+/* Each event, told to every sink of the NULL-terminated 'sinks'; the first failure is returned. */
+void report_run_started(const ReportSink *const *sinks, const ReportRunInfo *info);
+int report_check_done(const ReportSink *const *sinks, const ReportRunInfo *info,
+                      const ReportRun *app, const CheckResult *r);
+int report_app_done(const ReportSink *const *sinks, const ReportRunInfo *info,
+                    const ReportRun *app);
+void report_run_done(const ReportSink *const *sinks, const ReportRunInfo *info);
 
 /*
  * The run's verdicts, checks, durations and findings, one series per app, as
  * a node_exporter textfile-collector file (report-prometheus.c), replaced
  * atomically at 'path'. Negative errno on failure; the old file is then left
- * as it was.
+ * as it was. Every run in 'runs' has its Verify.
  */
 int report_prometheus_write(const ReportRun *runs, size_t n, const char *path);
-/* The same at [report] prometheus-textfile=, when set; a failure is said on stderr, never fatal. */
-void report_prometheus(const ReportRun *runs, size_t n);
-
-/* "pass", "FAIL" ... and the exit code of a --once run for a verdict. */
-const char *verdict_to_string(CheckState s);
-int verdict_exit_code(CheckState s);
-/* "nautobot-contract-models 2026.5.17" or "... (version unknown)" */
-char *report_subject(const ReportContext *ctx);

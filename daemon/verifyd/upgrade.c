@@ -32,6 +32,8 @@ struct Upgrade {
         bool step_done[_CHECK_ID_MAX];
         bool journaled[_CHECK_ID_MAX];
         char *pending[_CHECK_ID_MAX];
+        bool unanswered[_CHECK_ID_MAX]; /* the web server did not answer that step's check */
+        bool web_booting;               /* finished with only those left */
 
         uint64_t install_usec;
         DbSettings *db;
@@ -179,6 +181,7 @@ static void take_results(Upgrade *u)
                 u->seen[i] = true;
                 /* A step that does not apply here (no systemd, no such unit) is no wait. */
                 u->step_done[i] = r->state == CHECK_PASS || r->disabled;
+                u->unanswered[i] = r->unanswered;
                 if (!u->step_done[i]) {
                         (void)free_and_strdup(&u->pending[i], r->pending);
                         continue;
@@ -208,6 +211,31 @@ static bool all_done(const Upgrade *u)
         return true;
 }
 
+/*
+ * Every step done but those the web server did not answer: the units were
+ * restarted (or nothing says they must be) and the web server is booting. A
+ * Django boot of its own would take the verification as long, so it starts
+ * now, beside the web server's, and its requests wait for the answer.
+ */
+static bool only_web_booting(const Upgrade *u)
+{
+        bool any = false;
+
+        for (CheckId i = 0; i < _CHECK_ID_MAX; i++) {
+                if (!u->is_step[i] || (u->seen[i] && u->step_done[i]))
+                        continue;
+                if (!u->seen[i] || !u->unanswered[i])
+                        return false;
+                any = true;
+        }
+        return any;
+}
+
+bool upgrade_web_booting(const Upgrade *u)
+{
+        return u->web_booting;
+}
+
 static int on_collect(sd_event_source *s, void *userdata)
 {
         Upgrade *u = userdata;
@@ -219,6 +247,11 @@ static int on_collect(sd_event_source *s, void *userdata)
         take_results(u);
         u->round = verify_free(u->round);
         if (all_done(u)) {
+                finish(u, false);
+                return 0;
+        }
+        if (only_web_booting(u)) {
+                u->web_booting = true;
                 finish(u, false);
                 return 0;
         }

@@ -35,5 +35,18 @@ const DbSettings *upgrade_database(const Upgrade *u);
 Upgrade *upgrade_free(Upgrade *u);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Upgrade *, upgrade_free);
 
+/*
+ * How long the verification after an upgrade waits for a web server that was
+ * restarted and is booting (upgrade_web_booting()): its requests are sent again
+ * until it answers, or this long.
+ */
+#define UPGRADE_WEB_WAIT_USEC (120 * USEC_PER_SEC)
+
+/*
+ * Done with every step but the web server answering, which was restarted and
+ * is booting: the verification starts beside it and waits for it.
+ */
+bool upgrade_web_booting(const Upgrade *u);
+
 /* The steps still to do, for STATUS= ("migrate (1 unapplied), restart of …"); NULL: none known. */
 char *upgrade_pending(const Upgrade *u);

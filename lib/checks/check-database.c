@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The database check, through libpq on the shared event loop (asynchronous
- * connect and queries; nothing blocks). It compares the app's migrations on
- * disk with django_migrations, which catches the upgrade guide's two schema
- * hazards: an upgrade whose "migrate" was forgotten, and a rollback of the
- * package without "migrate <app> <target>" first. The app's profile
+ * connect and queries; nothing blocks). This file owns the connection: where
+ * to connect, the steps of its queries, the timeout and the cancel. It
+ * compares the app's migrations on disk with django_migrations, which catches
+ * the upgrade guide's two schema hazards: an upgrade whose "migrate" was
+ * forgotten, and a rollback of the package without "migrate <app> <target>"
+ * first (the verdict: check-database-migrations.c). The app's profile
  * (profile.h) adds the data hazards its guide warns about as findings: each a
  * query, run once the migration it names is applied, all in one read-only
- * transaction on the same connection and within the same database-timeout.
+ * transaction on the same connection and within the same database-timeout
+ * (check-database-profile.c).
  *
  * Connection parameters are Django's own: DATABASES["default"] as the probe
  * reports it (nautobot_config.py commonly sets it), else NAUTOBOT_DB_* from
@@ -25,52 +28,13 @@
  * before the connection is closed, and statement_timeout and lock_timeout,
  * a second longer than database-timeout, end it should the cancel not arrive.
  */
-#include <libpq-fe.h>
 #include <signal.h>
 #include <sys/pidfd.h>
 #include <sys/wait.h>
 
+#include "check-database-internal.h"
 #include "check.h"
-#include "metadata.h"
 #include "migrations.h"
-#include "state.h"
-
-typedef enum DbStep {
-        STEP_CONNECT,
-        STEP_MIGRATIONS,
-        STEP_READ_ONLY, /* BEGIN READ ONLY, before the profile's queries */
-        STEP_DROPS,     /* what migrating back to the installed code's leaf drops, counted */
-        STEP_FINDINGS,
-} DbStep;
-
-typedef struct DbState {
-        PGconn *conn;
-        sd_event_source *io;
-        sd_event_source *timer;
-        sd_event_source *cancel; /* the child sending a cancel request after a timeout */
-        DbStep step;
-        bool flushing;
-        char **on_disk;
-        char **applied;
-        char *where; /* user@host:port/dbname, for messages */
-        Check *check;
-        Probe *probe;   /* subscribed to, until it answers */
-        bool have_plan; /* the probe's migration plan for the app, to compare with */
-        char **plan_unapplied;
-        char **plan_unknown;
-        const Profile *profile; /* the app's, or NULL */
-        size_t finding;         /* the profile's finding being asked */
-        bool profile_stopped;   /* a query failed: the transaction is over */
-        char *leaf;             /* the installed code's leaf migration (the probe's), or NULL */
-        /* Schema ahead of the code (a rollback, pip first): what migrating back drops, as the
-         * state recorded it for the release that shipped those migrations; counted here. */
-        char **drop_tables;
-        char **drop_columns; /* parallel: "" for the whole table */
-        char *reason;        /* the FAIL's reason, before the counts are added to it */
-        char *newer;         /* the release that shipped them, as the state recorded it */
-} DbState;
-
-#define BOOLOID 16 /* PostgreSQL's catalog/pg_type.h: the type of a boolean column */
 
 static void db_state_free(void *p)
 {
@@ -131,155 +95,6 @@ static void fail_db(Check *c, const char *what)
 
 static int watch_fd(Check *c, uint32_t events, bool reregister);
 
-static bool same_set(char **a, char **b)
-{
-        if (strv_length(a) != strv_length(b))
-                return false;
-        STRV_FOREACH (x, a)
-                if (!strv_contains(b, *x))
-                        return false;
-        return true;
-}
-
-/*
- * What unapplying 'unknown' drops, from the state's record of the release that shipped them
- * (the installed code no longer has them: Django cannot say). Fills s->drop_*; returns that
- * release, or NULL when no verification of it passed here.
- */
-static int recorded_drops(Check *c, char **unknown)
-{
-        const Config *cfg = c->env->config;
-        DbState *s = c->state;
-        _cleanup_(package_state_freep) PackageState *st = NULL;
-        json_object *reversal;
-        const char *newer;
-        int r;
-
-        if (!cfg->instance_state_directory ||
-            state_load(cfg->instance_state_directory, cfg->package, &st, NULL) < 0)
-                return 0;
-        newer = state_release_shipping(st, unknown, &reversal);
-        if (!newer)
-                return 0;
-        if (!(s->newer = strdup(newer)))
-                return -ENOMEM;
-        STRV_FOREACH (m, unknown) {
-                json_object *undo = json_object_object_get(reversal, *m), *t, *cols;
-
-                t = json_object_object_get(undo, "tables");
-                cols = json_object_object_get(undo, "columns");
-                for (size_t i = 0; i < json_object_array_length(t); i++)
-                        if ((r = strv_extend(&s->drop_tables,
-                                             json_object_get_string(
-                                                     json_object_array_get_idx(t, i)))) < 0 ||
-                            (r = strv_extend(&s->drop_columns, "")) < 0)
-                                return r;
-                for (size_t i = 0; i < json_object_array_length(cols); i++) {
-                        json_object *e = json_object_array_get_idx(cols, i);
-
-                        if ((r = strv_extend(&s->drop_tables,
-                                             json_object_get_string(
-                                                     json_object_object_get(e, "table")))) < 0 ||
-                            (r = strv_extend(&s->drop_columns,
-                                             json_object_get_string(
-                                                     json_object_object_get(e, "column")))) < 0)
-                                return r;
-                }
-        }
-        return 0;
-}
-
-/*
- * The database holds migrations the installed code does not ship: the older release went in
- * before "migrate <app> <target>". That migrate cannot run now (the older code has not the
- * migrations to unapply): the recovery that works goes back through the newer release.
- */
-static void rolled_back_first(Check *c, char **unknown, const char *k)
-{
-        const Config *cfg = c->env->config;
-        DbState *s = c->state;
-        const char *app = cfg->app_label, *installed = c->env->installed_version;
-        size_t n_disk = strv_length(s->on_disk);
-        const char *target = s->leaf ?: (n_disk ? s->on_disk[n_disk - 1] : "zero");
-        _cleanup_free_ char *newer = NULL;
-
-        if (recorded_drops(c, unknown) < 0) {
-                check_result_set(c->result, CHECK_ERROR, "out of memory");
-                return;
-        }
-        newer = s->newer ? strjoin_printf("%s==%s", cfg->package, s->newer)
-                         : strjoin_printf(
-                                   "the release of %s that ships %s (the one installed before)",
-                                   cfg->package, unknown[strv_length(unknown) - 1]);
-        s->reason = strjoin_printf(
-                "the database has %zu migration(s) of '%s' that the installed code does not ship (%s): the package was rolled back without \"nautobot-server migrate %s <target>\" first, so the schema is ahead of the code. Recover: 1. pip install %s; 2. nautobot-server migrate %s %s; 3. pip install %s==%s; 4. nautobot-server migrate; nautobot-server collectstatic --noinput; 5. systemctl restart nautobot.service nautobot-worker.service nautobot-scheduler.service",
-                strv_length(unknown), app, strempty(k), app, strempty(newer), app, target,
-                cfg->package, installed ?: "<the installed version>");
-        if (!s->reason) {
-                check_result_set(c->result, CHECK_ERROR, "out of memory");
-                return;
-        }
-        if (s->drop_tables)
-                check_result_set(c->result, CHECK_FAIL, "%s", s->reason); /* counted next */
-        else
-                check_result_set(
-                        c->result, CHECK_FAIL,
-                        "%s. What step 2 drops is not known here: no verification of %s passed on this host; after step 1, \"nautobot-verifyctl rollback %s %s\" counts it",
-                        s->reason, s->newer ? s->newer : "that release", cfg->package,
-                        installed ?: "<version>");
-}
-
-static void judge(Check *c)
-{
-        DbState *s = c->state;
-        CheckResult *res = c->result;
-        const char *app = c->env->config->app_label;
-        _cleanup_strv_free_ char **unapplied = NULL, **unknown = NULL;
-        _cleanup_free_ char *u = NULL, *k = NULL, *ev = NULL;
-        size_t n_disk = strv_length(s->on_disk), n_applied = strv_length(s->applied);
-
-        if (migrations_compare(s->on_disk, s->applied, &unapplied, &unknown) < 0) {
-                check_result_set(res, CHECK_ERROR, "out of memory");
-                return;
-        }
-        /* Django's answer (the probe, a few seconds earlier) and ours must agree. */
-        if (s->have_plan &&
-            (!same_set(unapplied, s->plan_unapplied) || !same_set(unknown, s->plan_unknown))) {
-                _cleanup_free_ char *du = strv_join(s->plan_unapplied, ", "),
-                                    *lu = strv_join(unapplied, ", ");
-
-                check_result_add_finding(
-                        res,
-                        "Django's migration plan and django_migrations disagree about '%s' (Django: not applied [%s]; the database: not applied [%s]): a migrate running right now, or the probe and this check reading different databases",
-                        app, strempty(du), strempty(lu));
-        }
-        u = strv_join(unapplied, ", ");
-        k = strv_join(unknown, ", ");
-        ev = strjoin_printf(
-                "database %s\nmigrations of %s: %zu shipped by the installed code, %zu recorded as applied\nlast shipped: %s\nlast applied: %s\nnot applied: %s\napplied but not shipped: %s",
-                strempty(s->where), app, n_disk, n_applied, n_disk ? s->on_disk[n_disk - 1] : "-",
-                n_applied ? s->applied[n_applied - 1] : "-", unapplied ? strempty(u) : "none",
-                unknown ? strempty(k) : "none");
-        if (ev)
-                check_result_set_evidence(res, ev);
-
-        if (unknown)
-                rolled_back_first(c, unknown, k);
-        else if (unapplied)
-                check_result_set(
-                        res, CHECK_FAIL,
-                        "%zu migration(s) of '%s' are not applied (%s): run \"nautobot-server migrate\"",
-                        strv_length(unapplied), app, strempty(u));
-        else
-                check_result_set(res, CHECK_PASS, "all %zu migrations of '%s' are applied", n_disk,
-                                 app);
-        if (unapplied)
-                (void)check_result_set_pending(res, "migrate (%zu unapplied)",
-                                               strv_length(unapplied));
-        else if (unknown)
-                (void)check_result_set_pending(res, "migrate %s back", app);
-}
-
 static int send_query(Check *c, const char *sql, int n_params, const char *const *params)
 {
         DbState *s = c->state;
@@ -291,7 +106,7 @@ static int send_query(Check *c, const char *sql, int n_params, const char *const
 }
 
 /* The first line of a failed result's error, for a finding. */
-static char *result_error(PGresult *res)
+char *db_result_error(PGresult *res)
 {
         char *e = strdup(PQresultErrorMessage(res) ?: "");
 
@@ -303,144 +118,6 @@ static char *result_error(PGresult *res)
         return e;
 }
 
-/*
- * A profile's query answered (or BEGIN did). Its row's first column decides
- * whether its message is a finding. A query that fails ends the read-only
- * transaction, so the profile's later findings are not asked: a finding says
- * so, naming the profile's line, and the verdict on the migrations stands.
- */
-static int on_profile_result(Check *c, PGresult *res)
-{
-        DbState *s = c->state;
-        const ProfileFinding *f =
-                s->step == STEP_FINDINGS ? &s->profile->findings[s->finding] : NULL;
-        char *values[PROFILE_COLUMNS_MAX] = {};
-        _cleanup_free_ char *message = NULL;
-        int n;
-
-        if (PQresultStatus(res) != (f ? PGRES_TUPLES_OK : PGRES_COMMAND_OK)) {
-                _cleanup_free_ char *e = result_error(res);
-
-                s->profile_stopped = true;
-                if (!e)
-                        return -ENOMEM;
-                if (f)
-                        return check_result_add_finding(
-                                c->result,
-                                "%s:%u: [finding %s] could not be asked on %s: %s (the profile's later findings were not asked)",
-                                s->profile->path, f->line, f->name, strempty(s->where), e);
-                return check_result_add_finding(
-                        c->result,
-                        "%s: its findings were not asked: no read-only transaction on %s: %s",
-                        s->profile->path, strempty(s->where), e);
-        }
-        if (!f || PQntuples(res) < 1) /* no row: nothing to report */
-                return 0;
-        n = PQnfields(res) - 1;
-        if (PQftype(res, 0) != BOOLOID)
-                return check_result_add_finding(
-                        c->result, "%s:%u: [finding %s]: the query's first column is not a boolean",
-                        s->profile->path, f->line, f->name);
-        if (n < (int)f->columns)
-                return check_result_add_finding(
-                        c->result,
-                        "%s:%u: [finding %s]: message= uses {%u}, but the query has only %d column(s) after the first",
-                        s->profile->path, f->line, f->name, f->columns, n);
-        if (PQgetisnull(res, 0, 0) || !streq(PQgetvalue(res, 0, 0), "t"))
-                return 0;
-        n = n < PROFILE_COLUMNS_MAX ? n : PROFILE_COLUMNS_MAX;
-        for (int i = 0; i < n; i++)
-                values[i] = PQgetisnull(res, 0, i + 1) ? NULL : PQgetvalue(res, 0, i + 1);
-        message = profile_finding_format(f, values, (size_t)n);
-        if (!message)
-                return -ENOMEM;
-        return check_result_add_finding(c->result, "%s", message);
-}
-
-/*
- * Rows of each recorded table (and of each column, where not null) that migrating back
- * drops; NULL where this database has no such table or column. Dynamic SQL through
- * query_to_xml(), so that one read-only statement counts them all.
- */
-static const char drops_query[] =
-        "SELECT t.tbl, t.col, CASE WHEN to_regclass(quote_ident(t.tbl)) IS NULL THEN NULL "
-        "WHEN t.col = '' THEN (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I', t.tbl), false, true, '')))[1]::text::bigint "
-        "WHEN NOT EXISTS (SELECT 1 FROM information_schema.columns i WHERE i.table_schema = current_schema() AND i.table_name = t.tbl AND i.column_name = t.col) THEN NULL "
-        "ELSE (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I WHERE %I IS NOT NULL', t.tbl, t.col), false, true, '')))[1]::text::bigint END "
-        "FROM unnest($1::text[], $2::text[]) AS t(tbl, col)";
-
-/* A PostgreSQL array literal of 'l': {"a","b"}. */
-static char *pg_array(char **l)
-{
-        Buf b;
-
-        buf_init(&b, 64 * 1024);
-        buf_printf(&b, "{");
-        STRV_FOREACH (x, l) {
-                buf_printf(&b, "%s\"", x == l ? "" : ",");
-                for (const char *p = *x; *p; p++)
-                        buf_printf(&b, "%s%c", *p == '"' || *p == '\\' ? "\\" : "", *p);
-                buf_printf(&b, "\"");
-        }
-        buf_printf(&b, "}");
-        if (b.truncated) {
-                buf_done(&b);
-                return NULL;
-        }
-        return b.data;
-}
-
-static int on_drops_result(Check *c, PGresult *res)
-{
-        DbState *s = c->state;
-        const char *app = c->env->config->app_label;
-        size_t n_disk = strv_length(s->on_disk);
-        const char *target = s->leaf ?: (n_disk ? s->on_disk[n_disk - 1] : "zero");
-        Buf sum;
-        int r;
-
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-                _cleanup_free_ char *e = result_error(res);
-
-                s->profile_stopped = true;
-                return check_result_add_finding(
-                        c->result,
-                        "what migrating %s back to %s drops could not be counted on %s: %s", app,
-                        target, strempty(s->where), strempty(e));
-        }
-        buf_init(&sum, 4096);
-        for (int i = 0; i < PQntuples(res); i++) {
-                const char *t = PQgetvalue(res, i, 0), *col = PQgetvalue(res, i, 1);
-                bool absent = PQgetisnull(res, i, 2);
-                const char *n = absent ? "" : PQgetvalue(res, i, 2);
-
-                if (*col)
-                        r = check_result_add_finding(
-                                c->result,
-                                "migrating %s back to %s drops column %s.%s: %s%s (recorded by %s's verification)",
-                                app, target, t, col, absent ? "not in this database" : n,
-                                absent ? "" : " row(s) with a value", strempty(s->newer));
-                else
-                        r = check_result_add_finding(
-                                c->result,
-                                "migrating %s back to %s drops table %s: %s%s (recorded by %s's verification)",
-                                app, target, t, absent ? "not in this database" : n,
-                                absent ? "" : " row(s)", strempty(s->newer));
-                if (r < 0)
-                        return r;
-                buf_printf(&sum, "%s%s %s%s%s (%s%s)", i ? ", " : "", *col ? "column" : "table", t,
-                           *col ? "." : "", col, absent ? "absent" : n,
-                           absent ? ""
-                           : *col ? " values"
-                                  : " rows");
-        }
-        if (sum.data && PQntuples(res) > 0)
-                check_result_set(c->result, CHECK_FAIL, "%s. Step 2 drops: %s", strempty(s->reason),
-                                 sum.data);
-        buf_done(&sum);
-        return 0;
-}
-
 /* A whole result has arrived: take it and go on. Returns <0 when the check completed. */
 static int on_result(Check *c, PGresult *res)
 {
@@ -448,9 +125,9 @@ static int on_result(Check *c, PGresult *res)
         int r;
 
         if (s->step == STEP_DROPS)
-                return on_drops_result(c, res);
+                return db_on_drops_result(c, res);
         if (s->step == STEP_READ_ONLY || s->step == STEP_FINDINGS)
-                return on_profile_result(c, res);
+                return db_on_profile_result(c, res);
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
                 _cleanup_free_ char *e = strdup(PQresultErrorMessage(res) ?: "");
 
@@ -466,18 +143,6 @@ static int on_result(Check *c, PGresult *res)
         return 0;
 }
 
-/* The next of the profile's findings whose migration is applied, from 'from'; NULL: none. */
-static const ProfileFinding *next_finding(DbState *s, size_t from)
-{
-        for (s->finding = from; s->profile && s->finding < s->profile->n_findings; s->finding++) {
-                const ProfileFinding *f = &s->profile->findings[s->finding];
-
-                if (!f->after || strv_contains(s->applied, f->after))
-                        return f;
-        }
-        return NULL;
-}
-
 static void next_step(Check *c)
 {
         DbState *s = c->state;
@@ -485,8 +150,8 @@ static void next_step(Check *c)
         int r;
 
         if (s->step == STEP_MIGRATIONS) {
-                judge(c);
-                if (!next_finding(s, 0) && !s->drop_tables) {
+                db_judge(c);
+                if (!db_next_finding(s, 0) && !s->drop_tables) {
                         check_complete(c);
                         return;
                 }
@@ -497,18 +162,19 @@ static void next_step(Check *c)
                 return;
         }
         if (s->step == STEP_READ_ONLY && s->drop_tables && !s->profile_stopped) {
-                _cleanup_free_ char *tables = pg_array(s->drop_tables),
-                                    *columns = pg_array(s->drop_columns);
+                _cleanup_free_ char *tables = db_pg_array(s->drop_tables),
+                                    *columns = db_pg_array(s->drop_columns);
                 const char *params[] = {tables, columns};
 
                 s->step = STEP_DROPS;
-                if (!tables || !columns || send_query(c, drops_query, 2, params) < 0)
+                if (!tables || !columns || send_query(c, db_drops_query, 2, params) < 0)
                         fail_db(c, "cannot query");
                 return;
         }
-        f = s->profile_stopped                                   ? NULL
-            : s->step == STEP_READ_ONLY || s->step == STEP_DROPS ? next_finding(s, 0)
-                                                                 : next_finding(s, s->finding + 1);
+        f = s->profile_stopped ? NULL
+            : s->step == STEP_READ_ONLY || s->step == STEP_DROPS
+                    ? db_next_finding(s, 0)
+                    : db_next_finding(s, s->finding + 1);
         if (!f) {
                 check_complete(c);
                 return;

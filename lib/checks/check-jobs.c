@@ -529,7 +529,7 @@ int check_jobs_start(Check *c)
                         return r;
                 s->probe = c->env->probe;
         }
-        url = check_url(c, "/api/extras/jobs/?limit=1000");
+        url = check_url(c, JOBS_LIST_PATH);
         if (!url)
                 return -ENOMEM;
         r = fetch(c, url);

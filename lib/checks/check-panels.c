@@ -231,14 +231,33 @@ static bool is_login_url(const char *location)
         return location && strstr(location, "/login/");
 }
 
+int check_login_form(HttpSession *http, const CheckEnv *env, const char *login_url,
+                     const char *csrf_token, char **ret_form, char **ret_referer)
+{
+        _cleanup_free_ char *token = NULL, *user = NULL, *referer = NULL;
+        _cleanup_erase_free_ char *pass = NULL, *form = NULL; /* hold the password */
+
+        token = http_escape(http, csrf_token);
+        user = http_escape(http, env->config->username);
+        pass = http_escape(http, strempty(env->password));
+        form = strjoin_printf("csrfmiddlewaretoken=%s&username=%s&password=%s&next=%%2F",
+                              strempty(token), strempty(user), strempty(pass));
+        referer = strjoin_printf("Referer: %s", login_url);
+        if (!token || !user || !pass || !form || !referer)
+                return -ENOMEM;
+        *ret_form = TAKE_PTR(form);
+        *ret_referer = TAKE_PTR(referer);
+        return 0;
+}
+
 static int post_login(Check *c, const HttpResponse *resp)
 {
         PanelsState *s = c->state;
         CheckResult *res = c->result;
         const CheckEnv *env = c->env;
         _cleanup_(login_page_freep) LoginPage *page = NULL;
-        _cleanup_free_ char *token = NULL, *user = NULL, *referer = NULL;
-        _cleanup_erase_free_ char *pass = NULL, *form = NULL; /* hold the password */
+        _cleanup_free_ char *referer = NULL;
+        _cleanup_erase_free_ char *form = NULL; /* holds the password */
         int r;
 
         if (resp->status != 200) {
@@ -254,14 +273,9 @@ static int post_login(Check *c, const HttpResponse *resp)
                                  s->login_url, resp->body_truncated ? " (page truncated)" : "");
                 return -EPROTO;
         }
-        token = http_escape(s->http, page->csrf_token);
-        user = http_escape(s->http, env->config->username);
-        pass = http_escape(s->http, env->password);
-        form = strjoin_printf("csrfmiddlewaretoken=%s&username=%s&password=%s&next=%%2F",
-                              strempty(token), strempty(user), strempty(pass));
-        referer = strjoin_printf("Referer: %s", s->login_url);
-        if (!token || !user || !pass || !form || !referer)
-                return -ENOMEM;
+        r = check_login_form(s->http, env, s->login_url, page->csrf_token, &form, &referer);
+        if (r < 0)
+                return r;
         s->step = STEP_LOGIN_POST;
         /* The session keeps its own copy until the transfer ends and wipes it; ours is wiped on
          * return. */

@@ -14,6 +14,8 @@
 #include "probe.h"
 #include "procscan.h"
 
+#define RUNNING_AGAIN_USEC (500 * USEC_PER_MSEC)
+
 typedef struct RunningState {
         HttpSession *http;
         char *url;
@@ -23,11 +25,14 @@ typedef struct RunningState {
         size_t local_workers;
         pid_t ours[PROCSCAN_MAX]; /* the venv's processes the /proc scan judged */
         size_t n_ours;
+        sd_event_source *again; /* asks again: the restarted worker has not answered yet */
 } RunningState;
 
 static void running_state_free(void *p)
 {
         RunningState *s = p;
+
+        sd_event_source_disable_unref(s->again);
 
         if (s->probe)
                 probe_unsubscribe(s->probe, s->check);
@@ -280,6 +285,46 @@ static void on_probe(const ProbeOutcome *po, void *userdata)
         check_complete(c);
 }
 
+static void on_status(HttpSession *h, const HttpResponse *resp, void *userdata);
+
+static int on_again(sd_event_source *src, uint64_t usec, void *userdata)
+{
+        Check *c = userdata;
+        RunningState *s = c->state;
+        int r;
+
+        (void)src, (void)usec;
+        s->again = sd_event_source_disable_unref(s->again);
+        r = http_session_request(s->http, s->url, NULL, NULL, on_status, c);
+        if (r < 0) {
+                check_result_set(c->result, CHECK_ERROR, "cannot request %s: %s", s->url,
+                                 strerror(-r));
+                check_complete(c);
+        }
+        return 0;
+}
+
+/*
+ * Right after the worker was restarted with the web server (the upgrade's
+ * restarts), it may not have joined the broker yet: "no worker answers" is
+ * then asked again, fresh (not the run's cached answer), until the wait ends.
+ */
+static bool ask_again(Check *c, const StatusReport *st)
+{
+        RunningState *s = c->state;
+        const CheckEnv *env = c->env;
+
+        if (st->workers != 0 || !env->web_wait_usec ||
+            now_usec() + RUNNING_AGAIN_USEC > c->start_usec + env->web_wait_usec)
+                return false;
+        if (http_session_set_cache(s->http, NULL) < 0 ||
+            sd_event_add_time_relative(env->event, &s->again, CLOCK_MONOTONIC, RUNNING_AGAIN_USEC,
+                                       0, on_again, c) < 0)
+                return false;
+        (void)sd_event_source_set_description(s->again, "running-again");
+        return true;
+}
+
 static void on_status(HttpSession *h, const HttpResponse *resp, void *userdata)
 {
         Check *c = userdata;
@@ -289,6 +334,12 @@ static void on_status(HttpSession *h, const HttpResponse *resp, void *userdata)
         int r;
 
         (void)h;
+        /* Refused, or a proxy's word that nothing answers behind it: not started (yet). */
+        c->result->unanswered =
+                resp->curl_code == 7 /* CURLE_COULDNT_CONNECT */ ||
+                (resp->curl_code == 0 && resp->status >= 502 && resp->status <= 504);
+        if (c->result->unanswered)
+                (void)check_result_set_pending(c->result, "the web server to answer");
         if (resp->curl_code != 0)
                 check_result_set(c->result, CHECK_ERROR, "cannot fetch %s: %s", s->url,
                                  resp->error);
@@ -301,6 +352,8 @@ static void on_status(HttpSession *h, const HttpResponse *resp, void *userdata)
                 check_result_set(c->result, CHECK_ERROR, "cannot read %s: %s", s->url,
                                  error ?: strerror(-r));
         else {
+                if (ask_again(c, st))
+                        return;
                 judge(c, st);
                 /* The one Django boot also asks the broker which workers answer: wait for it. */
                 if (c->env->probe && probe_subscribe(c->env->probe, on_probe, c) >= 0) {

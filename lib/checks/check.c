@@ -8,20 +8,42 @@
 
 #include "check.h"
 
-/* In CheckId order; a missing entry fails the build, a misplaced one test-config. */
-static const CheckType check_table[] = {
-        {CHECK_ID_VERSIONS, "versions", check_versions_start},
-        {CHECK_ID_SYSTEM, "system", check_command_start, .runs_server = true},
-        {CHECK_ID_MIGRATIONS, "migrations", check_command_start, .runs_server = true},
-        {CHECK_ID_DATABASE, "database", check_database_start, .step = "migrate"},
-        {CHECK_ID_STATIC, "static", check_static_start, .step = "collectstatic"},
-        {CHECK_ID_RESTARTS, "restarts", check_restarts_start, .step = "restart",
-         .bus_driven = true},
-        {CHECK_ID_RUNNING, "running", check_running_start, .step = "web"},
-        {CHECK_ID_JOBS, "jobs", check_jobs_start},
-        {CHECK_ID_PANELS, "panels", check_panels_start},
-};
-_Static_assert(ELEMENTSOF(check_table) == _CHECK_ID_MAX, "one check_table entry per CheckId");
+/*
+ * The checks, one entry each: what the rest of the code knows of a check
+ * (check.h's CheckType). The list is written once and expanded twice: into
+ * check_table[], indexed by CheckId, and into the set and the number of the
+ * CheckIds it names, which the build compares with the enum. A CheckId without
+ * its entry, or with two, is a build error here, never a call through NULL.
+ */
+#define CHECK_TABLE(ENTRY)                                                                         \
+        ENTRY(CHECK_ID_VERSIONS, .name = "versions", .start = check_versions_start)                \
+        ENTRY(CHECK_ID_SYSTEM, .name = "system", .start = check_command_start,                     \
+              .runs_server = true, .probe_sections = "check,apps,cache,broker",                    \
+              .needs_probe = true)                                                                 \
+        ENTRY(CHECK_ID_MIGRATIONS, .name = "migrations", .start = check_command_start,             \
+              .runs_server = true, .probe_sections = "makemigrations,migration_plan",              \
+              .needs_probe = true)                                                                 \
+        ENTRY(CHECK_ID_DATABASE, .name = "database", .start = check_database_start,                \
+              .step = "migrate", .needs_database = true)                                           \
+        ENTRY(CHECK_ID_STATIC, .name = "static", .start = check_static_start,                      \
+              .step = "collectstatic")                                                             \
+        ENTRY(CHECK_ID_RESTARTS, .name = "restarts", .start = check_restarts_start,                \
+              .step = "restart", .bus_driven = true)                                               \
+        ENTRY(CHECK_ID_RUNNING, .name = "running", .start = check_running_start, .step = "web",    \
+              .probe_sections = "workers")                                                         \
+        ENTRY(CHECK_ID_JOBS, .name = "jobs", .start = check_jobs_start, .probe_sections = "jobs",  \
+              .needs_probe = true, .observed = "Jobs")                                             \
+        ENTRY(CHECK_ID_PANELS, .name = "panels", .start = check_panels_start,                      \
+              .probe_sections = "panels", .needs_probe = true, .observed = "panels")
+
+#define TABLE_ENTRY(id_, ...) [id_] = {.id = id_, __VA_ARGS__},
+#define ID_BIT(id_, ...)      | (UINT64_C(1) << (id_))
+#define ID_ONE(id_, ...)      +1
+
+static const CheckType check_table[_CHECK_ID_MAX] = {CHECK_TABLE(TABLE_ENTRY)};
+_Static_assert((0 CHECK_TABLE(ID_BIT)) == (UINT64_C(1) << _CHECK_ID_MAX) - 1,
+               "every CheckId needs its entry in CHECK_TABLE");
+_Static_assert((0 CHECK_TABLE(ID_ONE)) == _CHECK_ID_MAX, "one CHECK_TABLE entry per CheckId");
 
 const CheckType *check_type(CheckId id)
 {
@@ -77,17 +99,51 @@ bool check_require_secret(Check *c, const char *secret, const char *error, const
         return false;
 }
 
+int check_env_http_session(const CheckEnv *env, HttpSession **ret)
+{
+        const Config *cfg = env->config;
+        _cleanup_(http_session_freep) HttpSession *s = NULL;
+        int r;
+
+        r = http_session_new(&s, env->http,
+                             &(HttpOptions){
+                                     .timeout_usec = cfg->http_timeout_usec,
+                                     .tls_verify = cfg->tls_verify,
+                                     .ca_file = cfg->ca_file,
+                                     .body_max = HTTP_BODY_MAX,
+                                     .retry_unanswered_usec = env->web_wait_usec,
+                             });
+        if (r >= 0 && env->http_cache)
+                r = http_session_set_cache(s, env->http_cache);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
 int check_http_session(const Check *c, HttpSession **ret)
 {
-        const Config *cfg = c->env->config;
+        return check_env_http_session(c->env, ret);
+}
 
-        return http_session_new(ret, c->env->http,
-                                &(HttpOptions){
-                                        .timeout_usec = cfg->http_timeout_usec,
-                                        .tls_verify = cfg->tls_verify,
-                                        .ca_file = cfg->ca_file,
-                                        .body_max = HTTP_BODY_MAX,
-                                });
+int check_env_api_session(const CheckEnv *env, HttpSession **ret)
+{
+        _cleanup_(http_session_freep) HttpSession *h = NULL;
+        _cleanup_erase_free_ char *auth = NULL; /* holds the token */
+        int r;
+
+        auth = strjoin_printf("Authorization: Token %s", strempty(env->token));
+        if (!auth)
+                return -ENOMEM;
+        r = check_env_http_session(env, &h);
+        if (r >= 0)
+                r = http_session_add_header(h, auth);
+        if (r >= 0)
+                r = http_session_add_header(h, "Accept: application/json");
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(h);
+        return 0;
 }
 
 int check_api_session(Check *c, HttpSession **ret)
@@ -104,19 +160,12 @@ int check_api_session(Check *c, HttpSession **ret)
                 return -ENOMEM;
         if (!check_require_secret(c, env->token, env->token_error, missing))
                 return 0;
-        auth = strjoin_printf("Authorization: Token %s", env->token);
-        if (!auth)
-                return -ENOMEM;
-        r = check_http_session(c, &h);
+        r = check_env_api_session(env, &h);
         if (r >= 0 && http_url_is_cleartext_remote(env->config->url))
                 r = check_result_add_finding(
                         c->result,
                         "the API token is sent in clear text to %s (http:// to a host other than this one): use https://",
                         env->config->url);
-        if (r >= 0)
-                r = http_session_add_header(h, auth);
-        if (r >= 0)
-                r = http_session_add_header(h, "Accept: application/json");
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(h);
@@ -132,9 +181,14 @@ char *check_missing_secret(const char *what, const char *key, const char *creden
                 what, key, credential, key);
 }
 
+char *check_env_url(const CheckEnv *env, const char *path)
+{
+        return strjoin_printf("%s%s", env->config->url, path);
+}
+
 char *check_url(const Check *c, const char *path)
 {
-        return strjoin_printf("%s%s", c->env->config->url, path);
+        return check_env_url(c->env, path);
 }
 
 char *http_status_text(long status, const char *body)

@@ -17,6 +17,7 @@
 #define CHECK_EVIDENCE_LINES 20
 #define HTTP_BODY_MAX        (8 * 1024 * 1024)
 #define JOB_PAGES_MAX        20
+#define JOBS_LIST_PATH       "/api/extras/jobs/?limit=1000" /* the Job list's first page */
 
 /* Django's DATABASES["default"], as the probe found it. */
 typedef struct DbSettings {
@@ -55,6 +56,10 @@ typedef struct CheckEnv {
         /* The app's last verification on this host, when there was one:
          * "2.3.0 on 2026-12-06 07:40:12 (pass)". */
         const char *last_verified;
+        HttpCache *http_cache; /* the run's shared answers (http.h), or NULL */
+        /* The web server was restarted a moment ago: how long a request waits for it to
+         * answer (HttpOptions.retry_unanswered_usec); 0: not. */
+        uint64_t web_wait_usec;
 } CheckEnv;
 
 typedef struct Check Check;
@@ -81,11 +86,13 @@ void check_abort(Check *c, const char *reason);
 /*
  * One entry per check, in the order they are reported (the upgrade guide's
  * order for the steps). A check is its module's start function plus this
- * entry; the rest of the code iterates over the table.
+ * entry: the rest of the code iterates over the table and asks the entry,
+ * never the CheckId, what a check needs (check.c says how the build makes
+ * sure every CheckId has its entry).
  */
 typedef struct CheckType {
         CheckId id;
-        const char *name;
+        const char *name; /* in [checks] enable=, NVD_CHECK=, the state, the documentation */
         int (*start)(Check *c);
         /* The guide's step this check confirms after an upgrade ("migrate"), or NULL. */
         const char *step;
@@ -93,10 +100,23 @@ typedef struct CheckType {
         bool bus_driven;
         /* Runs nautobot-server: its result says as whom when that is not us (runas.h). */
         bool runs_server;
+        /* The sections of the probe's answer it reads ("jobs": NVD_PROBE_SECTIONS), or NULL. */
+        const char *probe_sections;
+        /* Worth a Django boot of its own; without it, its sections are only asked for when
+         * the probe boots for another check. */
+        bool needs_probe;
+        /* Needs Django's DATABASES: boots the probe when nothing else says where the
+         * database is (an earlier probe, NAUTOBOT_DB_* in the environment). */
+        bool needs_database;
+        /* What it observes (CheckResult.observed), as the findings that compare it with
+         * the last passing verification name it ("Jobs"); NULL: nothing. */
+        const char *observed;
 } CheckType;
 
+/* The entry of 'id'; NULL only for an id out of range. */
 const CheckType *check_type(CheckId id);
 
+/* The start functions the table names, one per module. */
 int check_versions_start(Check *c);
 int check_command_start(Check *c); /* system and migrations */
 int check_database_start(Check *c);
@@ -119,8 +139,11 @@ void check_not_applicable(Check *c, const char *fmt, ...) _printf_(2, 3);
  */
 bool check_require_secret(Check *c, const char *secret, const char *error, const char *missing);
 
-/* An HTTP session with the configured timeout and TLS settings. */
+/* An HTTP session with the configured timeout and TLS settings (and the run's cache). */
 int check_http_session(const Check *c, HttpSession **ret);
+int check_env_http_session(const CheckEnv *env, HttpSession **ret);
+/* ... that sends the API token and asks for JSON (the token must be there). */
+int check_env_api_session(const CheckEnv *env, HttpSession **ret);
 
 /*
  * For the REST API checks: a session that sends the API token and asks for
@@ -138,6 +161,15 @@ char *check_missing_secret(const char *what, const char *key, const char *creden
 
 /* "<base><path>" for the configured base URL. */
 char *check_url(const Check *c, const char *path);
+char *check_env_url(const CheckEnv *env, const char *path);
+
+/*
+ * The login POST for a login page's CSRF token (check-panels.c; prefetch.c
+ * sends the same): its form, which holds the password (erase it), and its
+ * Referer header.
+ */
+int check_login_form(HttpSession *http, const CheckEnv *env, const char *login_url,
+                     const char *csrf_token, char **ret_form, char **ret_referer);
 
 /* "HTTP 403: Invalid token" from a response, for reasons and evidence. */
 char *http_status_text(long status, const char *body);

@@ -13,6 +13,7 @@
 #include "check.h"
 #include "config.h"
 #include "result.h"
+#include "verdict.h"
 
 typedef struct Verify Verify;
 
@@ -59,6 +60,25 @@ int verify_set_baseline(Verify *v, struct json_object *baseline);
  * whoever owns it starts it.
  */
 void verify_set_probe(Verify *v, Probe *shared);
+
+/*
+ * The run's shared HTTP answers (http.h): every app's checks of one run ask
+ * the server once for what they all ask. It must outlive the run.
+ */
+void verify_set_http_cache(Verify *v, HttpCache *cache);
+
+/*
+ * The web server was restarted a moment ago and does not answer yet: every
+ * HTTP request of the run waits up to 'usec' for it (0: none).
+ */
+void verify_set_web_wait(Verify *v, uint64_t usec);
+
+/*
+ * Sends now, through that cache, the first requests of this run's HTTP checks
+ * (prefetch.h), for the runs that start later on the same cache: while Django
+ * boots, the server answers them.
+ */
+int verify_prefetch(Verify *v);
 
 /*
  * A probe for every app the server loads, with this run's environment and
@@ -115,9 +135,8 @@ uint64_t verify_duration_usec(const Verify *v);
 /* The whole report as JSON (for the state file): version, verdict, each check. */
 struct json_object *verify_report_json(const Verify *v);
 
-/* "pass", "fail" or "incomplete" for the overall state. */
-const char *verify_verdict(const Verify *v);
+/* The verdict of the overall state (verdict.h). */
+Verdict verify_verdict(const Verify *v);
 
-/* The worst state over the checks not disabled by the configuration: fail > error > skipped > pass.
- */
+/* The worst state over the checks not disabled by the configuration (check_state_worse()). */
 CheckState verify_overall(const Verify *v);

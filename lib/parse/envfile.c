@@ -87,146 +87,210 @@ static int push(char ***env, Buf *key, Buf *value, size_t value_end)
         return env_set_entry(env, entry);
 }
 
+typedef struct EnvParser {
+        EnvState state;
+        char ***env;
+        unsigned line;      /* of the character being read */
+        unsigned item_line; /* where the assignment being read began */
+        /* Where the unquoted trailing white space of the value (or key) starts; SIZE_MAX: none. */
+        size_t value_ws, key_ws;
+        Buf key, value;
+} EnvParser;
+
+/* The assignment read so far, without the unquoted white space that ends its value. */
+static int push_assignment(EnvParser *p)
+{
+        return push(p->env, &p->key, &p->value,
+                    p->value_ws != SIZE_MAX ? p->value_ws : p->value.len);
+}
+
+/* Before and in a KEY, up to its '='. */
+static int step_key(EnvParser *p, char c, bool nl)
+{
+        if (p->state == PRE_KEY) {
+                if (c == '#' || c == ';')
+                        p->state = COMMENT;
+                else if (!strchr(ENV_WHITESPACE, c)) {
+                        p->state = KEY;
+                        p->item_line = p->line;
+                        buf_done(&p->key);
+                        buf_done(&p->value);
+                        p->key_ws = p->value_ws = SIZE_MAX;
+                        return buf_append(&p->key, &c, 1);
+                }
+                return 0;
+        }
+        if (nl)
+                return -EINVAL; /* no '=' */
+        if (c == '=') {
+                if (p->key_ws != SIZE_MAX) {
+                        p->key.len = p->key_ws;
+                        p->key.data[p->key.len] = 0;
+                }
+                p->state = PRE_VALUE;
+                return 0;
+        }
+        if (!strchr(ENV_WHITESPACE, c))
+                p->key_ws = SIZE_MAX;
+        else if (p->key_ws == SIZE_MAX)
+                p->key_ws = p->key.len;
+        return buf_append(&p->key, &c, 1);
+}
+
+/* After the '=' and in unquoted text, up to the end of the line. */
+static int step_value(EnvParser *p, char c, bool nl)
+{
+        switch (p->state) {
+        case PRE_VALUE:
+                if (nl) {
+                        p->state = PRE_KEY;
+                        return push_assignment(p);
+                }
+                if (c == '\'')
+                        p->state = SINGLE_QUOTE_VALUE;
+                else if (c == '"')
+                        p->state = DOUBLE_QUOTE_VALUE;
+                else if (c == '\\')
+                        p->state = VALUE_ESCAPE;
+                else if (!strchr(ENV_WHITESPACE, c)) {
+                        p->state = VALUE;
+                        p->value_ws = SIZE_MAX;
+                        return buf_append(&p->value, &c, 1);
+                }
+                return 0;
+        case VALUE:
+                if (nl) {
+                        p->state = PRE_KEY;
+                        return push_assignment(p);
+                }
+                if (c == '\\') {
+                        p->state = VALUE_ESCAPE;
+                        p->value_ws = SIZE_MAX;
+                        return 0;
+                }
+                if (!strchr(ENV_WHITESPACE, c))
+                        p->value_ws = SIZE_MAX;
+                else if (p->value_ws == SIZE_MAX)
+                        p->value_ws = p->value.len;
+                return buf_append(&p->value, &c, 1);
+        default: /* VALUE_ESCAPE */
+                p->state = VALUE;
+                if (!nl) /* backslash-newline: a continuation, both dropped */
+                        return buf_append(&p->value, &c, 1);
+                return 0;
+        }
+}
+
+/* Inside '...' and "...". */
+static int step_quoted(EnvParser *p, char c)
+{
+        switch (p->state) {
+        case SINGLE_QUOTE_VALUE:
+                p->value_ws = SIZE_MAX;
+                if (c == '\'') {
+                        p->state = PRE_VALUE;
+                        return 0;
+                }
+                return buf_append(&p->value, &c, 1);
+        case DOUBLE_QUOTE_VALUE:
+                p->value_ws = SIZE_MAX;
+                if (c == '"')
+                        p->state = PRE_VALUE;
+                else if (c == '\\')
+                        p->state = DOUBLE_QUOTE_VALUE_ESCAPE;
+                else
+                        return buf_append(&p->value, &c, 1);
+                return 0;
+        default: /* DOUBLE_QUOTE_VALUE_ESCAPE */
+                p->state = DOUBLE_QUOTE_VALUE;
+                if (strchr("\"\\`$", c))
+                        return buf_append(&p->value, &c, 1);
+                if (c != '\n')
+                        return buf_append(&p->value, (char[]){'\\', c}, 2);
+                return 0;
+        }
+}
+
+/* One character (not the terminating NUL) through the state machine. */
+static int step(EnvParser *p, char c)
+{
+        bool nl = strchr(ENV_NEWLINE, c) != NULL;
+
+        switch (p->state) {
+        case PRE_KEY:
+        case KEY:
+                return step_key(p, c, nl);
+        case PRE_VALUE:
+        case VALUE:
+        case VALUE_ESCAPE:
+                return step_value(p, c, nl);
+        case SINGLE_QUOTE_VALUE:
+        case DOUBLE_QUOTE_VALUE:
+        case DOUBLE_QUOTE_VALUE_ESCAPE:
+                return step_quoted(p, c);
+        case COMMENT:
+                if (c == '\\')
+                        p->state = COMMENT_ESCAPE;
+                else if (nl)
+                        p->state = PRE_KEY;
+                return 0;
+        case COMMENT_ESCAPE:
+                p->state = COMMENT;
+                return 0;
+        }
+        return 0;
+}
+
+/* The end of the text: a quote still open is an error, an assignment being read is complete. */
+static int finish(EnvParser *p)
+{
+        switch (p->state) {
+        case SINGLE_QUOTE_VALUE:
+        case DOUBLE_QUOTE_VALUE:
+        case DOUBLE_QUOTE_VALUE_ESCAPE:
+                return -EBADMSG;
+        case KEY:
+                return -EINVAL;
+        case PRE_VALUE:
+        case VALUE:
+        case VALUE_ESCAPE:
+                return push_assignment(p);
+        default:
+                return 0;
+        }
+}
+
 int envfile_parse(const char *text, char ***env, unsigned *ret_line)
 {
-        EnvState state = PRE_KEY;
-        unsigned line = 1, item_line = 1;
-        /* Where the unquoted trailing white space of the value (or key) starts; SIZE_MAX: none. */
-        size_t value_ws = SIZE_MAX, key_ws = SIZE_MAX;
-        Buf key, value;
+        EnvParser p = {
+                .state = PRE_KEY,
+                .env = env,
+                .line = 1,
+                .item_line = 1,
+                .value_ws = SIZE_MAX,
+                .key_ws = SIZE_MAX,
+        };
         int r = 0;
 
-        buf_init(&key, ENVFILE_SIZE_MAX);
-        buf_init(&value, ENVFILE_SIZE_MAX);
-        for (const char *p = text;; p++) {
-                char c = *p;
-                bool nl = c && strchr(ENV_NEWLINE, c);
-
-                if (c == 0) {
-                        if (state == SINGLE_QUOTE_VALUE || state == DOUBLE_QUOTE_VALUE ||
-                            state == DOUBLE_QUOTE_VALUE_ESCAPE) {
-                                r = -EBADMSG;
-                                break;
-                        }
-                        if (state == KEY)
-                                r = -EINVAL;
-                        else if (state == PRE_VALUE || state == VALUE || state == VALUE_ESCAPE)
-                                r = push(env, &key, &value,
-                                         value_ws != SIZE_MAX ? value_ws : value.len);
+        buf_init(&p.key, ENVFILE_SIZE_MAX);
+        buf_init(&p.value, ENVFILE_SIZE_MAX);
+        for (const char *s = text;; s++) {
+                if (*s == 0) {
+                        r = finish(&p);
                         break;
                 }
-                switch (state) {
-                case PRE_KEY:
-                        if (c == '#' || c == ';')
-                                state = COMMENT;
-                        else if (!strchr(ENV_WHITESPACE, c)) {
-                                state = KEY;
-                                item_line = line;
-                                buf_done(&key);
-                                buf_done(&value);
-                                key_ws = value_ws = SIZE_MAX;
-                                r = buf_append(&key, &c, 1);
-                        }
-                        break;
-                case KEY:
-                        if (nl) {
-                                r = -EINVAL; /* no '=' */
-                        } else if (c == '=') {
-                                if (key_ws != SIZE_MAX) {
-                                        key.len = key_ws;
-                                        key.data[key.len] = 0;
-                                }
-                                state = PRE_VALUE;
-                        } else {
-                                if (!strchr(ENV_WHITESPACE, c))
-                                        key_ws = SIZE_MAX;
-                                else if (key_ws == SIZE_MAX)
-                                        key_ws = key.len;
-                                r = buf_append(&key, &c, 1);
-                        }
-                        break;
-                case PRE_VALUE:
-                        if (nl) {
-                                state = PRE_KEY;
-                                r = push(env, &key, &value,
-                                         value_ws != SIZE_MAX ? value_ws : value.len);
-                        } else if (c == '\'')
-                                state = SINGLE_QUOTE_VALUE;
-                        else if (c == '"')
-                                state = DOUBLE_QUOTE_VALUE;
-                        else if (c == '\\')
-                                state = VALUE_ESCAPE;
-                        else if (!strchr(ENV_WHITESPACE, c)) {
-                                state = VALUE;
-                                value_ws = SIZE_MAX;
-                                r = buf_append(&value, &c, 1);
-                        }
-                        break;
-                case VALUE:
-                        if (nl) {
-                                state = PRE_KEY;
-                                r = push(env, &key, &value,
-                                         value_ws != SIZE_MAX ? value_ws : value.len);
-                        } else if (c == '\\') {
-                                state = VALUE_ESCAPE;
-                                value_ws = SIZE_MAX;
-                        } else {
-                                if (!strchr(ENV_WHITESPACE, c))
-                                        value_ws = SIZE_MAX;
-                                else if (value_ws == SIZE_MAX)
-                                        value_ws = value.len;
-                                r = buf_append(&value, &c, 1);
-                        }
-                        break;
-                case VALUE_ESCAPE:
-                        state = VALUE;
-                        if (!nl) /* backslash-newline: a continuation, both dropped */
-                                r = buf_append(&value, &c, 1);
-                        break;
-                case SINGLE_QUOTE_VALUE:
-                        if (c == '\'')
-                                state = PRE_VALUE;
-                        else
-                                r = buf_append(&value, &c, 1);
-                        value_ws = SIZE_MAX;
-                        break;
-                case DOUBLE_QUOTE_VALUE:
-                        if (c == '"')
-                                state = PRE_VALUE;
-                        else if (c == '\\')
-                                state = DOUBLE_QUOTE_VALUE_ESCAPE;
-                        else
-                                r = buf_append(&value, &c, 1);
-                        value_ws = SIZE_MAX;
-                        break;
-                case DOUBLE_QUOTE_VALUE_ESCAPE:
-                        state = DOUBLE_QUOTE_VALUE;
-                        if (strchr("\"\\`$", c))
-                                r = buf_append(&value, &c, 1);
-                        else if (c != '\n')
-                                r = buf_append(&value, (char[]){'\\', c}, 2);
-                        break;
-                case COMMENT:
-                        if (c == '\\')
-                                state = COMMENT_ESCAPE;
-                        else if (nl)
-                                state = PRE_KEY;
-                        break;
-                case COMMENT_ESCAPE:
-                        state = COMMENT;
-                        break;
-                }
-                if (c == '\n')
-                        line++;
-                if (r >= 0 && (key.truncated || value.truncated))
+                r = step(&p, *s);
+                if (*s == '\n')
+                        p.line++;
+                if (r >= 0 && (p.key.truncated || p.value.truncated))
                         r = -E2BIG;
                 if (r < 0)
                         break;
         }
-        buf_done(&key);
-        buf_done(&value);
+        buf_done(&p.key);
+        buf_done(&p.value);
         if (r < 0 && r != -ENOMEM && ret_line)
-                *ret_line = item_line;
+                *ret_line = p.item_line;
         return r;
 }
 

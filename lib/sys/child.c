@@ -594,11 +594,114 @@ static int spawn(const ChildOptions *o, int out_w, int err_w, int res_w, pid_t *
         return 0;
 }
 
+/*
+ * The child's ends of its streams into *out_w, *err_w, *res_w (CLOEXEC, dup2()ed in the
+ * child), ours into s (non-blocking): pipes, or copies of our stderr (output_to_stderr).
+ */
+static int open_streams(Child *s, const ChildOptions *o, int *out_w, int *err_w, int *res_w)
+{
+        int out[2], err[2], res[2], r;
+
+        if (o->output_to_stderr) {
+                /* Copies of our stderr: dup2() onto the child's 1 and 2 drops O_CLOEXEC there. */
+                *out_w = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+                if (*out_w < 0)
+                        return -errno;
+                *err_w = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+                if (*err_w < 0)
+                        return -errno;
+        } else {
+                if (pipe2(out, O_CLOEXEC) < 0)
+                        return -errno;
+                s->out_fd = out[0];
+                *out_w = out[1];
+                if (pipe2(err, O_CLOEXEC) < 0)
+                        return -errno;
+                s->err_fd = err[0];
+                *err_w = err[1];
+                if (fcntl(s->out_fd, F_SETFL, O_NONBLOCK) < 0 ||
+                    fcntl(s->err_fd, F_SETFL, O_NONBLOCK) < 0)
+                        return -errno;
+        }
+        if (o->result_max == 0)
+                return 0;
+        if (pipe2(res, O_CLOEXEC) < 0)
+                return -errno;
+        s->res_fd = res[0];
+        /*
+         * Above the fds the child gets: dup2() onto itself would keep
+         * O_CLOEXEC, and a write end at 1 or 2 would be clobbered.
+         */
+        *res_w = fcntl(res[1], F_DUPFD_CLOEXEC, 10);
+        r = -errno;
+        close(res[1]);
+        if (*res_w < 0)
+                return r;
+        if (fcntl(s->res_fd, F_SETFL, O_NONBLOCK) < 0)
+                return -errno;
+        return 0;
+}
+
+/* Its exit, through a pidfd where the kernel has them, else SIGCHLD. */
+static int watch_exit(Child *s)
+{
+        _cleanup_close_ int pidfd = pidfd_open(s->pid, 0);
+        int r;
+
+        if (pidfd >= 0) {
+                r = sd_event_add_child_pidfd(s->event, &s->child_source, pidfd, WEXITED, on_child,
+                                             s);
+                if (r < 0)
+                        return r;
+                (void)sd_event_source_set_child_pidfd_own(s->child_source, true);
+                TAKE_FD(pidfd);
+        } else if (errno == ENOSYS) {
+                /* Kernels before 5.3, and valgrind: sd-event watches the pid via SIGCHLD. */
+                r = sd_event_add_child(s->event, &s->child_source, s->pid, WEXITED, on_child, s);
+                if (r < 0)
+                        return r;
+        } else
+                return -errno;
+        (void)sd_event_source_set_child_process_own(s->child_source, true);
+        (void)sd_event_source_set_description(s->child_source, s->description);
+        return 0;
+}
+
+/* Our ends of its streams, and its time limit, on the loop. */
+static int watch_streams_and_time(Child *s, const ChildOptions *o)
+{
+        int r;
+
+        if (s->out_fd >= 0) {
+                r = add_stream_source(s, &s->out_source, s->out_fd, "stdout");
+                if (r < 0)
+                        return r;
+        }
+        if (s->err_fd >= 0) {
+                r = add_stream_source(s, &s->err_source, s->err_fd, "stderr");
+                if (r < 0)
+                        return r;
+        }
+        if (s->res_fd >= 0) {
+                r = add_stream_source(s, &s->res_source, s->res_fd, "result");
+                if (r < 0)
+                        return r;
+        }
+        if (o->timeout_usec > 0) {
+                r = sd_event_add_time_relative(s->event, &s->timer_source, CLOCK_MONOTONIC,
+                                               o->timeout_usec, 0, on_timer, s);
+                if (r < 0)
+                        return r;
+                (void)sd_event_source_set_description(s->timer_source, s->description);
+        }
+        return 0;
+}
+
 int child_start(sd_event *e, const ChildOptions *o, ChildDone done, void *userdata, Child **ret)
 {
         _cleanup_(child_freep) Child *s = NULL;
-        _cleanup_close_ int out_w = -1, err_w = -1, res_w = -1, pidfd = -1;
-        int out[2], err[2], res[2], r;
+        _cleanup_close_ int out_w = -1, err_w = -1, res_w = -1;
+        int r;
 
         if (!o->argv || !o->argv[0] || o->argv[0][0] != '/')
                 return -EINVAL;
@@ -628,44 +731,9 @@ int child_start(sd_event *e, const ChildOptions *o, ChildDone done, void *userda
         if (!s->description)
                 return -ENOMEM;
 
-        if (o->output_to_stderr) {
-                /* Copies of our stderr: dup2() onto the child's 1 and 2 drops O_CLOEXEC there. */
-                out_w = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
-                if (out_w < 0)
-                        return -errno;
-                err_w = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
-                if (err_w < 0)
-                        return -errno;
-        } else {
-                if (pipe2(out, O_CLOEXEC) < 0)
-                        return -errno;
-                s->out_fd = out[0];
-                out_w = out[1];
-                if (pipe2(err, O_CLOEXEC) < 0)
-                        return -errno;
-                s->err_fd = err[0];
-                err_w = err[1];
-                if (fcntl(s->out_fd, F_SETFL, O_NONBLOCK) < 0 ||
-                    fcntl(s->err_fd, F_SETFL, O_NONBLOCK) < 0)
-                        return -errno;
-        }
-        if (o->result_max > 0) {
-                if (pipe2(res, O_CLOEXEC) < 0)
-                        return -errno;
-                s->res_fd = res[0];
-                /*
-                 * Above the fds the child gets: dup2() onto itself would keep
-                 * O_CLOEXEC, and a write end at 1 or 2 would be clobbered.
-                 */
-                res_w = fcntl(res[1], F_DUPFD_CLOEXEC, 10);
-                r = -errno;
-                close(res[1]);
-                if (res_w < 0)
-                        return r;
-                if (fcntl(s->res_fd, F_SETFL, O_NONBLOCK) < 0)
-                        return -errno;
-        }
-
+        r = open_streams(s, o, &out_w, &err_w, &res_w);
+        if (r < 0)
+                return r;
         r = spawn(o, out_w, err_w, res_w, &s->pid);
         if (r < 0) {
                 s->pid = 0;
@@ -673,46 +741,12 @@ int child_start(sd_event *e, const ChildOptions *o, ChildDone done, void *userda
         }
         live_add(s);
         s->start_usec = now_usec();
-
-        pidfd = pidfd_open(s->pid, 0);
-        if (pidfd >= 0) {
-                r = sd_event_add_child_pidfd(e, &s->child_source, pidfd, WEXITED, on_child, s);
-                if (r < 0)
-                        return r;
-                (void)sd_event_source_set_child_pidfd_own(s->child_source, true);
-                TAKE_FD(pidfd);
-        } else if (errno == ENOSYS) {
-                /* Kernels before 5.3, and valgrind: sd-event watches the pid via SIGCHLD. */
-                r = sd_event_add_child(e, &s->child_source, s->pid, WEXITED, on_child, s);
-                if (r < 0)
-                        return r;
-        } else
-                return -errno;
-        (void)sd_event_source_set_child_process_own(s->child_source, true);
-        (void)sd_event_source_set_description(s->child_source, s->description);
-
-        if (s->out_fd >= 0) {
-                r = add_stream_source(s, &s->out_source, s->out_fd, "stdout");
-                if (r < 0)
-                        return r;
-        }
-        if (s->err_fd >= 0) {
-                r = add_stream_source(s, &s->err_source, s->err_fd, "stderr");
-                if (r < 0)
-                        return r;
-        }
-        if (s->res_fd >= 0) {
-                r = add_stream_source(s, &s->res_source, s->res_fd, "result");
-                if (r < 0)
-                        return r;
-        }
-        if (o->timeout_usec > 0) {
-                r = sd_event_add_time_relative(e, &s->timer_source, CLOCK_MONOTONIC,
-                                               o->timeout_usec, 0, on_timer, s);
-                if (r < 0)
-                        return r;
-                (void)sd_event_source_set_description(s->timer_source, s->description);
-        }
+        r = watch_exit(s);
+        if (r < 0)
+                return r;
+        r = watch_streams_and_time(s, o);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(s);
         return 0;
 }

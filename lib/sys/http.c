@@ -9,31 +9,9 @@
 #include <malloc.h>
 #include <strings.h>
 
-#include "http.h"
+#include "http-internal.h"
 
 #define HTTP_CONNECT_TIMEOUT_MAX_USEC (10 * USEC_PER_SEC)
-
-struct HttpClient {
-        sd_event *event;
-        CURLM *multi;
-        sd_event_source *timer;
-};
-
-struct HttpSession {
-        HttpClient *client;
-        CURL *easy;
-        struct curl_slist *headers;     /* for every request */
-        struct curl_slist *req_headers; /* this request: headers + extras */
-        char *form;                     /* this request's body; curl reads it until the end */
-        size_t form_len;
-        HttpOptions options;
-        Buf body;
-        char errbuf[CURL_ERROR_SIZE];
-        bool busy;
-        uint64_t start_usec;
-        HttpDone done;
-        void *userdata;
-};
 
 static void client_check_finished(HttpClient *c);
 
@@ -195,7 +173,7 @@ static void slist_free_erase(struct curl_slist *l)
         curl_slist_free_all(l);
 }
 
-static void session_form_erase(HttpSession *s)
+void http_session_form_erase(HttpSession *s)
 {
         if (s->form)
                 explicit_bzero(s->form, s->form_len);
@@ -203,13 +181,20 @@ static void session_form_erase(HttpSession *s)
         s->form_len = 0;
 }
 
+int http_global_init(void)
+{
+        /* The first call in the process decides the allocator; later ones only count. */
+        if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wiping_free, wiping_realloc,
+                                 wiping_strdup, calloc) != CURLE_OK)
+                return -EIO;
+        return 0;
+}
+
 int http_client_new(HttpClient **ret, sd_event *e)
 {
         HttpClient *c;
 
-        /* The first call in the process decides the allocator; later ones only count. */
-        if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wiping_free, wiping_realloc,
-                                 wiping_strdup, calloc) != CURLE_OK)
+        if (http_global_init() < 0)
                 return -EIO;
         c = calloc(1, sizeof(*c));
         if (!c)
@@ -296,17 +281,27 @@ int http_session_new(HttpSession **ret, HttpClient *c, const HttpOptions *o)
         return 0;
 }
 
+int http_session_start_transfer(HttpSession *s)
+{
+        if (curl_multi_add_handle(s->client->multi, s->easy) != CURLM_OK)
+                return -EIO;
+        return 0;
+}
+
 HttpSession *http_session_free(HttpSession *s)
 {
         if (!s)
                 return NULL;
+        if (s->cache)
+                http_cache_leave(s);
+        sd_event_source_disable_unref(s->retry);
         if (s->busy)
                 curl_multi_remove_handle(s->client->multi, s->easy);
         if (s->easy)
                 curl_easy_cleanup(s->easy);
         slist_free_erase(s->headers);
         slist_free_erase(s->req_headers);
-        session_form_erase(s);
+        http_session_form_erase(s);
         buf_done(&s->body);
         free(s);
         return NULL;
@@ -338,7 +333,7 @@ int http_session_request(HttpSession *s, const char *url, const char *form,
         slist_free_erase(s->req_headers);
         s->req_headers = h;
         h = NULL;
-        session_form_erase(s);
+        http_session_form_erase(s);
 
         buf_done(&s->body);
         s->errbuf[0] = 0;
@@ -361,7 +356,12 @@ int http_session_request(HttpSession *s, const char *url, const char *form,
         s->done = done;
         s->userdata = userdata;
         s->start_usec = now_usec();
-        if (curl_multi_add_handle(s->client->multi, s->easy) != CURLM_OK)
+        if (s->cache) {
+                int r = http_cache_dispatch(s, url, form);
+
+                if (r < 0)
+                        return r;
+        } else if (http_session_start_transfer(s) < 0)
                 return -EIO;
         s->busy = true;
         return 0;
@@ -389,7 +389,39 @@ static void session_complete(HttpSession *s, CURLcode code)
                 resp.location = location;
         if (curl_easy_getinfo(s->easy, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK)
                 resp.content_type = ctype;
+        if (s->filling)
+                http_cache_fill(s, &resp);
         s->done(s, &resp, s->userdata); /* may free s */
+}
+
+static bool session_unanswered(HttpSession *s, CURLcode code)
+{
+        long status = 0;
+
+        if (!s->options.retry_unanswered_usec ||
+            now_usec() + HTTP_RETRY_USEC > s->start_usec + s->options.retry_unanswered_usec)
+                return false;
+        if (code == CURLE_COULDNT_CONNECT)
+                return true;
+        (void)curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+        return code == CURLE_OK && status >= 502 && status <= 504;
+}
+
+static int on_retry(sd_event_source *src, uint64_t usec, void *userdata)
+{
+        HttpSession *s = userdata;
+
+        (void)src, (void)usec;
+        s->retry = sd_event_source_disable_unref(s->retry);
+        buf_done(&s->body);
+        s->errbuf[0] = 0;
+        if (http_session_start_transfer(s) < 0) {
+                s->busy = false;
+                (void)curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, NULL);
+                http_session_form_erase(s);
+                session_complete(s, CURLE_FAILED_INIT);
+        }
+        return 0;
 }
 
 static void client_check_finished(HttpClient *c)
@@ -407,10 +439,17 @@ static void client_check_finished(HttpClient *c)
                         continue;
                 CURLcode code = m->data.result;
                 curl_multi_remove_handle(c->multi, s->easy);
+                /* Not answering yet: the same request again soon (the form kept for it). */
+                if (session_unanswered(s, code) &&
+                    sd_event_add_time_relative(c->event, &s->retry, CLOCK_MONOTONIC,
+                                               HTTP_RETRY_USEC, 0, on_retry, s) >= 0) {
+                        (void)sd_event_source_set_description(s->retry, "http-retry");
+                        continue;
+                }
                 s->busy = false;
                 /* The transfer is over: the form (a password) is not needed any more. */
                 (void)curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, NULL);
-                session_form_erase(s);
+                http_session_form_erase(s);
                 session_complete(s, code);
         }
 }

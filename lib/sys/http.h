@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * HTTP on an sd-event loop through libcurl's multi interface. An HttpSession
- * is one easy handle with its own cookie store, doing one request at a time,
+ * is one easy handle with its own cookie store (or its cache's), doing one request at a time,
  * so a login followed by a page fetch shares the session cookie. Redirects are
  * never followed: callers want to see them. Bodies are capped; every request
  * has a total and a connect timeout.
@@ -16,13 +16,23 @@
 
 typedef struct HttpClient HttpClient;
 typedef struct HttpSession HttpSession;
+typedef struct HttpCache HttpCache;
 
 typedef struct HttpOptions {
         uint64_t timeout_usec;
         bool tls_verify;
         const char *ca_file;
         size_t body_max;
+        /*
+         * A server that does not answer yet (connection refused, or a proxy's
+         * 502/503/504 for it) is asked again every HTTP_RETRY_USEC for this long
+         * from the request's start: a web server restarted a moment ago is
+         * booting. 0: the first answer is the answer.
+         */
+        uint64_t retry_unanswered_usec;
 } HttpOptions;
+
+#define HTTP_RETRY_USEC (250 * USEC_PER_MSEC)
 
 typedef struct HttpResponse {
         int curl_code;        /* CURLcode; 0 when a response arrived */
@@ -56,6 +66,26 @@ int http_session_add_header(HttpSession *s, const char *header);
  */
 int http_session_request(HttpSession *s, const char *url, const char *form,
                          char *const *extra_headers, HttpDone done, void *userdata);
+
+/*
+ * A run's shared answers. Sessions given the same cache share one cookie store,
+ * and a request the same as one made before through the cache (the same
+ * headers, URL and form) gets that one's response instead of a second request;
+ * while the first is in flight, the second waits for it. So the apps of one
+ * run, each logging in and reading the same pages, cost the server one login
+ * and one read, and a run may fetch what its checks will ask before they ask.
+ * Responses are kept for the cache's life only (one run), at most
+ * HTTP_CACHE_ENTRIES_MAX of them; keys hold secrets and are wiped. The cache
+ * must outlive its sessions.
+ */
+#define HTTP_CACHE_ENTRIES_MAX 64
+int http_cache_new(HttpCache **ret, sd_event *e);
+HttpCache *http_cache_free(HttpCache *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(HttpCache *, http_cache_free);
+/* Between requests; NULL: the next requests ask the server (and keep their own cookies). */
+int http_session_set_cache(HttpSession *s, HttpCache *c);
+/* How many requests the cache answered without asking the server (for tests and benchmarks). */
+unsigned http_cache_hits(const HttpCache *c);
 
 /* URL-encodes s for a form body or a query. */
 char *http_escape(HttpSession *s, const char *str);

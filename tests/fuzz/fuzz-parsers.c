@@ -163,7 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (config_new(&c) < 0)
                         break;
                 if (write_input(&scratch_config, data + 1, size - 1) &&
-                    config_load(c, scratch_config, &error) == 0) {
+                    config_parse_file(c, scratch_config, &error) == 0) {
                         free(error);
                         error = NULL;
                         /* Not derived: that globs the file system with the input's path. */

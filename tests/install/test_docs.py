@@ -3,7 +3,7 @@
 groff -ww (all warnings) without a single warning; nautobot-verifyd.conf(5)
 and the example configuration list exactly the keys that
 "nautobot-verifyd --check-config" prints, so neither can drift from the key
-table (lib/parse/config.c), the keys of an [app NAME] section included; and
+table (lib/checks/config.c), the keys of an [app NAME] section included; and
 the example, every key (and a commented-out [app NAME] header) uncommented,
 is a configuration the daemon accepts; and each program's page documents
 exactly the long options its --help lists.

@@ -78,6 +78,26 @@ class Apps(nvdtest.TestCase):
                 self.assertIn(reason_part, e["NVD_REASON"], run.dump())
         return s[0]
 
+    def test_zero_configuration_asks_the_web_server_once_per_page(self):
+        # Issue 16, item 12: the HTTP checks' pages, fetched while Django boots, through one
+        # cache for both apps. The test bed's uWSGI logs every request; integration tests run
+        # one at a time, so what the log gains during the run is this run's.
+        web_log = os.path.join(self.tb["NVD_TB_DIR"], "web.log")
+        start = os.path.getsize(web_log)
+        conf = self.config("once.conf", ALL_APPS)
+        r = nvdtest.Run(conf, expect_entries=2 * nvdtest.RUN_ENTRIES)
+        self.assertEqual(r.code, 0, r.dump())
+        self.assertEqual(sorted(summaries(r.entries)), sorted([self.app1, self.app2]), r.dump())
+        with open(web_log, errors="replace") as f:
+            f.seek(start)
+            requests = [line.split("] ", 2)[2].split(" =>")[0] for line in f
+                        if line.startswith("[pid:") and line.count("] ") >= 2]
+        for page in ("GET /api/status/", "GET /api/extras/jobs/?limit=1000", "GET /login/", "POST /login/", "GET /"):
+            self.assertEqual(requests.count(page), 1, f"{page}: {requests}")
+        # What is asked per app (each Job's variables) is still asked, and only by the checks.
+        self.assertTrue(any(q.startswith("GET /api/extras/jobs/") and q.endswith("/variables/") for q in requests),
+                        requests)
+
     def test_zero_configuration_verifies_every_app_with_one_django_boot(self):
         # nautobot-server, counted: every check of both apps from one Django boot.
         bindir = os.path.join(self.tmp, "bin")

@@ -34,6 +34,8 @@ from nvdscenario import APP, CHECK, MSG, NEW, OLD, PATH_UNIT, TIMER, WATCHER, lo
 WEB_WORKER = ("nautobot.service", "nautobot-worker.service")
 SHORT_DEADLINE = "\n[watch]\nupgrade-deadline = 20s\nstep-interval = 1s\n"
 TIMINGS = {}
+BOOTS = []  # one "nautobot-server check" on this machine, timed in each scenario: one Django boot
+QUIET_PERIOD = 2.0  # [watch] quiet-period's default, which the scenarios keep
 VERDICTS = []  # (scenario, verdict) for the closing table
 
 # What STATUS= says while the upgrade waits, after each of the admin's steps.
@@ -86,7 +88,11 @@ class Guide(unittest.TestCase):
                or e.get("PRIORITY") in ("0", "1", "2", "3")]
         self.assertEqual(bad, [], dump)
         steps = sorted(e["NVD_STEP"] for e in s.entries(unit, self.since) if e.get("MESSAGE_ID") == MSG["step-done"])
-        self.assertEqual(steps, ["collectstatic", "migrate", "restart", "web"], dump)
+        # "web" is journaled as a step when the web server answered while the upgrade was
+        # followed; restarted and still booting, the verification waits for it instead
+        # (its running check passes: no failure above).
+        self.assertIn(steps, (["collectstatic", "migrate", "restart"],
+                              ["collectstatic", "migrate", "restart", "web"]), dump)
         restarts = [e for e in s.entries(unit, self.since) if e.get("NVD_CHECK") == "restarts"][-1]
         self.assertEqual(restarts["NVD_RESULT"], "pass", dump)
         self.assertIn("nautobot-scheduler.service: no such unit here (not used)", restarts.get("NVD_FINDING", ""), dump)
@@ -118,6 +124,9 @@ class Guide(unittest.TestCase):
         self.wait_status(s, unit, AFTER_MIGRATE)
         s.manage("collectstatic", "--no-input")
         self.wait_status(s, unit, AFTER_COLLECTSTATIC)
+        t = time.monotonic()
+        s.manage("check")
+        BOOTS.append(time.monotonic() - t)
         # What the admin sees meanwhile (printed for the README).
         log(s.c.systemctl("status", "--no-pager", "--lines=0", unit, check=False).stdout)
         s.restart(*WEB_WORKER)
@@ -253,7 +262,9 @@ class Guide(unittest.TestCase):
             s.manage("migrate", "--no-input")
             s.manage("collectstatic", "--no-input")
             s.restart(*WEB_WORKER)
+            restarted = time.monotonic()
             after = s.c.wait_until(lambda: both(self.since), 300, "a verdict for each app", interval=0.5)
+            TIMINGS["every app: last restart done -> verdict"] = time.monotonic() - restarted
             time.sleep(3)  # a second verdict would show by now
             dump = s.dump(WATCHER, self.since)
             VERDICTS.append(("every app, second app upgraded",
@@ -284,6 +295,55 @@ class Guide(unittest.TestCase):
             self.assertEqual(sorted((r["package"], r["verdict"]) for r in doc["runs"]),
                              sorted([(APP, "pass"), (app2, "pass")]), j.stdout)
 
+    def test_8_worker_by_hand_beside_the_units(self):
+        """Issue 16, item 10, under systemd: beside nautobot.service and nautobot-worker.service,
+        a second Celery worker started by hand in a session and process group of its own (as a
+        shell or supervisord does). The guide walked to its end restarts the units, not it: the
+        verdict FAILs naming its pid and the command that restarts it, while the restarts check
+        passes; stopped and started again after the install, the next run passes."""
+        with ns.Scenario("hw", units=WEB_WORKER, timings=TIMINGS) as s:
+            env = [f"{k}={v}" for k, v in ns.read_instance_env(s.tb["NVD_TB_ENV_FILE"]).items()]
+
+            def start_by_hand():
+                s.c.run(["setsid", "-f", "env", "-i", "PATH=/usr/bin:/bin", "LANG=C.UTF-8", *env,
+                         s.tb["NVD_TB_SERVER"], "celery", "worker", "--loglevel", "WARNING",
+                         "--concurrency", "1", "--hostname", "nvd-hand@%h"])
+                found = s.c.wait_until(lambda: s.c.run(["pgrep", "-f", "-o", "nvd-hand@"], check=False)
+                                       .stdout.strip(), 60, "the hand-started worker to run", interval=0.2)
+                return int(found)
+
+            pid = start_by_hand()
+            self.verify_old(s, CHECK)
+            self.since = now_us()
+            s.pip("install", "--upgrade", f"{APP}=={NEW}")
+            s.manage("migrate", "--no-input")
+            s.manage("collectstatic", "--no-input")
+            s.restart(*WEB_WORKER)
+            r = s.c.systemctl("start", CHECK, timeout=600, check=False)
+            dump = s.dump(CHECK, self.since)
+            self.assertNotEqual(r.returncode, 0, dump)
+            summaries = s.summaries(CHECK, self.since)
+            VERDICTS.append(("worker by hand beside the units", [e["NVD_RESULT"] for e in summaries]))
+            self.assertEqual([e["NVD_RESULT"] for e in summaries], ["fail"], dump)
+            checks = {e["NVD_CHECK"]: e for e in s.entries(CHECK, self.since)
+                      if e.get("NVD_CHECK") not in (None, "summary")}
+            self.assertEqual(checks["restarts"]["NVD_RESULT"], "pass", dump)
+            running = checks["running"]
+            self.assertEqual(running["NVD_RESULT"], "fail", dump)
+            self.assertIn(f"Celery worker pid {pid} started ", running["NVD_REASON"], dump)
+            self.assertIn(f"kill -TERM {pid}, then start it again", running["NVD_REASON"], dump)
+            self.assertNotIn("nautobot-worker.service", running["NVD_REASON"].split("started before")[-1], dump)
+            log(f"worker by hand: running: {running['NVD_REASON']}")
+            # The admin restarts it; the next run passes.
+            s.c.run(["kill", "-TERM", str(pid)])
+            s.c.wait_until(lambda: s.c.run(["kill", "-0", str(pid)], check=False).returncode != 0, 60,
+                           "the hand-started worker to exit", interval=0.2)
+            start_by_hand()
+            since = now_us()
+            s.c.systemctl("start", CHECK, timeout=600)
+            again = s.summaries(CHECK, since)
+            self.assertEqual([e["NVD_RESULT"] for e in again], ["pass"], s.dump(CHECK, since))
+
     def test_6_forgot_collectstatic(self):
         self.forgot("fc", "collectstatic", ["static"],
                     [("static", 'run "nautobot-server collectstatic --no-input"'),
@@ -298,6 +358,16 @@ def main():
     prog = unittest.main(verbosity=2, exit=False)
     for key, value in TIMINGS.items():
         print(f"timing: {key}: {value:.1f} s")
+    # Issue 16, item 13: from the last restart to the verdict, against quiet period + one
+    # Django boot + 1 s (printed, not asserted: a figure, measured where it happens).
+    if BOOTS:
+        boot = sorted(BOOTS)[len(BOOTS) // 2]
+        budget = QUIET_PERIOD + boot + 1.0
+        print(f"timing: one Django boot (nautobot-server check, median of {len(BOOTS)}): {boot:.1f} s")
+        for key, value in TIMINGS.items():
+            if "last restart done -> verdict" in key:
+                print(f"budget: {key}: {value:.1f} s against quiet period {QUIET_PERIOD:.0f} s + one Django boot "
+                      f"{boot:.1f} s + 1 s = {budget:.1f} s ({value / budget:.2f}x)")
     for name, verdicts in VERDICTS:
         print(f"verdicts: {name}: {verdicts}")
     sys.exit(0 if prog.result.wasSuccessful() else 1)

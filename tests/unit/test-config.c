@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "config.h"
+#include "instance-name.h"
 #include "test.h"
 
 static char *write_temp(const char *text)
@@ -26,7 +27,7 @@ static char *load_error(const char *text)
         char *error = NULL;
 
         ASSERT(config_new(&c) == 0);
-        ASSERT(config_load(c, path, &error) < 0);
+        ASSERT(config_parse_file(c, path, &error) < 0);
         ASSERT(error);
         ASSERT(strstr(error, path) == error); /* starts with the file name */
         unlink(path);
@@ -114,7 +115,7 @@ static void test_missing_file(void)
         _cleanup_free_ char *error = NULL;
 
         ASSERT(config_new(&c) == 0);
-        ASSERT(config_load(c, "/nonexistent/nvd.conf", &error) == -ENOENT);
+        ASSERT(config_parse_file(c, "/nonexistent/nvd.conf", &error) == -ENOENT);
         ASSERT_STREQ(error, "/nonexistent/nvd.conf: cannot open: No such file or directory");
 }
 
@@ -128,7 +129,7 @@ static void test_lists_and_values(void)
                 "[package]\njobs =\njobs = A, B ; inline comment\njobs = B, C\npanels = X\n"
                 "[checks]\nenable = jobs,panels\n");
         ASSERT(config_new(&c) == 0);
-        ASSERT(config_load(c, path, NULL) == 0);
+        ASSERT(config_parse_file(c, path, NULL) == 0);
         ASSERT_STREQ(c->url, "https://nb.example/nautobot");
         ASSERT(!c->tls_verify);
         ASSERT(c->http_timeout_usec == 500 * USEC_PER_MSEC);
@@ -158,7 +159,7 @@ static void test_golden(void)
                 conf = fixture(n1);
                 exp = fixture(n2);
                 ASSERT(config_new(&c) == 0);
-                ASSERT(config_load(c, conf, NULL) == 0);
+                ASSERT(config_parse_file(c, conf, NULL) == 0);
                 ASSERT(config_finalize(c, NULL) == 0);
                 f = open_memstream(&got, &len);
                 ASSERT(f);
@@ -172,7 +173,7 @@ static void test_golden(void)
                 _cleanup_free_ char *got2 = NULL;
 
                 ASSERT(config_new(&again) == 0);
-                ASSERT(config_load(again, exp, NULL) == 0);
+                ASSERT(config_parse_file(again, exp, NULL) == 0);
                 ASSERT(config_finalize(again, NULL) == 0);
                 f = open_memstream(&got2, &len);
                 ASSERT(f);
@@ -225,7 +226,7 @@ static void finalize_refuses(const char *text, unsigned line, const char *key)
         _cleanup_free_ char *path = write_temp(text), *error = NULL, *where = NULL;
 
         ASSERT(config_new(&c) == 0);
-        ASSERT(config_load(c, path, &error) == 0);
+        ASSERT(config_parse_file(c, path, &error) == 0);
         if (config_finalize(c, &error) != -EINVAL) {
                 fprintf(stderr, "config_finalize accepted an empty %s:\n%s\n", key, text);
                 abort();
@@ -257,7 +258,7 @@ static void test_empty_required(void)
                 char *error = NULL;
 
                 ASSERT(config_new(&c) == 0);
-                ASSERT(config_load(c, path, &error) == 0);
+                ASSERT(config_parse_file(c, path, &error) == 0);
                 ASSERT(config_finalize(c, &error) == 0);
                 unlink(path);
         }
@@ -283,7 +284,7 @@ static char *finalize_with(const char *dirs, const char *extra, Config **ret)
         char *error = NULL;
 
         ASSERT(config_new(&c) == 0);
-        ASSERT(config_load(c, path, &error) == 0);
+        ASSERT(config_parse_file(c, path, &error) == 0);
         unlink(path);
         if (config_finalize(c, &error) < 0) {
                 ASSERT(error);
@@ -397,7 +398,7 @@ static Config *load_finalized(const char *text)
         char *error = NULL;
 
         ASSERT(config_new(&c) == 0);
-        ASSERT(config_load(c, path, &error) == 0);
+        ASSERT(config_parse_file(c, path, &error) == 0);
         if (config_finalize(c, &error) < 0) {
                 fprintf(stderr, "config_finalize: %s\n", error);
                 abort();
@@ -586,8 +587,8 @@ static void test_copy(void)
                               dir);
         path = write_temp(text);
         ASSERT(config_new(&c) == 0);
-        ASSERT(config_load(c, full, NULL) == 0);
-        ASSERT(config_load(c, path, NULL) == 0); /* a second file: its sections and lines */
+        ASSERT(config_parse_file(c, full, NULL) == 0);
+        ASSERT(config_parse_file(c, path, NULL) == 0); /* a second file: its sections and lines */
         unlink(path);
         ASSERT(strv_extend(&c->other_app_labels, "nautobot_dns_models") == 0);
         ASSERT(strv_extend(&c->other_app_labels, "nautobot_golden_config") == 0);
@@ -744,7 +745,7 @@ static void test_bad_names(void)
                                     *got = NULL, *full = NULL;
 
                 ASSERT(config_new(&cfg) == 0);
-                ASSERT(config_load(cfg, conf, &got) == -EINVAL);
+                ASSERT(config_parse_file(cfg, conf, &got) == -EINVAL);
                 ASSERT(read_file_bounded(exp, 65536, &want, NULL) == 0);
                 want[strcspn(want, "\n")] = 0;
                 full = strjoin_printf("%s%s", conf, want);
@@ -818,6 +819,65 @@ static void test_every_profile(void)
         ASSERT(system(rm) == 0);
 }
 
+/* config_load(): the one path from a file name to a configuration, its flags, the instance. */
+static void test_load(void)
+{
+        _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_free_ char *error = NULL, *path = NULL, *refused = NULL, *p = NULL, *q = NULL;
+
+        /* Where it is read unless said otherwise: lib/meson.build's directory, once. */
+        p = config_default_path(NULL);
+        ASSERT_STREQ(p, CONFIG_DIR "/nautobot-verifyd.conf");
+        ASSERT_STREQ(p, CONFIG_DEFAULT_PATH);
+        q = config_default_path("blue");
+        ASSERT_STREQ(q, CONFIG_DIR "/blue/nautobot-verifyd.conf");
+        ASSERT_STREQ(PROFILE_DIR_ETC, CONFIG_DIR "/profiles.d");
+
+        /* A file that is not there: an error, unless nobody named it (MISSING_OK). */
+        ASSERT(config_load("/nonexistent/nvd.conf", NULL, 0, &c, &error) == -ENOENT && !c);
+        ASSERT_STREQ(error, "/nonexistent/nvd.conf: cannot open: No such file or directory");
+        error = mfree(error);
+        ASSERT(config_load("/nonexistent/nvd.conf", "blue", CONFIG_LOAD_MISSING_OK, &c, &error) ==
+               0);
+        ASSERT(!error && c && !c->source);
+        ASSERT_STREQ(c->instance, "blue");
+        ASSERT(endswith(c->instance_state_directory, "/blue"));
+        c = config_free(c);
+
+        /* The command line's instance wins over the file's, under the same rule. */
+        path = write_temp("[nautobot]\ninstance = red\n");
+        ASSERT(config_load(path, "../etc", 0, &c, &error) == -EINVAL && !c);
+        ASSERT(strstr(error, "'../etc' is not an instance name (" INSTANCE_NAME_RULE ")"));
+        error = mfree(error);
+        ASSERT(config_load(path, NULL, 0, &c, &error) == 0 && !error);
+        ASSERT_STREQ(c->instance, "red");
+        c = config_free(c);
+        ASSERT(config_load(path, "green", 0, &c, &error) == 0 && !error);
+        ASSERT_STREQ(c->instance, "green");
+        c = config_free(c);
+        unlink(path);
+
+        /* Refused by config_finalize(): an error, or (REFUSED_OK) the configuration and 1. */
+        refused = write_temp("[nautobot]\nserver =\n");
+        ASSERT(config_load(refused, NULL, 0, &c, &error) == -EINVAL && !c);
+        ASSERT(strstr(error, ":2: [nautobot] server= must not be empty"));
+        error = mfree(error);
+        ASSERT(config_load(refused, NULL, CONFIG_LOAD_REFUSED_OK, &c, &error) == 1);
+        ASSERT(c && c->source && c->instance_state_directory);
+        ASSERT(strstr(error, ":2: [nautobot] server= must not be empty"));
+        unlink(refused);
+
+        /* The rule itself (instance-name.h), as --instance and [nautobot] instance= have it. */
+        ASSERT(instance_name_valid("default") && instance_name_valid("nb-2.prod_x"));
+        ASSERT(instance_name_valid(
+                "a234567890123456789012345678901234567890123456789012345678901234"));
+        ASSERT(!instance_name_valid(
+                "a2345678901234567890123456789012345678901234567890123456789012345"));
+        ASSERT(!instance_name_valid("") && !instance_name_valid(NULL));
+        ASSERT(!instance_name_valid(".hidden") && !instance_name_valid("a/b"));
+        ASSERT(!instance_name_valid("a b") && !instance_name_valid("caf\xc3\xa9"));
+}
+
 int main(void)
 {
         RUN(test_defaults);
@@ -835,5 +895,6 @@ int main(void)
         RUN(test_for_app);
         RUN(test_every_profile);
         RUN(test_bad_names);
+        RUN(test_load);
         return 0;
 }

@@ -2,9 +2,11 @@
 /*
  * The database check's judging with allocations failing (oom-sweep.h): the
  * app's migrations on disk against django_migrations. It includes
- * check-database.c to reach its static judging and private state; the query's
- * answer is a PGresult built with libpq's own functions, taken as on_io()
- * takes one, so no server is needed.
+ * check-database.c to reach its static steps and private state (the judging
+ * they call, check-database-migrations.c and check-database-profile.c, comes
+ * from libnvd.a, its allocations wrapped too); the query's answer is a
+ * PGresult built with libpq's own functions, taken as on_io() takes one, so
+ * no server is needed.
  */
 #include "check-database.c"
 #include "oom-sweep.h"

@@ -9,9 +9,10 @@
  */
 #pragma once
 
+#include "config-dir.h"
 #include "util.h"
 
-#define PROFILE_DIR_ETC       "/etc/nautobot-verifyd/profiles.d" /* the admin's: wins */
+#define PROFILE_DIR_ETC       CONFIG_DIR "/profiles.d" /* the admin's: wins */
 #define PROFILE_SIZE_MAX      (64 * 1024)
 #define PROFILE_FINDINGS_MAX  16
 #define PROFILE_ROLLBACKS_MAX 16

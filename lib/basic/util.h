@@ -161,7 +161,8 @@ char **strv_free(char **l);
 int strv_push(char ***l, char *value); /* takes value, even on failure */
 int strv_extend(char ***l, const char *value);
 bool strv_contains(char *const *l, const char *value);
-void strv_remove_at(char **l, size_t i); /* frees l[i], moves the rest up */
+int strv_copy(char *const *l, char ***ret); /* a copy of l (NULL for NULL) */
+void strv_remove_at(char **l, size_t i);    /* frees l[i], moves the rest up */
 
 /*
  * Renames a written and fsync()ed temporary file over 'path' in 'dir', then
@@ -181,6 +182,7 @@ typedef struct Buf {
         size_t len;
         size_t max;
         bool truncated;
+        size_t allocated; /* of data: grown by doubling, so appending n bytes costs O(n) */
 } Buf;
 
 void buf_init(Buf *b, size_t max);

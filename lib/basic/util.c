@@ -128,6 +128,18 @@ bool strv_contains(char *const *l, const char *value)
         return false;
 }
 
+int strv_copy(char *const *l, char ***ret)
+{
+        _cleanup_strv_free_ char **n = NULL;
+        int r;
+
+        for (size_t i = 0; l && l[i]; i++)
+                if ((r = strv_extend(&n, l[i])) < 0)
+                        return r;
+        *ret = TAKE_PTR(n);
+        return 0;
+}
+
 char *strv_join(char *const *l, const char *sep)
 {
         size_t n = 1, ls = strlen(sep);
@@ -167,15 +179,26 @@ int buf_append(Buf *b, const void *p, size_t n)
                 b->truncated = true;
                 n = room;
         }
-        if (!b->data || n > 0) {
-                d = realloc(b->data, b->len + n + 1);
+        if (!b->data || b->len + n + 1 > b->allocated) {
+                /* Doubling: n bytes appended in small pieces cost O(n), not O(n^2). */
+                size_t want = b->len + n + 1;
+
+                if (want < 2 * b->allocated)
+                        want = 2 * b->allocated;
+                if (want < 64)
+                        want = 64;
+                if (b->max < SIZE_MAX && want > b->max + 1)
+                        want = b->max + 1; /* >= len + n + 1: n fits the room */
+                d = realloc(b->data, want);
                 if (!d)
                         return -ENOMEM;
                 b->data = d;
-                memcpy(b->data + b->len, p, n);
-                b->len += n;
-                b->data[b->len] = 0;
+                b->allocated = want;
         }
+        if (n > 0)
+                memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = 0;
         return 0;
 }
 

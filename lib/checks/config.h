@@ -3,6 +3,14 @@
  * The configuration: one INI file, parsed by a table of known keys. Unknown
  * sections or keys are errors reported as file:line. Secrets are never part of
  * the text, only paths to files (or systemd credentials) holding them.
+ *
+ * It lives beside the checks, not among the parsers, because it is the
+ * configuration of what is verified: it names the checks (CheckId), finds the
+ * app profiles and reads the secrets as root (chase.h). Its files, each owning
+ * one concern: config.c the key table (parsers, defaults, copy, dump),
+ * config-file.c reading a file and config_load(), config-finalize.c what is
+ * derived and refused, config-apps.c the [app NAME] sections, the per-app copies
+ * and profile discovery, config-secrets.c the secrets.
  */
 #pragma once
 
@@ -10,24 +18,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "check-id.h"
+#include "config-dir.h"
 #include "profile.h"
 #include "util.h"
-
-typedef enum CheckId {
-        CHECK_ID_VERSIONS,
-        CHECK_ID_SYSTEM,
-        CHECK_ID_MIGRATIONS,
-        CHECK_ID_DATABASE,
-        CHECK_ID_STATIC,
-        CHECK_ID_RESTARTS,
-        CHECK_ID_RUNNING,
-        CHECK_ID_JOBS,
-        CHECK_ID_PANELS,
-        _CHECK_ID_MAX,
-} CheckId;
-
-const char *check_id_to_string(CheckId id);
-int check_id_from_string(const char *s); /* a CheckId, or -EINVAL when unknown */
 
 #define CONFIG_KEYS_MAX         64  /* entries of the key table in config.c */
 #define CONFIG_APP_SECTIONS_MAX 256 /* [app NAME] sections */
@@ -175,10 +169,40 @@ int config_for_app(const Config *base, const char *package, const char *label, C
                    char **ret_error);
 
 /*
- * Parses 'path' over the defaults in 'c'. On failure returns a negative errno
- * and, when ret_error is given, a message "path:line: reason".
+ * Parses 'path' over what 'c' holds (the defaults, or an earlier file). On
+ * failure returns a negative errno and, when ret_error is given, a message
+ * "path:line: reason" ("path: cannot open: reason" when it cannot be opened).
+ * Most callers want config_load().
  */
-int config_load(Config *c, const char *path, char **ret_error);
+int config_parse_file(Config *c, const char *path, char **ret_error);
+
+/*
+ * Where the configuration of 'instance' is read unless a command line says
+ * otherwise, as its units read it: CONFIG_DIR/NAME/nautobot-verifyd.conf, or
+ * CONFIG_DEFAULT_PATH for NULL. NULL when out of memory.
+ */
+char *config_default_path(const char *instance);
+
+typedef enum ConfigLoadFlags {
+        /* A file that does not exist leaves the defaults (a default path nobody named). */
+        CONFIG_LOAD_MISSING_OK = 1 << 0,
+        /* A configuration config_finalize() refuses is still handed back, returning 1:
+         * for those who only need to know where things are (the state directory). */
+        CONFIG_LOAD_REFUSED_OK = 1 << 1,
+} ConfigLoadFlags;
+
+/*
+ * The one way a program gets its configuration: the defaults, the file 'path'
+ * (NULL: config_default_path(instance)) parsed over them, the instance name
+ * (NULL: the file's, as config_set_instance() rules), config_finalize(). Returns
+ * 0 and the configuration, or a negative errno and, when ret_error is given, the
+ * reason ("path:line: ..." when it is in the file). With CONFIG_LOAD_REFUSED_OK
+ * a configuration that config_finalize() refuses is returned with 1 and the
+ * reason (what finalize derived before it refused, the state directory
+ * included, is set).
+ */
+int config_load(const char *path, const char *instance, ConfigLoadFlags flags, Config **ret,
+                char **ret_error);
 
 /*
  * Fills in what can be derived (site-packages from the server path, job
@@ -202,9 +226,8 @@ int config_finalize(Config *c, char **ret_error);
 const Profile *config_profile(const Config *c, const char *package);
 
 /*
- * Sets the instance name (the command line's --instance wins over the file):
- * letters, digits, "_", "-", "." (not leading), at most 64 bytes, as in a
- * systemd instance name and a file name. -EINVAL with a reason.
+ * Sets the instance name (the command line's --instance wins over the file),
+ * as instance_name_valid() (instance-name.h) rules. -EINVAL with a reason.
  */
 int config_set_instance(Config *c, const char *name, char **ret_error);
 
