@@ -16,6 +16,7 @@
 #include <locale.h>
 #include <stdio.h>
 
+#include "check.h"
 #include "config.h"
 #include "ctl.h"
 #include "instance-name.h"
@@ -42,10 +43,9 @@
  */
 static void help_checks(void)
 {
-        printf("Checks (each run's, in the order of its report):\n  ");
-        for (CheckId id = 0; id < _CHECK_ID_MAX; id++)
-                printf("%s%s", id > 0 ? ", " : "", check_id_to_string(id));
-        printf("\n\n");
+        _cleanup_free_ char *names = check_names_join(", ");
+
+        printf("Checks (each run's, in the order of its report):\n  %s\n\n", strempty(names));
 }
 
 static void help(void)

@@ -17,11 +17,15 @@
 
 static void help(void)
 {
+        _cleanup_free_ char *names = check_names_join(", ");
+
         printf("Usage: nautobot-verifyd [OPTIONS] --once|--if-changed|--watch\n"
                "\n"
-               "Verifies a Nautobot server after an app upgrade: version requirements, system\n"
-               "check, migration check, applied migrations, running-vs-installed versions, Job\n"
-               "registry and dashboard panels. Reports to the journal and sd_notify.\n"
+               "Verifies a Nautobot server after an app upgrade, and follows an upgrade through\n"
+               "the guide's steps first. Reports to the journal and sd_notify.\n"
+               "\n"
+               "Checks (each run's, in the order of its report):\n"
+               "  %s\n"
                "\n"
                "  -c --config=PATH    configuration file (default " CONFIG_DEFAULT_PATH ")\n"
                "     --once           verify now, report, exit\n"
@@ -38,7 +42,8 @@ static void help(void)
                "\n"
                "Exit status: 0 all checks passed (or nothing changed), 1 a check failed,\n"
                "2 verification incomplete (a check could not run or was skipped),\n"
-               "64 bad command line, 71 system error, 78 bad configuration.\n");
+               "64 bad command line, 71 system error, 78 bad configuration.\n",
+               strempty(names));
 }
 
 /*

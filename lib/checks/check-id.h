@@ -8,16 +8,12 @@
  */
 #pragma once
 
+#include "check-table.h"
+
+#define CHECK_ID_ENUM(id_, ...) CHECK_ID_##id_,
+
 typedef enum CheckId {
-        CHECK_ID_VERSIONS,
-        CHECK_ID_SYSTEM,
-        CHECK_ID_MIGRATIONS,
-        CHECK_ID_DATABASE,
-        CHECK_ID_STATIC,
-        CHECK_ID_RESTARTS,
-        CHECK_ID_RUNNING,
-        CHECK_ID_JOBS,
-        CHECK_ID_PANELS,
+        CHECK_TABLE(CHECK_ID_ENUM) /* CHECK_ID_VERSIONS, ... (check-table.h) */
         _CHECK_ID_MAX,
 } CheckId;
 

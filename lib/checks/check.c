@@ -9,41 +9,14 @@
 #include "check.h"
 
 /*
- * The checks, one entry each: what the rest of the code knows of a check
- * (check.h's CheckType). The list is written once and expanded twice: into
- * check_table[], indexed by CheckId, and into the set and the number of the
- * CheckIds it names, which the build compares with the enum. A CheckId without
- * its entry, or with two, is a build error here, never a call through NULL.
+ * check_table[], indexed by CheckId, from check-table.h's list: the list also
+ * makes the enum (check-id.h) and the start functions' prototypes (check.h),
+ * so an entry cannot be missing, doubled or out of order.
  */
-#define CHECK_TABLE(ENTRY)                                                                         \
-        ENTRY(CHECK_ID_VERSIONS, .name = "versions", .start = check_versions_start)                \
-        ENTRY(CHECK_ID_SYSTEM, .name = "system", .start = check_command_start,                     \
-              .runs_server = true, .probe_sections = "check,apps,cache,broker",                    \
-              .needs_probe = true)                                                                 \
-        ENTRY(CHECK_ID_MIGRATIONS, .name = "migrations", .start = check_command_start,             \
-              .runs_server = true, .probe_sections = "makemigrations,migration_plan",              \
-              .needs_probe = true)                                                                 \
-        ENTRY(CHECK_ID_DATABASE, .name = "database", .start = check_database_start,                \
-              .step = "migrate", .needs_database = true)                                           \
-        ENTRY(CHECK_ID_STATIC, .name = "static", .start = check_static_start,                      \
-              .step = "collectstatic")                                                             \
-        ENTRY(CHECK_ID_RESTARTS, .name = "restarts", .start = check_restarts_start,                \
-              .step = "restart", .bus_driven = true)                                               \
-        ENTRY(CHECK_ID_RUNNING, .name = "running", .start = check_running_start, .step = "web",    \
-              .probe_sections = "workers")                                                         \
-        ENTRY(CHECK_ID_JOBS, .name = "jobs", .start = check_jobs_start, .probe_sections = "jobs",  \
-              .needs_probe = true, .observed = "Jobs")                                             \
-        ENTRY(CHECK_ID_PANELS, .name = "panels", .start = check_panels_start,                      \
-              .probe_sections = "panels", .needs_probe = true, .observed = "panels")
-
-#define TABLE_ENTRY(id_, ...) [id_] = {.id = id_, __VA_ARGS__},
-#define ID_BIT(id_, ...)      | (UINT64_C(1) << (id_))
-#define ID_ONE(id_, ...)      +1
+#define TABLE_ENTRY(id_, start_, ...)                                                              \
+        [CHECK_ID_##id_] = {.id = CHECK_ID_##id_, .start = start_, __VA_ARGS__},
 
 static const CheckType check_table[_CHECK_ID_MAX] = {CHECK_TABLE(TABLE_ENTRY)};
-_Static_assert((0 CHECK_TABLE(ID_BIT)) == (UINT64_C(1) << _CHECK_ID_MAX) - 1,
-               "every CheckId needs its entry in CHECK_TABLE");
-_Static_assert((0 CHECK_TABLE(ID_ONE)) == _CHECK_ID_MAX, "one CHECK_TABLE entry per CheckId");
 
 const CheckType *check_type(CheckId id)
 {
@@ -245,4 +218,17 @@ int db_settings_from_probe(const ProbeReport *p, DbSettings **ret)
 int db_settings_copy(const DbSettings *d, DbSettings **ret)
 {
         return db_settings_new(d->host, d->port, d->name, d->user, d->password, ret);
+}
+
+char *check_names_join(const char *separator)
+{
+        Buf b;
+        char *r;
+
+        buf_init(&b, 4096);
+        for (CheckId id = 0; id < _CHECK_ID_MAX; id++)
+                buf_printf(&b, "%s%s", id > 0 ? separator : "", check_id_to_string(id));
+        r = b.data && !b.truncated ? strdup(b.data) : NULL;
+        buf_done(&b);
+        return r;
 }

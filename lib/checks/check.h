@@ -117,14 +117,8 @@ typedef struct CheckType {
 const CheckType *check_type(CheckId id);
 
 /* The start functions the table names, one per module. */
-int check_versions_start(Check *c);
-int check_command_start(Check *c); /* system and migrations */
-int check_database_start(Check *c);
-int check_static_start(Check *c);
-int check_restarts_start(Check *c);
-int check_running_start(Check *c);
-int check_jobs_start(Check *c);
-int check_panels_start(Check *c);
+#define CHECK_START_PROTOTYPE(id_, start_, ...) int start_(Check *c);
+CHECK_TABLE(CHECK_START_PROTOTYPE) /* int check_versions_start(Check *c); ... (check-table.h) */
 
 /*
  * For checks that do not apply on this host (no systemd, no such unit):
@@ -158,6 +152,9 @@ int check_api_session(Check *c, HttpSession **ret);
  * token-credential= names it)". 'key' is "token" or "password".
  */
 char *check_missing_secret(const char *what, const char *key, const char *credential);
+
+/* "versions, system, …, panels": every check's name, in the table's (the report's) order. */
+char *check_names_join(const char *separator);
 
 /* "<base><path>" for the configured base URL. */
 char *check_url(const Check *c, const char *path);
