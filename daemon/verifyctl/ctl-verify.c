@@ -216,25 +216,16 @@ static int on_once_journal(sd_event_source *s, int fd, uint32_t revents, void *u
         return 0;
 }
 
+/*
+ * The journal settled after the run, or the wait for it ended: one last look
+ * (also for journal files where inotify does not tell).
+ */
 static int on_once_settled(sd_event_source *s, uint64_t usec, void *userdata)
 {
         Once *x = userdata;
         int r;
 
         (void)s, (void)usec;
-        (void)sd_journal_process(x->journal);
-        r = once_find_runs(x);
-        once_stop(x, r < 0 ? r : 0);
-        return 0;
-}
-
-static int on_once_journal_timeout(sd_event_source *s, uint64_t usec, void *userdata)
-{
-        Once *x = userdata;
-        int r;
-
-        (void)s, (void)usec;
-        /* One last look, for journal files where inotify does not tell. */
         (void)sd_journal_process(x->journal);
         r = once_find_runs(x);
         once_stop(x, r < 0 ? r : 0);
@@ -261,8 +252,7 @@ static int once_read_journal(Once *x)
                                     on_once_journal, x);
                 if (r >= 0)
                         r = sd_event_add_time_relative(x->event, &x->journal_timer, CLOCK_MONOTONIC,
-                                                       JOURNAL_WAIT_USEC, 0,
-                                                       on_once_journal_timeout, x);
+                                                       JOURNAL_WAIT_USEC, 0, on_once_settled, x);
                 if (r < 0)
                         return r;
                 (void)sd_event_source_set_description(x->journal_source, "journal");

@@ -287,20 +287,27 @@ static void on_probe(const ProbeOutcome *po, void *userdata)
 
 static void on_status(HttpSession *h, const HttpResponse *resp, void *userdata);
 
-static int on_again(sd_event_source *src, uint64_t usec, void *userdata)
+/* GET /api/status/; a request that cannot be sent completes the check. */
+static void request_status(Check *c)
 {
-        Check *c = userdata;
         RunningState *s = c->state;
-        int r;
+        int r = http_session_request(s->http, s->url, NULL, NULL, on_status, c);
 
-        (void)src, (void)usec;
-        s->again = sd_event_source_disable_unref(s->again);
-        r = http_session_request(s->http, s->url, NULL, NULL, on_status, c);
         if (r < 0) {
                 check_result_set(c->result, CHECK_ERROR, "cannot request %s: %s", s->url,
                                  strerror(-r));
                 check_complete(c);
         }
+}
+
+static int on_again(sd_event_source *src, uint64_t usec, void *userdata)
+{
+        Check *c = userdata;
+        RunningState *s = c->state;
+
+        (void)src, (void)usec;
+        s->again = sd_event_source_disable_unref(s->again);
+        request_status(c);
         return 0;
 }
 
@@ -384,11 +391,6 @@ int check_running_start(Check *c)
         s->url = check_url(c, "/api/status/");
         if (!s->url)
                 return -ENOMEM;
-        r = http_session_request(s->http, s->url, NULL, NULL, on_status, c);
-        if (r < 0) {
-                check_result_set(c->result, CHECK_ERROR, "cannot request %s: %s", s->url,
-                                 strerror(-r));
-                check_complete(c);
-        }
+        request_status(c);
         return 0;
 }
