@@ -212,8 +212,8 @@ static bool all_done(const Upgrade *u)
 }
 
 /*
- * Every step done but those the web server did not answer: the units were
- * restarted (or nothing says they must be) and the web server is booting. A
+ * Every step done but those the web server (or a worker) did not answer: the
+ * units were restarted (or nothing says they must be) and they are booting. A
  * Django boot of its own would take the verification as long, so it starts
  * now, beside the web server's, and its requests wait for the answer.
  */

@@ -168,10 +168,13 @@ static void judge(Check *c, const StatusReport *st)
                         res, CHECK_FAIL,
                         "the web server runs Nautobot %s but %s is installed: restart nautobot.service and nautobot-worker.service",
                         st->nautobot_version, env->nautobot_installed_version);
-        else if (st->workers == 0)
+        else if (st->workers == 0) {
                 check_result_set(
                         res, CHECK_FAIL,
                         "no Celery worker answers: start nautobot-worker.service (Jobs, including the app's, run only on a worker)");
+                /* A worker restarted a moment ago joins the broker seconds after it starts. */
+                res->unanswered = true;
+        }
         else {
                 check_result_set(
                         res, CHECK_PASS,

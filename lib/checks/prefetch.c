@@ -10,7 +10,11 @@
 #include <assert.h>
 
 #include "parse-html.h"
+#include "parse-jobs.h"
 #include "prefetch.h"
+
+/* The apps' Jobs whose variables are asked ahead; the core's are not (no check asks). */
+#define PREFETCH_VARIABLES_MAX 32
 
 typedef enum WebStep {
         WEB_LOGIN_FORM,
@@ -23,6 +27,8 @@ struct Prefetch {
         HttpSession *status;
         HttpSession *jobs;
         HttpSession *web;
+        HttpSession *variables[PREFETCH_VARIABLES_MAX];
+        size_t n_variables;
         WebStep step;
         char *login_url;
         char *home_url;
@@ -35,6 +41,8 @@ Prefetch *prefetch_free(Prefetch *p)
         http_session_free(p->status);
         http_session_free(p->jobs);
         http_session_free(p->web);
+        for (size_t i = 0; i < p->n_variables; i++)
+                http_session_free(p->variables[i]);
         free(p->login_url);
         free(p->home_url);
         free(p);
@@ -45,6 +53,39 @@ Prefetch *prefetch_free(Prefetch *p)
 static void on_answer(HttpSession *h, const HttpResponse *resp, void *userdata)
 {
         (void)h, (void)resp, (void)userdata;
+}
+
+/*
+ * The Job list arrived: whether the web server can load each app's Job (the
+ * jobs check asks /api/extras/jobs/<id>/variables/ for every Job the app's
+ * code defines), asked now, all at once. What cannot be asked, the check asks.
+ */
+static void on_jobs(HttpSession *h, const HttpResponse *resp, void *userdata)
+{
+        Prefetch *p = userdata;
+        _cleanup_(job_page_freep) JobPage *page = NULL;
+        _cleanup_free_ char *error = NULL;
+
+        (void)h;
+        if (resp->curl_code != 0 || resp->status != 200 || resp->body_truncated ||
+            job_page_parse(strempty(resp->body->data), resp->body->len, &page, &error) < 0)
+                return;
+        for (size_t i = 0; i < page->n_jobs && p->n_variables < PREFETCH_VARIABLES_MAX; i++) {
+                const JobRecord *j = &page->jobs[i];
+                _cleanup_free_ char *url = NULL;
+                HttpSession *s = NULL;
+
+                if (!j->installed || !j->id || !j->module_name ||
+                    startswith(j->module_name, "nautobot."))
+                        continue;
+                url = strjoin_printf("%s/api/extras/jobs/%s/variables/", p->env->config->url,
+                                     j->id);
+                if (!url || check_env_api_session(p->env, &s) < 0)
+                        return;
+                p->variables[p->n_variables++] = s;
+                if (http_session_request(s, url, NULL, NULL, on_answer, p) < 0)
+                        return;
+        }
 }
 
 static void on_web(HttpSession *h, const HttpResponse *resp, void *userdata);
@@ -96,7 +137,7 @@ static void on_web(HttpSession *h, const HttpResponse *resp, void *userdata)
         (void)web_next(p, resp);
 }
 
-static int start_api(Prefetch *p, HttpSession **session, const char *path)
+static int start_api(Prefetch *p, HttpSession **session, const char *path, HttpDone done)
 {
         _cleanup_free_ char *url = check_env_url(p->env, path);
         int r;
@@ -106,7 +147,7 @@ static int start_api(Prefetch *p, HttpSession **session, const char *path)
         r = check_env_api_session(p->env, session);
         if (r < 0)
                 return r;
-        return http_session_request(*session, url, NULL, NULL, on_answer, p);
+        return http_session_request(*session, url, NULL, NULL, done, p);
 }
 
 int prefetch_start(Prefetch **ret, const CheckEnv *env, const bool enabled[_CHECK_ID_MAX])
@@ -120,10 +161,10 @@ int prefetch_start(Prefetch **ret, const CheckEnv *env, const bool enabled[_CHEC
                 return -ENOMEM;
         p->env = env;
         if (env->token && enabled[CHECK_ID_RUNNING] &&
-            (r = start_api(p, &p->status, "/api/status/")) < 0)
+            (r = start_api(p, &p->status, "/api/status/", on_answer)) < 0)
                 return r;
         if (env->token && enabled[CHECK_ID_JOBS] &&
-            (r = start_api(p, &p->jobs, JOBS_LIST_PATH)) < 0)
+            (r = start_api(p, &p->jobs, JOBS_LIST_PATH, on_jobs)) < 0)
                 return r;
         if (env->password && enabled[CHECK_ID_PANELS]) {
                 p->login_url = check_env_url(env, "/login/");

@@ -4,7 +4,8 @@
  * app, the run boots Django first to learn which apps the server loads; the
  * checks of each app start only then. Meanwhile the prefetch sends the
  * requests those checks send first — /api/status/ (running), the Job list
- * (jobs), the login and the home page (panels) — through the run's HttpCache,
+ * and whether the web server loads each app's Job (jobs), the login and the
+ * home page (panels) — through the run's HttpCache,
  * so that when the checks ask, the answers are there (or on their way) and
  * every app of the run shares them. Nothing is judged here: the checks judge
  * the answers as if they had fetched them.

@@ -35,8 +35,8 @@ typedef struct CheckResult {
         char *evidence;
         char **findings;
         char *pending; /* an upgrade step still to do, short: "migrate (1 unapplied)" */
-        /* The web server did not answer (refused, a proxy's 502-504): restarted, it may be
-         * booting. */
+        /* The web server did not answer (refused, a proxy's 502-504), or no worker did:
+         * restarted, it may be booting. */
         bool unanswered;
         /* What the server showed that later runs compare with: "Class (Job name)", panel titles.
          * Kept as the baseline when the run passes (state.h). */

@@ -305,7 +305,9 @@ class Guide(unittest.TestCase):
             env = [f"{k}={v}" for k, v in ns.read_instance_env(s.tb["NVD_TB_ENV_FILE"]).items()]
 
             def start_by_hand():
-                s.c.run(["setsid", "-f", "env", "-i", "PATH=/usr/bin:/bin", "LANG=C.UTF-8", *env,
+                # Its own session and process group; its output not on the harness's pipes.
+                s.c.run(["sh", "-c", 'setsid -f "$@" </dev/null >>/root/hand-worker.log 2>&1', "sh",
+                         "env", "-i", "PATH=/usr/bin:/bin", "LANG=C.UTF-8", *env,
                          s.tb["NVD_TB_SERVER"], "celery", "worker", "--loglevel", "WARNING",
                          "--concurrency", "1", "--hostname", "nvd-hand@%h"])
                 found = s.c.wait_until(lambda: s.c.run(["pgrep", "-f", "-o", "nvd-hand@"], check=False)

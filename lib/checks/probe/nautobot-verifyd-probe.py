@@ -116,6 +116,27 @@ def makemigrations(label):
     return command("makemigrations", label, check_changes=True, dry_run=True, interactive=False)
 
 
+def makemigrations_all(labels):
+    """makemigrations --check --dry-run for each app, as one command per app would answer.
+
+    One command for all of them builds the loader, the project state and the
+    autodetector once (each costs ~0.9 s of CPU per app otherwise). When it
+    finds no change, each app's answer is what its own command prints then;
+    when it finds one, each app asks on its own, for the output that names it.
+    """
+    from django.apps import apps
+
+    known = {a.label for a in apps.get_app_configs()}
+    present = [label for label in labels if label in known]
+    if len(present) > 1:
+        together = command("makemigrations", *present, check_changes=True, dry_run=True, interactive=False)
+        if together["exit_status"] == 0 and together["stdout"].startswith("No changes detected in apps ") \
+                and not together["stderr"]:
+            return {label: {"exit_status": 0, "stdout": f"No changes detected in app '{label}'\n", "stderr": ""}
+                    if label in known else makemigrations(label) for label in labels}
+    return {label: makemigrations(label) for label in labels}
+
+
 def migration_plan(asked):
     from django.apps import apps
     from django.db import connections
@@ -509,8 +530,8 @@ def main():
                                 "database,cache,broker,workers").split(","))
     sections = {
         "check": lambda: command("check"),
-        # Every app in the one forked child, one after the other: one loader each, no second boot.
-        "makemigrations": lambda: no_labels or {label: makemigrations(label) for label in labels},
+        # Every app in the one forked child: one command for all when none changed, no second boot.
+        "makemigrations": lambda: no_labels or makemigrations_all(labels),
         "migration_plan": lambda: migration_plan(labels),
         "apps": app_list,
         "jobs": job_classes,
