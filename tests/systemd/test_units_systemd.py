@@ -214,8 +214,10 @@ TimeoutStartSec=15min
         self.assertEqual(status["NoNewPrivs"].strip(), "1", status)
         self.assertEqual(status["Seccomp"].strip(), "2", status)
         self.assertEqual(int(status["CapEff"].strip(), 16), 0, status)
+        # No user namespace of its own (no PrivateUsers=): the account's other processes are
+        # visible to its /proc scan, other accounts' are not (ProtectProc=invisible).
         uid_map = [line.split() for line in self.proc_file(pid, "uid_map").splitlines()]
-        self.assertEqual(len(uid_map), 2, uid_map)  # PrivateUsers=: root and nautobot only
+        self.assertEqual(uid_map, [["0", "0", "4294967295"]], uid_map)
         # ProtectSystem=strict: /usr and /etc are read-only in its mount namespace,
         # its state directory is not.
         for path in ("/usr/nvd-probe", "/etc/nvd-probe"):

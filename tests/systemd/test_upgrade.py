@@ -301,16 +301,20 @@ class Guide(unittest.TestCase):
         shell or supervisord does). The guide walked to its end restarts the units, not it: the
         verdict FAILs naming its pid and the command that restarts it, while the restarts check
         passes; stopped and started again after the install, the next run passes."""
-        with ns.Scenario("hw", units=WEB_WORKER, timings=TIMINGS) as s:
+        # The stale worker keeps the upgrade's "web" step pending: FAIL at a short deadline.
+        with ns.Scenario("hw", units=WEB_WORKER, config_extra=SHORT_DEADLINE, timings=TIMINGS) as s:
             env = [f"{k}={v}" for k, v in ns.read_instance_env(s.tb["NVD_TB_ENV_FILE"]).items()]
 
             def start_by_hand():
-                # Its own session and process group; its output not on the harness's pipes.
-                s.c.run(["sh", "-c", 'setsid -f "$@" </dev/null >>/root/hand-worker.log 2>&1', "sh",
-                         "env", "-i", "PATH=/usr/bin:/bin", "LANG=C.UTF-8", *env,
+                # Its own session and process group; its output not on the harness's pipes. As
+                # the account the verifier's units run as (User=nautobot), as Nautobot's processes
+                # are on a real host: ProtectProc=invisible shows the units that account's only.
+                s.c.run(["sh", "-c", 'setsid -f "$@" </dev/null >>/tmp/hand-worker.log 2>&1', "sh",
+                         "runuser", "-u", "nautobot", "--",
+                         "env", "-i", "PATH=/usr/bin:/bin", "LANG=C.UTF-8", "HOME=/tmp", *env,
                          s.tb["NVD_TB_SERVER"], "celery", "worker", "--loglevel", "WARNING",
                          "--concurrency", "1", "--hostname", "nvd-hand@%h"])
-                found = s.c.wait_until(lambda: s.c.run(["pgrep", "-f", "-o", "nvd-hand@"], check=False)
+                found = s.c.wait_until(lambda: s.c.run(["pgrep", "-u", "nautobot", "-f", "-o", "nvd-hand@"], check=False)
                                        .stdout.strip(), 60, "the hand-started worker to run", interval=0.2)
                 return int(found)
 
