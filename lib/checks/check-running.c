@@ -174,8 +174,7 @@ static void judge(Check *c, const StatusReport *st)
                         "no Celery worker answers: start nautobot-worker.service (Jobs, including the app's, run only on a worker)");
                 /* A worker restarted a moment ago joins the broker seconds after it starts. */
                 res->unanswered = true;
-        }
-        else {
+        } else {
                 check_result_set(
                         res, CHECK_PASS,
                         "the web server runs the installed %s %s and Nautobot %s; %lld Celery worker(s) answer",
