@@ -270,7 +270,10 @@ TimeoutStartSec=15min
             self.assertTrue(last, r.stdout + r.stderr)
             score = float(last[-1].split("Overall exposure level for")[1].split(":")[1].split()[0])
             log(f"systemd-analyze security {unit}: {score}")
-            self.assertLessEqual(score, 1.0, r.stdout)
+            # 1.1: all but PrivateUsers= (0.2 of systemd's weights, 0.1 of the score), which
+            # the running check's /proc scan cannot live with (the unit files say why).
+            self.assertLessEqual(score, 1.1, r.stdout)
+            self.assertNotIn("✓ PrivateUsers=", r.stdout)
 
     def test_08_verifyctl_verify_wait(self):
         """nautobot-verifyctl verify --wait: the real check unit, forced although nothing changed."""
