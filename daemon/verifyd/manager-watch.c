@@ -276,18 +276,6 @@ int watched_packages(const Config *c, char ***ret, char ***ret_known, char ***re
         return 0;
 }
 
-static bool strv_equal(char *const *a, char *const *b)
-{
-        size_t n = strv_length(a);
-
-        if (n != strv_length(b))
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (!streq(a[i], b[i]))
-                        return false;
-        return true;
-}
-
 /* Every app: the apps found since are watched too (a new watch when the set changed). */
 int update_watched(Manager *m)
 {
@@ -506,6 +494,8 @@ static void on_upgrade_done(Upgrade *u, bool deadline_passed, void *userdata)
         if (c && upgrade_web_booting(u))
                 c->web_wait_usec = UPGRADE_WEB_WAIT_USEC;
         keep_database(m, upgrade_database(u));
+        probe_free(m->ahead);
+        m->ahead = upgrade_take_ahead(u);
         m->upgrade = upgrade_free(u);
         m->follow_config = config_free(m->follow_config);
         r = start_verification(m, c);
@@ -554,6 +544,7 @@ static int follow_upgrade(Manager *m, Change *c)
         int r;
 
         m->upgrade = upgrade_free(m->upgrade);
+        m->ahead = probe_free(m->ahead); /* booted for an earlier change: older code */
         change_free(m->following);
         m->following = c;
         if (!m->ready_sent) {

@@ -48,6 +48,7 @@ Manager *manager_free(Manager *m)
         strv_free(m->known_packages);
         strv_free(m->known_labels);
         upgrade_free(m->upgrade);
+        probe_free(m->ahead);
         config_free(m->follow_config);
         change_free(m->following);
         free(m->unsettled);
@@ -313,6 +314,7 @@ static int app_run_start(Manager *m, AppRun *run)
         }
         verify_set_http_cache(run->verify, m->http_cache);
         verify_set_web_wait(run->verify, t ? t->web_wait_usec : 0);
+        verify_set_warm(run->verify, m->ahead);
         if (m->probe) {
                 verify_set_probe(run->verify, m->probe);
                 verify_set_started(run->verify, m->probe_start_usec);
@@ -541,16 +543,10 @@ static void on_discovered(const ProbeOutcome *po, void *userdata)
         defer_once(m, &m->start_apps, on_start_apps, "start-apps");
 }
 
-int start_verification(Manager *m, Change *trigger)
+static int begin_verification(Manager *m, Change *trigger)
 {
         int r;
 
-        if (m->active) {
-                /* One run at a time; the latest change is verified right after. */
-                change_free(m->pending);
-                m->pending = trigger;
-                return 0;
-        }
         runs_free(m);
         change_free(m->trigger);
         m->trigger = trigger;
@@ -571,8 +567,10 @@ int start_verification(Manager *m, Change *trigger)
          * are prepared as for any run (the host Verify).
          */
         r = verify_new(&m->host, m->event, m->bus, m->config);
-        if (r >= 0)
+        if (r >= 0) {
+                verify_set_warm(m->host, m->ahead);
                 r = http_cache_new(&m->http_cache, m->event);
+        }
         if (r >= 0) {
                 /* What every app's HTTP checks ask first, asked while Django boots; what
                  * cannot be asked now, the checks ask themselves. */
@@ -584,6 +582,8 @@ int start_verification(Manager *m, Change *trigger)
         }
         if (r >= 0)
                 r = verify_shared_probe(m->host, &m->probe);
+        if (m->host)
+                verify_set_warm(m->host, NULL); /* m->probe holds it until probe_start() */
         if (r == -ENOMEM)
                 return r;
         if (r < 0 || !m->probe) {
@@ -601,6 +601,25 @@ int start_verification(Manager *m, Change *trigger)
                       m->ready_sent ? "" : "READY=1\n");
         m->ready_sent = true;
         return 0;
+}
+
+int start_verification(Manager *m, Change *trigger)
+{
+        int r;
+
+        if (m->active) {
+                /* One run at a time; the latest change is verified right after. */
+                change_free(m->pending);
+                m->pending = trigger;
+                return 0;
+        }
+        r = begin_verification(m, trigger);
+        /* Taken over by the run's Django boot by now, or of no use to it. */
+        if (m->ahead && probe_refused(m->ahead))
+                log_notice("Django booted ahead is not used (%s): the verification boots its own\n",
+                           probe_refused(m->ahead));
+        m->ahead = probe_free(m->ahead);
+        return r;
 }
 
 static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)

@@ -76,6 +76,7 @@ struct Manager {
         sd_event_source *run_pending; /* starts the pending run outside the last one's callbacks */
         sd_event_source *run_release; /* frees the finished run, outside its callbacks */
         Upgrade *upgrade;             /* an upgrade whose remaining steps are followed */
+        Probe *ahead;                 /* ... Django booted by it, for the verification */
         Change *following;            /* ... and the change that started it */
         char *unsettled;              /* an install that did not settle, found by reconcile() */
         DbSettings *db;               /* Django's database, as the last probe said */

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 
 #include "check.h"
+#include "log.h"
 #include "upgrade.h"
 #include "verify.h"
 
@@ -37,6 +38,8 @@ struct Upgrade {
 
         uint64_t install_usec;
         DbSettings *db;
+        Probe *ahead; /* Django booted for the verification while the restarts are awaited */
+        bool ahead_tried;
         bool announced;
         char *last_status;
         bool finished;
@@ -53,6 +56,7 @@ Upgrade *upgrade_free(Upgrade *u)
         if (!u)
                 return NULL;
         verify_free(u->round);
+        probe_free(u->ahead);
         sd_event_source_disable_unref(u->tick);
         sd_event_source_disable_unref(u->deadline);
         sd_event_source_disable_unref(u->collect);
@@ -203,6 +207,34 @@ static void take_results(Upgrade *u)
         }
 }
 
+/*
+ * Once migrate is done (or not followed), the code and the database are what
+ * the verification will see: Django is booted for it now, with the round's
+ * environment, and waits while the units are restarted and boot themselves.
+ * A failure costs nothing but the time: the verification boots its own.
+ */
+static void boot_ahead(Upgrade *u)
+{
+        int r;
+
+        if (u->ahead_tried || (u->is_step[CHECK_ID_DATABASE] &&
+                               !(u->seen[CHECK_ID_DATABASE] && u->step_done[CHECK_ID_DATABASE])))
+                return;
+        u->ahead_tried = true;
+        r = verify_boot_ahead(u->round, u->config->upgrade_deadline_usec, &u->ahead);
+        if (r < 0)
+                log_warning("Cannot boot Django ahead of the verification: %s\n", strerror(-r));
+        else if (u->ahead)
+                log_notice(
+                        "%s: booting Django for the verification while the restarts are awaited\n",
+                        u->change->package);
+}
+
+Probe *upgrade_take_ahead(Upgrade *u)
+{
+        return TAKE_PTR(u->ahead);
+}
+
 static bool all_done(const Upgrade *u)
 {
         for (CheckId i = 0; i < _CHECK_ID_MAX; i++)
@@ -245,6 +277,7 @@ static int on_collect(sd_event_source *s, void *userdata)
         if (!u->round || !u->round_finished)
                 return 0;
         take_results(u);
+        boot_ahead(u);
         u->round = verify_free(u->round);
         if (all_done(u)) {
                 finish(u, false);

@@ -17,6 +17,7 @@
 
 #include "check.h"
 #include "config.h"
+#include "probe.h"
 #include "report.h"
 
 typedef struct Upgrade Upgrade;
@@ -47,6 +48,13 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Upgrade *, upgrade_free);
  * is booting: the verification starts beside it and waits for it.
  */
 bool upgrade_web_booting(const Upgrade *u);
+
+/*
+ * Django booted for the verification once migrate was done (probe_boot()),
+ * waiting; the caller owns it now (NULL: none). The verification takes it
+ * over when nothing was installed since (verify_set_warm()).
+ */
+Probe *upgrade_take_ahead(Upgrade *u);
 
 /* The steps still to do, for STATUS= ("migrate (1 unapplied), restart of …"); NULL: none known. */
 char *upgrade_pending(const Upgrade *u);

@@ -120,6 +120,16 @@ int strv_extend(char ***l, const char *value)
         return strv_push(l, v);
 }
 
+bool strv_equal(char *const *a, char *const *b)
+{
+        size_t i = 0;
+
+        for (; a && a[i] && b && b[i]; i++)
+                if (!streq(a[i], b[i]))
+                        return false;
+        return !(a && a[i]) && !(b && b[i]);
+}
+
 bool strv_contains(char *const *l, const char *value)
 {
         for (size_t i = 0; l && l[i]; i++)
@@ -368,6 +378,14 @@ uint64_t now_usec(void)
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t now_realtime_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
         return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
 }
 

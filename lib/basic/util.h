@@ -161,8 +161,9 @@ char **strv_free(char **l);
 int strv_push(char ***l, char *value); /* takes value, even on failure */
 int strv_extend(char ***l, const char *value);
 bool strv_contains(char *const *l, const char *value);
-int strv_copy(char *const *l, char ***ret); /* a copy of l (NULL for NULL) */
-void strv_remove_at(char **l, size_t i);    /* frees l[i], moves the rest up */
+bool strv_equal(char *const *a, char *const *b); /* NULL equals the empty vector */
+int strv_copy(char *const *l, char ***ret);      /* a copy of l (NULL for NULL) */
+void strv_remove_at(char **l, size_t i);         /* frees l[i], moves the rest up */
 
 /*
  * Renames a written and fsync()ed temporary file over 'path' in 'dir', then
@@ -217,7 +218,8 @@ char *str_escape_control(const char *s);
 int parse_duration(const char *s, uint64_t *ret);
 int parse_boolean(const char *s); /* 1, 0 or -EINVAL */
 
-uint64_t now_usec(void); /* CLOCK_MONOTONIC */
+uint64_t now_usec(void);          /* CLOCK_MONOTONIC */
+uint64_t now_realtime_usec(void); /* CLOCK_REALTIME */
 
 /* A CLOCK_REALTIME time as journalctl shows it: "13:40:02" today, else with the date. */
 void format_clock(uint64_t realtime_usec, char *buf, size_t size);

@@ -43,11 +43,12 @@ struct Verify {
         bool only[_CHECK_ID_MAX]; /* all false: every enabled check */
         bool limited;
         Probe *probe;
-        Probe *shared_probe;            /* given: the run's one boot, shared with the other apps */
-        Prefetch *prefetch;             /* the HTTP checks' first requests, sent early */
-        DbSettings *db_known;           /* given: what an earlier probe said */
-        DbSettings *db_seen;            /* what this run's probe said */
-        char *baseline_version;         /* of the last passing verification */
+        Probe *shared_probe;    /* given: the run's one boot, shared with the other apps */
+        Probe *warm;            /* given: Django booted ahead, to take over if still valid */
+        Prefetch *prefetch;     /* the HTTP checks' first requests, sent early */
+        DbSettings *db_known;   /* given: what an earlier probe said */
+        DbSettings *db_seen;    /* what this run's probe said */
+        char *baseline_version; /* of the last passing verification */
         char **baseline[_CHECK_ID_MAX]; /* ... and what each check observed then */
         Check checks[_CHECK_ID_MAX];
         size_t n_running;

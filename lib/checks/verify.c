@@ -9,6 +9,7 @@
  * verification in verify-baseline.c.
  */
 #include <json-c/json.h>
+#include <sys/stat.h>
 
 #include "check.h"
 #include "prefetch.h"
@@ -210,6 +211,31 @@ static bool section_listed(const char *list, const char *section)
 }
 
 /*
+ * Whether the probe booted ahead loaded the code that is installed now: no
+ * release written and no distribution added or removed (site-packages' own
+ * mtime) since it started.
+ */
+static bool warm_valid(const Verify *v)
+{
+        uint64_t booted;
+        struct stat st;
+
+        if (!v->warm)
+                return false;
+        booted = probe_boot_realtime(v->warm);
+        if (booted == 0)
+                probe_refuse(v->warm, "it ended before the verification asked it");
+        else if (!v->config->site_packages || stat(v->config->site_packages, &st) < 0 ||
+                 (uint64_t)st.st_mtim.tv_sec * USEC_PER_SEC + (uint64_t)st.st_mtim.tv_nsec / 1000 >=
+                         booted ||
+                 v->env.install_usec >= booted)
+                probe_refuse(v->warm, "site-packages was written after it started");
+        else
+                return true;
+        return false;
+}
+
+/*
  * The probe for 'labels' ("label,..." or "*": every app), with this run's
  * environment and account, answering what its running checks read (each
  * answer costs time: Redis, the database); 'discover': also which apps the
@@ -244,6 +270,8 @@ static int new_probe(Verify *v, const char *labels, bool discover, Probe **ret)
                               .output_max = c->output_max,
                       });
         buf_done(&sections);
+        if (r >= 0 && warm_valid(v))
+                probe_set_warm(*ret, v->warm);
         return r;
 }
 
@@ -285,6 +313,28 @@ int verify_shared_probe(Verify *v, Probe **ret)
         if (!v->config->use_probe || v->child_env_error)
                 return 0;
         return new_probe(v, "*", true, ret);
+}
+
+int verify_boot_ahead(Verify *v, uint64_t hold_usec, Probe **ret)
+{
+        _cleanup_(probe_freep) Probe *p = NULL;
+        int r;
+
+        *ret = NULL;
+        if (!v->config->use_probe || v->child_env_error)
+                return 0;
+        r = new_probe(v, "*", true, &p);
+        if (r >= 0)
+                r = probe_boot(p, hold_usec);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+void verify_set_warm(Verify *v, Probe *warm)
+{
+        v->warm = warm;
 }
 
 const ProbeReport *verify_probe_report(const Verify *v)
@@ -343,6 +393,7 @@ int verify_start(Verify *v, const VerifyCallbacks *cb, void *userdata)
         /* After every check that needs Django has subscribed to it; it runs for them only. */
         if (v->env.probe && probe_subscribe(v->env.probe, on_probe, v) >= 0)
                 probe_start(v->env.probe);
+        v->warm = NULL; /* taken over, or not: the owner frees it now */
         return 0;
 }
 

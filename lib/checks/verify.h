@@ -88,6 +88,22 @@ int verify_prefetch(Verify *v);
  */
 int verify_shared_probe(Verify *v, Probe **ret);
 
+/*
+ * Django booted now with this run's environment and account, waiting up to
+ * 'hold_usec' for another run's questions (probe_boot()): an upgrade whose
+ * code and database are final boots it while the restarts are awaited. *ret
+ * NULL: there can be none (as above).
+ */
+int verify_boot_ahead(Verify *v, uint64_t hold_usec, Probe **ret);
+/*
+ * The probe this run makes (its own, or the shared one made by
+ * verify_shared_probe()) takes 'warm' over when it still waits, was started
+ * as this run's would be, and nothing in site-packages changed since it
+ * started. 'warm' must outlive verify_start() (or verify_shared_probe()'s
+ * probe_start()).
+ */
+void verify_set_warm(Verify *v, Probe *warm);
+
 /* What the run's probe (its own or the shared one) answered, once it ended; NULL: nothing. */
 const ProbeReport *verify_probe_report(const Verify *v);
 

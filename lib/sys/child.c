@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/pidfd.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "child.h"
@@ -33,6 +34,7 @@ struct Child {
         int out_fd;
         int err_fd;
         int res_fd;
+        int in_fd; /* our end of its stdin (ChildOptions.stdin_pipe), until child_send() */
         bool exited;
         bool done_called;
         bool sent_term;
@@ -440,6 +442,8 @@ Child *child_free(Child *s)
         close_stream(&s->out_source, &s->out_fd);
         close_stream(&s->err_source, &s->err_fd);
         close_stream(&s->res_source, &s->res_fd);
+        if (s->in_fd >= 0)
+                close(s->in_fd);
         buf_done(&s->outcome.out);
         buf_done(&s->outcome.err);
         buf_done(&s->outcome.result);
@@ -519,7 +523,8 @@ static void close_all_from(int first, int keep)
  * In the forked child: only async-signal-safe calls (the daemon may have
  * threads: curl's resolver). Reports errno on 'report' when it cannot exec.
  */
-_Noreturn static void exec_child(const ChildOptions *o, int out_w, int err_w, int res_w, int report)
+_Noreturn static void exec_child(const ChildOptions *o, int in_r, int out_w, int err_w, int res_w,
+                                 int report)
 {
         struct sigaction dfl = {.sa_handler = SIG_DFL};
         sigset_t none;
@@ -533,10 +538,15 @@ _Noreturn static void exec_child(const ChildOptions *o, int out_w, int err_w, in
         sigemptyset(&none);
         if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
                 goto fail;
-        /* Not O_CLOEXEC: with our fd 0 closed, this one is the child's 0 as it is. */
-        fd = open("/dev/null", O_RDONLY);
-        if (fd < 0 || (fd != 0 && (dup2(fd, 0) < 0 || close(fd) < 0)))
-                goto fail;
+        if (in_r >= 0) {
+                if (dup2(in_r, 0) < 0)
+                        goto fail;
+        } else {
+                /* Not O_CLOEXEC: with our fd 0 closed, this one is the child's 0 as it is. */
+                fd = open("/dev/null", O_RDONLY);
+                if (fd < 0 || (fd != 0 && (dup2(fd, 0) < 0 || close(fd) < 0)))
+                        goto fail;
+        }
         if (dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0 ||
             (res_w >= 0 && dup2(res_w, CHILD_RESULT_FD) < 0))
                 goto fail;
@@ -563,7 +573,7 @@ fail:
 }
 
 /* fork + exec, so the child can take on another account; errors of the child up to exec. */
-static int spawn(const ChildOptions *o, int out_w, int err_w, int res_w, pid_t *ret_pid)
+static int spawn(const ChildOptions *o, int in_r, int out_w, int err_w, int res_w, pid_t *ret_pid)
 {
         int report[2], e = 0;
         ssize_t n;
@@ -579,7 +589,7 @@ static int spawn(const ChildOptions *o, int out_w, int err_w, int res_w, pid_t *
                 return -e;
         }
         if (pid == 0)
-                exec_child(o, out_w, err_w, res_w, report[1]);
+                exec_child(o, in_r, out_w, err_w, res_w, report[1]);
         close(report[1]);
         /* EOF: exec succeeded (the pipe is CLOEXEC); the child is in its own group by now. */
         do
@@ -642,6 +652,73 @@ static int open_streams(Child *s, const ChildOptions *o, int *out_w, int *err_w,
         return 0;
 }
 
+/*
+ * Its stdin, when asked for: a socket (send() with MSG_NOSIGNAL, so a child
+ * that is gone is -EPIPE and no SIGPIPE), non-blocking on our side; the
+ * child's end above the fds it gets (dup2() onto 0 drops O_CLOEXEC there).
+ */
+static int open_stdin(Child *s, const ChildOptions *o, int *in_r)
+{
+        int sv[2], r;
+
+        if (!o->stdin_pipe)
+                return 0;
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        s->in_fd = sv[0];
+        *in_r = fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
+        r = -errno;
+        close(sv[1]);
+        if (*in_r < 0)
+                return r;
+        if (shutdown(s->in_fd, SHUT_RD) < 0 || shutdown(*in_r, SHUT_WR) < 0 ||
+            fcntl(s->in_fd, F_SETFL, O_NONBLOCK) < 0)
+                return -errno;
+        return 0;
+}
+
+int child_send(Child *s, const void *data, size_t size)
+{
+        ssize_t n;
+
+        if (s->in_fd < 0)
+                return -EBADF;
+        if (size > CHILD_SEND_MAX)
+                return -EMSGSIZE;
+        do
+                n = send(s->in_fd, data, size, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        close(s->in_fd);
+        s->in_fd = -1;
+        if (n < 0)
+                return errno == ECONNRESET ? -EPIPE : -errno;
+        return (size_t)n == size ? 0 : -EPIPE;
+}
+
+int child_restart_clock(Child *s, uint64_t timeout_usec)
+{
+        int r;
+
+        s->start_usec = now_usec();
+        if (s->exited || s->sent_term)
+                return 0;
+        s->timer_source = sd_event_source_disable_unref(s->timer_source);
+        if (timeout_usec == 0)
+                return 0;
+        r = sd_event_add_time_relative(s->event, &s->timer_source, CLOCK_MONOTONIC, timeout_usec, 0,
+                                       on_timer, s);
+        if (r < 0)
+                return r;
+        (void)sd_event_source_set_description(s->timer_source, s->description);
+        return 0;
+}
+
+void child_set_done(Child *s, ChildDone done, void *userdata)
+{
+        s->done = done;
+        s->userdata = userdata;
+}
+
 /* Its exit, through a pidfd where the kernel has them, else SIGCHLD. */
 static int watch_exit(Child *s)
 {
@@ -700,7 +777,7 @@ static int watch_streams_and_time(Child *s, const ChildOptions *o)
 int child_start(sd_event *e, const ChildOptions *o, ChildDone done, void *userdata, Child **ret)
 {
         _cleanup_(child_freep) Child *s = NULL;
-        _cleanup_close_ int out_w = -1, err_w = -1, res_w = -1;
+        _cleanup_close_ int in_r = -1, out_w = -1, err_w = -1, res_w = -1;
         int r;
 
         if (!o->argv || !o->argv[0] || o->argv[0][0] != '/')
@@ -721,7 +798,7 @@ int child_start(sd_event *e, const ChildOptions *o, ChildDone done, void *userda
         if (!s)
                 return -ENOMEM;
         s->event = sd_event_ref(e);
-        s->out_fd = s->err_fd = s->res_fd = -1;
+        s->in_fd = s->out_fd = s->err_fd = s->res_fd = -1;
         buf_init(&s->outcome.out, o->output_max);
         buf_init(&s->outcome.err, o->output_max);
         buf_init(&s->outcome.result, o->result_max);
@@ -732,9 +809,11 @@ int child_start(sd_event *e, const ChildOptions *o, ChildDone done, void *userda
                 return -ENOMEM;
 
         r = open_streams(s, o, &out_w, &err_w, &res_w);
+        if (r >= 0)
+                r = open_stdin(s, o, &in_r);
         if (r < 0)
                 return r;
-        r = spawn(o, out_w, err_w, res_w, &s->pid);
+        r = spawn(o, in_r, out_w, err_w, res_w, &s->pid);
         if (r < 0) {
                 s->pid = 0;
                 return r;

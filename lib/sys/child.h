@@ -23,7 +23,8 @@
  *
  * The child inherits descriptors 0, 1, 2 (and CHILD_RESULT_FD when asked)
  * and nothing else, whether or not the others are O_CLOEXEC (libcurl makes
- * some that are not).
+ * some that are not). Its stdin is /dev/null, or a socket that child_send()
+ * writes once (ChildOptions.stdin_pipe).
  *
  * The caller must block SIGCHLD before the first child_start() (sd-event's
  * requirement for child sources).
@@ -48,6 +49,7 @@
  */
 #define CHILD_DRAIN_GRACE_USEC (1 * USEC_PER_SEC)
 #define CHILD_RESULT_FD        3
+#define CHILD_SEND_MAX         4096 /* what child_send() writes at most */
 
 typedef struct ChildOutcome {
         bool timed_out;
@@ -103,6 +105,8 @@ typedef struct ChildOptions {
          * out and err stay empty, output_max is not used.
          */
         bool output_to_stderr;
+        /* stdin is a stream socket: what child_send() writes, then EOF. */
+        bool stdin_pipe;
 } ChildOptions;
 
 /*
@@ -121,6 +125,20 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Child *, child_free);
 
 /* The child's pid while it runs, 0 after. */
 int child_pid(const Child *s);
+
+/*
+ * Writes 'data' to the child's stdin (ChildOptions.stdin_pipe) in one go and
+ * closes it: at most CHILD_SEND_MAX bytes, which the empty socket takes
+ * whole (-EMSGSIZE for more). -EPIPE: the child closed it or ended; -EBADF:
+ * no such stdin, or sent already.
+ */
+int child_send(Child *s, const void *data, size_t size);
+
+/* Its time limit, from now (0: none); the outcome's duration counts from now too. */
+int child_restart_clock(Child *s, uint64_t timeout_usec);
+
+/* Another owner: 'done' with 'userdata' is called instead, once it ends. */
+void child_set_done(Child *s, ChildDone done, void *userdata);
 
 /* Sends SIGTERM to the group now, SIGKILL after the grace period (like a timeout). */
 int child_terminate(Child *s);

@@ -34,6 +34,14 @@ struct Probe {
         ProbeReport *report;
         char *report_error;
         sd_event_source *late; /* tells the late subscribers, outside their callers */
+
+        /* Booted ahead (probe_boot()): Django is set up and waits for what to answer. */
+        bool held;
+        uid_t boot_uid;
+        gid_t boot_gid;
+        uint64_t boot_realtime_usec;
+        Probe *warm;         /* one booted ahead to take over at probe_start() (probe_set_warm()) */
+        const char *refused; /* booted ahead: why it was not taken over (static text) */
 };
 
 Probe *probe_free(Probe *p)
@@ -91,6 +99,138 @@ int probe_new(Probe **ret, sd_event *e, const ProbeOptions *o)
 }
 
 static void tell(Probe *p, const ProbeOutcome *o);
+static void on_child_done(Child *c, const ChildOutcome *o, void *userdata);
+
+/* What the probe is asked through its environment, apart from where it is: NVD_PROBE_*. */
+static bool is_question(const char *entry)
+{
+        return startswith(entry, "NVD_PROBE_") != NULL;
+}
+
+/* Its child; 'ahead': booted before it is asked, its questions to come on stdin. */
+static int spawn(Probe *p, uint64_t timeout_usec, bool ahead)
+{
+        return child_start(p->event,
+                           &(ChildOptions){
+                                   .argv = p->argv,
+                                   .envp = p->envp,
+                                   .cwd = p->cwd,
+                                   .user = p->user,
+                                   .timeout_usec = timeout_usec,
+                                   .output_max = p->output_max,
+                                   .result_max = PROBE_RESULT_MAX,
+                                   .description = ahead ? "django-probe-ahead" : "django-probe",
+                                   .stdin_pipe = ahead,
+                           },
+                           on_child_done, p, &p->child);
+}
+
+int probe_boot(Probe *p, uint64_t hold_usec)
+{
+        _cleanup_free_ char *hold = NULL;
+        int r;
+
+        if (p->child || p->finished)
+                return -EBUSY;
+        hold = strjoin_printf("%" PRIu64, (hold_usec + USEC_PER_SEC - 1) / USEC_PER_SEC);
+        if (!hold)
+                return -ENOMEM;
+        r = env_set(&p->envp, "NVD_PROBE_HOLD", hold);
+        if (r < 0)
+                return r;
+        r = spawn(p, hold_usec + p->timeout_usec, true);
+        if (r < 0)
+                return r;
+        p->held = true;
+        p->boot_uid = p->user ? p->user->uid : geteuid();
+        p->boot_gid = p->user ? p->user->gid : getegid();
+        p->boot_realtime_usec = now_realtime_usec();
+        p->user = NULL; /* used for the fork only; need not outlive this call */
+        return 0;
+}
+
+uint64_t probe_boot_realtime(const Probe *p)
+{
+        return p->held && p->child && !p->finished ? p->boot_realtime_usec : 0;
+}
+
+void probe_set_warm(Probe *p, Probe *warm)
+{
+        p->warm = warm;
+}
+
+void probe_refuse(Probe *p, const char *why)
+{
+        p->refused = why;
+}
+
+const char *probe_refused(const Probe *p)
+{
+        return p->refused;
+}
+
+/* The same program, directory, account and environment, but for the questions. */
+static bool same_boot(const Probe *p, const Probe *w)
+{
+        char **a = p->envp, **b = w->envp;
+
+        if (!strv_equal(p->argv, w->argv) || !streq_ptr(p->cwd, w->cwd) ||
+            (p->user ? p->user->uid : geteuid()) != w->boot_uid ||
+            (p->user ? p->user->gid : getegid()) != w->boot_gid)
+                return false;
+        for (;;) {
+                while (a && *a && is_question(*a))
+                        a++;
+                while (b && *b && is_question(*b))
+                        b++;
+                if (!a || !*a || !b || !*b)
+                        return (!a || !*a) && (!b || !*b);
+                if (!streq(*a, *b))
+                        return false;
+                a++, b++;
+        }
+}
+
+/*
+ * Takes over p->warm's child when it still waits and was started as p would
+ * be, and sends it p's questions (KEY=VALUE lines, then EOF). False: p starts
+ * its own (a question with a newline, or too long, is never sent).
+ */
+static bool take_warm(Probe *p, Probe *w)
+{
+        Buf msg;
+        bool ok = true;
+        int r;
+
+        if (!w)
+                return false;
+        if (!w->held || !w->child || w->finished || child_pid(w->child) == 0) {
+                probe_refuse(w, "it ended before the verification asked it");
+                return false;
+        }
+        if (!same_boot(p, w)) {
+                probe_refuse(w, "the verification runs nautobot-server with another program, "
+                                "directory, account or environment");
+                return false;
+        }
+        buf_init(&msg, CHILD_SEND_MAX);
+        STRV_FOREACH (e, p->envp)
+                if (is_question(*e))
+                        ok = ok && !strchr(*e, '\n') && buf_printf(&msg, "%s\n", *e) >= 0;
+        r = ok && msg.len > 0 ? child_send(w->child, msg.data, msg.len) : -EINVAL;
+        buf_done(&msg);
+        if (r < 0) {
+                w->child = child_free(w->child); /* half told: of no use to anybody */
+                probe_refuse(w, r == -EPIPE ? "it ended as it was asked"
+                                            : "the verification's questions cannot be sent to it");
+                return false;
+        }
+        (void)child_restart_clock(w->child, p->timeout_usec);
+        child_set_done(w->child, on_child_done, p);
+        p->child = TAKE_PTR(w->child);
+        w->held = false;
+        return true;
+}
 
 static void tell_kept(Probe *p)
 {
@@ -215,6 +355,7 @@ const char *probe_error(const Probe *p)
 
 void probe_start(Probe *p)
 {
+        Probe *warm = TAKE_PTR(p->warm); /* good for this call only (probe_set_warm()) */
         bool wanted = false;
         int r;
 
@@ -240,18 +381,9 @@ void probe_start(Probe *p)
                         return;
                 }
         }
-        r = child_start(p->event,
-                        &(ChildOptions){
-                                .argv = p->argv,
-                                .envp = p->envp,
-                                .cwd = p->cwd,
-                                .user = p->user,
-                                .timeout_usec = p->timeout_usec,
-                                .output_max = p->output_max,
-                                .result_max = PROBE_RESULT_MAX,
-                                .description = "django-probe",
-                        },
-                        on_child_done, p, &p->child);
+        if (take_warm(p, warm))
+                return;
+        r = spawn(p, p->timeout_usec, false);
         if (r < 0) {
                 p->finished = true;
                 p->start_error = r;

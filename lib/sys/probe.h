@@ -57,5 +57,28 @@ void probe_unsubscribe(Probe *p, void *userdata);
 const ProbeReport *probe_report(const Probe *p);
 const char *probe_error(const Probe *p);
 
-/* Starts it when somebody subscribed; a failure to start is told to the subscribers. */
+/*
+ * Starts it when somebody subscribed; a failure to start is told to the
+ * subscribers. With a probe booted ahead (probe_set_warm()) that still waits
+ * and was started with the same program, directory, account and environment
+ * (but for the NVD_PROBE_* questions), that one is taken over and asked this
+ * probe's questions: the Django boot was paid before.
+ */
 void probe_start(Probe *p);
+
+/*
+ * Boots Django now, before anybody asks (an upgrade whose code and database
+ * are final, waiting for the restarts): the probe sets Django up, then waits
+ * up to 'hold_usec' for its questions on stdin, or ends without an answer.
+ * Nobody subscribes to such a probe; another takes it over (probe_set_warm()).
+ * The code it loaded is that of the moment it started: whoever hands it on
+ * must know the code did not change since (probe_boot_realtime()).
+ */
+int probe_boot(Probe *p, uint64_t hold_usec);
+/* When (CLOCK_REALTIME) a probe booted ahead started, while it still waits; else 0. */
+uint64_t probe_boot_realtime(const Probe *p);
+/* 'warm' (booted ahead; NULL: none) must live until probe_start(p) returns. */
+void probe_set_warm(Probe *p, Probe *warm);
+/* A probe booted ahead that was offered and not taken over: why ('why' is static text). */
+void probe_refuse(Probe *p, const char *why);
+const char *probe_refused(const Probe *p); /* NULL: taken over, or never offered */

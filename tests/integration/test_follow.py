@@ -82,6 +82,53 @@ class Follow(nvdtest.TestCase):
         self.assertTrue(any("EXTEND_TIMEOUT_USEC=" in m for m in msgs), msgs)
         self.assertEqual(self.state(conf)["verdict"], "pass")
 
+    def test_django_booted_ahead_only_for_the_code_it_loaded(self):
+        """Issue 16, item 13: once migrate is done, Django is booted for the verification
+        while the last step is awaited, and the verification takes it over. When anything
+        is written to site-packages after that boot started, the code it loaded may not be
+        the installed code: the verification boots its own, and says why."""
+        for touch in (False, True):
+            with self.subTest(site_packages_written=touch):
+                static = self.static_copy(f"static-ahead-{touch}")
+                moved = os.path.join(self.tmp, f"held-back-ahead-{touch}.html")
+                os.rename(os.path.join(static, DOC), moved)
+                conf = self.config(f"ahead-{touch}.conf", {**FAST, ("nautobot", "static-root"): static,
+                                                          ("watch", "step-interval"): "500ms",
+                                                          ("watch", "upgrade-deadline"): "120s"})
+                err_path = os.path.join(self.tmp, f"ahead-{touch}.err")
+                with open(err_path, "w") as err_file:
+                    proc = nvdtest.start_daemon(["--if-changed", "-c", conf], stdout=subprocess.PIPE,
+                                                stderr=err_file, text=True, env={"PATH": "/usr/bin:/bin"})
+
+                def stderr_text():
+                    with open(err_path) as f:
+                        return f.read()
+                deadline = time.monotonic() + 60
+                while "booting Django for the verification while the restarts are awaited" not in stderr_text():
+                    self.assertLess(time.monotonic(), deadline, f"no boot ahead: {stderr_text()}")
+                    self.assertIsNone(proc.poll(), stderr_text())
+                    time.sleep(0.2)
+                if touch:  # another distribution added and removed (pip of a dependency, say)
+                    marker = os.path.join(self.tb["NVD_TB_SITE_PACKAGES"], f"nvd-test-{uuid.uuid4().hex}")
+                    os.mkdir(marker)
+                    os.rmdir(marker)
+                os.rename(moved, os.path.join(static, DOC))  # the admin runs collectstatic
+                out, _ = proc.communicate(timeout=120)
+                err = stderr_text()
+                self.assertEqual(proc.returncode, 0, out + err)
+                entries = nvdtest.journal_entries(proc.pid, nvdtest.RUN_ENTRIES)
+                self.assertEqual([e["NVD_RESULT"] for e in entries if e.get("NVD_CHECK") == "summary"], ["pass"])
+                refused = ("Django booted ahead is not used (site-packages was written after it started): "
+                           "the verification boots its own")
+                if touch:
+                    self.assertIn(refused, err)
+                else:
+                    self.assertNotIn("Django booted ahead is not used", err)
+                # Either way the verification had Django's answers: the Jobs it registers.
+                jobs = [e for e in entries if e.get("NVD_CHECK") == "jobs"]
+                self.assertEqual([e["NVD_RESULT"] for e in jobs], ["pass"], entries)
+                self.assertIn("expected Jobs are installed", jobs[0]["NVD_REASON"])
+
     def test_watcher_reloads_while_following(self):
         # SIGHUP while an upgrade's step is pending: the new configuration waits for the
         # verification; the follow goes on and ends in one pass.

@@ -95,6 +95,7 @@ class Guide(unittest.TestCase):
                               ["collectstatic", "migrate", "restart", "web"]), dump)
         restarts = [e for e in s.entries(unit, self.since) if e.get("NVD_CHECK") == "restarts"][-1]
         self.assertEqual(restarts["NVD_RESULT"], "pass", dump)
+        self.assert_booted_ahead(s, unit, dump)
         self.assertIn("nautobot-scheduler.service: no such unit here (not used)", restarts.get("NVD_FINDING", ""), dump)
         self.assertEqual((s.state()["version"], s.state()["verdict"]), (NEW, "pass"))
         # No Jobs or panels configured: the installed code says what to expect, and what the
@@ -107,6 +108,15 @@ class Guide(unittest.TestCase):
             findings = last.get("NVD_FINDING", [])
             findings = findings if isinstance(findings, list) else [findings]
             self.assertTrue(any(f.startswith(added) for f in findings), dump)
+
+    def assert_booted_ahead(self, s, unit, dump):
+        """Once migrate was done, Django was booted for the verification while the restarts
+        were awaited (issue 16, item 13: the verification after the last restart then costs
+        no Django boot of its own), once."""
+        ahead = [e for e in s.entries(unit, self.since)
+                 if e.get("MESSAGE", "").endswith(": booting Django for the verification while the restarts are awaited")]
+        self.assertEqual(len(ahead), 1, dump)
+        self.assertEqual(ahead[0].get("PRIORITY"), "5", dump)
 
     def walk_guide(self, s, unit, name):
         """pip is done: the rest of the guide, STATUS= checked after each step."""
@@ -276,6 +286,7 @@ class Guide(unittest.TestCase):
             self.assertNotEqual(after[APP]["NVD_RUN_ID"], after[app2]["NVD_RUN_ID"])
             bad = [e for e in s.entries(WATCHER, self.since) if e.get("NVD_RESULT") in ("fail", "error")]
             self.assertEqual(bad, [], dump)
+            self.assert_booted_ahead(s, WATCHER, dump)
             st = s.c.run(["nautobot-verifyctl", "status"], check=False, env={"COLUMNS": "400"})
             self.assertEqual(st.returncode, 0, st.stdout + st.stderr)
             self.assertIn("default: 2 apps verified at", st.stdout)

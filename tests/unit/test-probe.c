@@ -240,6 +240,152 @@ static void test_late_subscribers(void)
         unlink(count);
 }
 
+/* A stand-in that answers with what it was asked for (NVD_PROBE_SECTIONS) as the version;
+ * booted ahead, it reads the questions from stdin first, as the probe's hold() does. */
+#define ASKED_SERVER                                                                               \
+        "echo run >> \"$COUNT\"; "                                                                 \
+        "if [ -n \"$NVD_PROBE_HOLD\" ]; then q=$(cat); [ -n \"$q\" ] || exit 0; "                  \
+        "NVD_PROBE_SECTIONS=$(printf '%s\\n' \"$q\" | sed -n 's/^NVD_PROBE_SECTIONS=//p'); "       \
+        "case \"$q\" in *NVD_PROBE_DEADLINE=*) ;; *) exit 3;; esac; fi; "                          \
+        "printf '" DOCUMENT_OF("%s") "' \"$NVD_PROBE_SECTIONS\" >&3"
+
+typedef struct Ahead {
+        sd_event *e;
+        char *server;
+        char *count;
+        char *env_count;
+} Ahead;
+
+static Probe *ahead_probe(Ahead *a, const char *sections, const char *path_var, uint64_t timeout)
+{
+        char *env[] = {(char *)path_var, a->env_count, NULL};
+        Probe *p = NULL;
+
+        ASSERT(probe_new(&p, a->e,
+                         &(ProbeOptions){.server = a->server,
+                                         .path = "/x",
+                                         .app_labels = "*",
+                                         .sections = sections,
+                                         .envp = env,
+                                         .timeout_usec = timeout,
+                                         .output_max = 4096}) == 0);
+        return p;
+}
+
+static size_t runs_counted(const Ahead *a)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len, n = 0;
+
+        ASSERT(read_file_bounded(a->count, 4096, &text, &len) == 0);
+        for (size_t i = 0; i < len; i++)
+                n += text[i] == '\n';
+        return n;
+}
+
+/* The children count themselves as they start: one that waits may not have yet. */
+static void wait_counted(const Ahead *a, size_t n)
+{
+        for (int i = 0; i < 200 && runs_counted(a) < n; i++)
+                usleep(25 * 1000);
+        ASSERT(runs_counted(a) == n);
+}
+
+/*
+ * Booted ahead (an upgrade waiting for its restarts): a probe started later
+ * with the same program, account and environment takes the waiting child
+ * over and asks it its own questions on stdin (one child in all); another
+ * environment, or a child that ended meanwhile, and it starts its own.
+ */
+static void test_booted_ahead(void)
+{
+        Ahead a = {};
+        Told t = {};
+        int fd;
+
+        ASSERT(sd_event_new(&a.e) >= 0);
+        a.server = server(ASKED_SERVER);
+        a.count = strdup("/tmp/nvd-test-probe-count-XXXXXX");
+        ASSERT(a.count && (fd = mkstemp(a.count)) >= 0);
+        close(fd);
+        a.env_count = strjoin_printf("COUNT=%s", a.count);
+
+        /* Taken over: the answer is to the later probe's questions, from one child. */
+        {
+                _cleanup_(probe_freep) Probe *warm =
+                        ahead_probe(&a, "warm", "PATH=/usr/bin:/bin", 10 * USEC_PER_SEC);
+                _cleanup_(probe_freep) Probe *p =
+                        ahead_probe(&a, "check,workers", "PATH=/usr/bin:/bin", 10 * USEC_PER_SEC);
+
+                ASSERT(probe_boot_realtime(warm) == 0);
+                ASSERT(probe_boot(warm, 30 * USEC_PER_SEC) == 0);
+                ASSERT(probe_boot_realtime(warm) > 0);
+                ASSERT(probe_boot(warm, 30 * USEC_PER_SEC) == -EBUSY);
+                probe_set_warm(p, warm);
+                ASSERT(probe_subscribe(p, on_told, &t) == 0);
+                probe_start(p);
+                ASSERT(probe_boot_realtime(warm) == 0); /* given away */
+                ASSERT(!probe_refused(warm));
+                while (t.calls == 0)
+                        ASSERT(sd_event_run(a.e, UINT64_MAX) >= 0);
+                ASSERT(!t.report_error);
+                ASSERT_STREQ(t.nautobot_version, "check,workers");
+                wait_counted(&a, 1);
+                told_done(&t);
+                t = (Told){};
+        }
+        /* Another environment: not the same boot; the waiting one is left alone (and freed). */
+        {
+                _cleanup_(probe_freep) Probe *warm =
+                        ahead_probe(&a, "warm", "PATH=/usr/bin:/bin", 10 * USEC_PER_SEC);
+                _cleanup_(probe_freep) Probe *p =
+                        ahead_probe(&a, "check", "PATH=/bin:/usr/bin", 10 * USEC_PER_SEC);
+
+                ASSERT(probe_boot(warm, 30 * USEC_PER_SEC) == 0);
+                probe_set_warm(p, warm);
+                ASSERT(probe_subscribe(p, on_told, &t) == 0);
+                probe_start(p);
+                ASSERT(probe_boot_realtime(warm) > 0);
+                ASSERT(probe_refused(warm) && strstr(probe_refused(warm), "another program"));
+                while (t.calls == 0)
+                        ASSERT(sd_event_run(a.e, UINT64_MAX) >= 0);
+                ASSERT_STREQ(t.nautobot_version, "check");
+                wait_counted(&a, 3);
+                told_done(&t);
+                t = (Told){};
+        }
+        /* Ended before anybody asked (its hold ran out; Django failed): its own child again.
+         * And a start with nobody subscribed starts nothing and takes nothing over. */
+        {
+                _cleanup_(probe_freep) Probe *warm =
+                        ahead_probe(&a, "warm", "PATH=/usr/bin:/bin", 500 * USEC_PER_MSEC);
+                _cleanup_(probe_freep) Probe *p =
+                        ahead_probe(&a, "jobs", "PATH=/usr/bin:/bin", 100 * USEC_PER_MSEC);
+
+                ASSERT(probe_boot(warm, 1) == 0);
+                probe_set_warm(p, warm);
+                probe_start(p);
+                ASSERT(probe_boot_realtime(warm) > 0);
+                while (probe_boot_realtime(warm) > 0)
+                        ASSERT(sd_event_run(a.e, UINT64_MAX) >= 0);
+                probe_set_warm(p, warm);
+                ASSERT(probe_subscribe(p, on_told, &t) == 0);
+                probe_start(p);
+                while (t.calls == 0)
+                        ASSERT(sd_event_run(a.e, UINT64_MAX) >= 0);
+                ASSERT_STREQ(t.nautobot_version, "jobs");
+                ASSERT_STREQ(probe_refused(warm), "it ended before the verification asked it");
+                wait_counted(&a, 5);
+                told_done(&t);
+        }
+        unlink(a.server);
+        unlink(a.count);
+        free(a.server);
+        free(a.count);
+        free(a.env_count);
+        sd_event_unref(a.e);
+}
+
 int main(void)
 {
         sigset_t mask;
@@ -254,5 +400,6 @@ int main(void)
         RUN(test_timeout);
         RUN(test_cannot_start);
         RUN(test_late_subscribers);
+        RUN(test_booted_ahead);
         return 0;
 }

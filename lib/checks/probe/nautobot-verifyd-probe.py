@@ -12,6 +12,11 @@ libraries print goes to stdout/stderr, which the daemon keeps only as
 evidence. Every section is answered or carries an "error" ("Type: message");
 one section failing never hides the others. Read-only: it changes nothing.
 
+Booted ahead (NVD_PROBE_HOLD: seconds), it waits after Django's set-up for its
+questions on stdin: NVD_PROBE_*=VALUE lines, then EOF, which replace the
+NVD_PROBE_* variables below; nothing within that time, or EOF alone, and it ends
+without an answer (see hold()).
+
 Environment: NVD_PROBE_APP_LABELS (the apps: comma-separated labels, or "*" for
 every Nautobot app the server loads, as "apps" lists them), NVD_PROBE_SECTIONS
 (what to answer; the others say "not asked for"), NVD_PROBE_DEADLINE
@@ -77,6 +82,7 @@ FORMAT = 2
 RESULT_FD = 3
 RESULT_MAX = 4 * 1024 * 1024  # the daemon's PROBE_RESULT_MAX: what a forked section may answer
 DEADLINE_MARGIN = 2.0  # seconds left to write the document when a forked section overstays
+QUESTIONS_MAX = 4096  # the daemon's CHILD_SEND_MAX: what it sends a probe booted ahead
 
 
 def error_text(exc):
@@ -511,10 +517,48 @@ def forked(fn):
     return wait
 
 
+def hold():
+    """Booted ahead: Django is set up; wait for the questions, then answer them as asked.
+
+    Everything the answer depends on is read after they arrive (the database,
+    the broker, the workers); what was done before them is the import of the
+    installed code, which the daemon knows has not changed since.
+    """
+    import select
+
+    end = time.monotonic() + float(os.environ.pop("NVD_PROBE_HOLD"))
+    data = b""
+    while True:
+        left = end - time.monotonic()
+        if left <= 0 or not select.select([0], [], [], left)[0]:
+            sys.exit(0)  # nobody asked in time
+        chunk = os.read(0, QUESTIONS_MAX + 1)
+        if not chunk:
+            break
+        data += chunk
+        if len(data) > QUESTIONS_MAX:
+            sys.exit(0)
+    if not data:
+        sys.exit(0)  # let go without questions
+    for key in [k for k in os.environ if k.startswith("NVD_PROBE_")]:
+        del os.environ[key]
+    for line in data.decode().splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.startswith("NVD_PROBE_"):
+            os.environ[key] = value
+    # A connection the set-up opened may have waited minutes: the questions get fresh ones.
+    from django.db import connections
+
+    connections.close_all()
+
+
 def main():
     import gc
 
     import nautobot
+
+    if "NVD_PROBE_HOLD" in os.environ:
+        hold()
 
     # What Django's boot built (~400,000 objects) lives until exit. Out of the collector's
     # sight, the full collections that makemigrations' allocations trigger (~0.3 s each) and
