@@ -371,6 +371,11 @@ static void on_probe(const ProbeOutcome *po, void *userdata)
                         judge_plan(c, po->report);
                 else {
                         judge_loaded(c, po->report);
+                        if (po->report->booted_again)
+                                check_result_add_finding(
+                                        c->result,
+                                        "Django was booted again for this verification: %.300s was written after it was booted ahead of the restarts",
+                                        po->report->booted_again);
                         for (size_t i = 0; i < po->report->n_apps; i++) {
                                 const ProbeApp *a = &po->report->apps[i];
 

@@ -53,6 +53,7 @@ ProbeReport *probe_report_free(ProbeReport *r)
         if (!r)
                 return NULL;
         free(r->nautobot_version);
+        free(r->booted_again);
         command_done(&r->check);
         for (size_t i = 0; i < r->n_answers; i++) {
                 free(r->answers[i].label);
@@ -725,6 +726,8 @@ int probe_report_parse(const char *text, size_t len, ProbeReport **ret, char **r
         r = format == PROBE_FORMAT ? 0 : -EPROTO;
         if (r >= 0)
                 r = get_string(root, "nautobot_version", &p->nautobot_version);
+        if (r >= 0)
+                r = get_string(root, "booted_again", &p->booted_again);
         if (r >= 0)
                 r = parse_command(root, "check", &p->check);
         if (r >= 0)

@@ -90,6 +90,9 @@ typedef struct ProbeWorker {
 
 typedef struct ProbeReport {
         char *nautobot_version;
+        /* Booted ahead, then booted again as asked: the file of its code written since (or NULL).
+         */
+        char *booted_again;
         ProbeCommand check;
         ProbeAppAnswer *answers; /* in the document's order, one per label */
         size_t n_answers;

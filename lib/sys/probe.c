@@ -127,7 +127,7 @@ static int spawn(Probe *p, uint64_t timeout_usec, bool ahead)
 
 int probe_boot(Probe *p, uint64_t hold_usec)
 {
-        _cleanup_free_ char *hold = NULL;
+        _cleanup_free_ char *hold = NULL, *booted = NULL;
         int r;
 
         if (p->child || p->finished)
@@ -135,7 +135,15 @@ int probe_boot(Probe *p, uint64_t hold_usec)
         hold = strjoin_printf("%" PRIu64, (hold_usec + USEC_PER_SEC - 1) / USEC_PER_SEC);
         if (!hold)
                 return -ENOMEM;
+        /* Before it starts: a file of its code written since then makes it boot again (the
+         * probe's hold()). */
+        p->boot_realtime_usec = now_realtime_usec();
+        booted = strjoin_printf("%" PRIu64, p->boot_realtime_usec);
+        if (!booted)
+                return -ENOMEM;
         r = env_set(&p->envp, "NVD_PROBE_HOLD", hold);
+        if (r >= 0)
+                r = env_set(&p->envp, "NVD_PROBE_BOOTED", booted);
         if (r < 0)
                 return r;
         r = spawn(p, hold_usec + p->timeout_usec, true);
@@ -144,7 +152,6 @@ int probe_boot(Probe *p, uint64_t hold_usec)
         p->held = true;
         p->boot_uid = p->user ? p->user->uid : geteuid();
         p->boot_gid = p->user ? p->user->gid : getegid();
-        p->boot_realtime_usec = now_realtime_usec();
         p->user = NULL; /* used for the fork only; need not outlive this call */
         return 0;
 }

@@ -84,18 +84,21 @@ class Follow(nvdtest.TestCase):
 
     def test_django_booted_ahead_only_for_the_code_it_loaded(self):
         """Issue 16, item 13: once migrate is done, Django is booted for the verification
-        while the last step is awaited, and the verification takes it over. When anything
-        is written to site-packages after that boot started, the code it loaded may not be
-        the installed code: the verification boots its own, and says why."""
-        for touch in (False, True):
-            with self.subTest(site_packages_written=touch):
-                static = self.static_copy(f"static-ahead-{touch}")
-                moved = os.path.join(self.tmp, f"held-back-ahead-{touch}.html")
+        while the last step is awaited, and the verification takes it over. When a file of
+        the code it loaded (nautobot_config.py among them) is written after that boot began,
+        it boots again before it answers, and the system check says so; when anything is
+        written to site-packages, the verification boots its own, and the daemon says why."""
+        config_py = os.path.join(self.tb["NVD_TB_ROOT"], "nautobot_config.py")
+        for written in ("nothing", "site-packages", "nautobot_config.py"):
+            with self.subTest(written=written):
+                static = self.static_copy(f"static-ahead-{written}")
+                moved = os.path.join(self.tmp, f"held-back-ahead-{written}.html")
                 os.rename(os.path.join(static, DOC), moved)
-                conf = self.config(f"ahead-{touch}.conf", {**FAST, ("nautobot", "static-root"): static,
-                                                          ("watch", "step-interval"): "500ms",
-                                                          ("watch", "upgrade-deadline"): "120s"})
-                err_path = os.path.join(self.tmp, f"ahead-{touch}.err")
+                conf = self.config(f"ahead-{written}.conf", {**FAST, ("checks", "enable"): "system, " + FAST[("checks", "enable")],
+                                                            ("nautobot", "static-root"): static,
+                                                            ("watch", "step-interval"): "500ms",
+                                                            ("watch", "upgrade-deadline"): "120s"})
+                err_path = os.path.join(self.tmp, f"ahead-{written}.err")
                 with open(err_path, "w") as err_file:
                     proc = nvdtest.start_daemon(["--if-changed", "-c", conf], stdout=subprocess.PIPE,
                                                 stderr=err_file, text=True, env={"PATH": "/usr/bin:/bin"})
@@ -108,22 +111,38 @@ class Follow(nvdtest.TestCase):
                     self.assertLess(time.monotonic(), deadline, f"no boot ahead: {stderr_text()}")
                     self.assertIsNone(proc.poll(), stderr_text())
                     time.sleep(0.2)
-                if touch:  # another distribution added and removed (pip of a dependency, say)
+                was = os.stat(config_py)
+                if written == "site-packages":  # a distribution added and removed (pip, say)
                     marker = os.path.join(self.tb["NVD_TB_SITE_PACKAGES"], f"nvd-test-{uuid.uuid4().hex}")
                     os.mkdir(marker)
                     os.rmdir(marker)
-                os.rename(moved, os.path.join(static, DOC))  # the admin runs collectstatic
-                out, _ = proc.communicate(timeout=120)
+                elif written == "nautobot_config.py":  # an admin's edit
+                    os.utime(config_py)
+                try:
+                    os.rename(moved, os.path.join(static, DOC))  # the admin runs collectstatic
+                    out, _ = proc.communicate(timeout=120)
+                finally:
+                    os.utime(config_py, ns=(was.st_atime_ns, was.st_mtime_ns))
                 err = stderr_text()
                 self.assertEqual(proc.returncode, 0, out + err)
                 entries = nvdtest.journal_entries(proc.pid, nvdtest.RUN_ENTRIES)
                 self.assertEqual([e["NVD_RESULT"] for e in entries if e.get("NVD_CHECK") == "summary"], ["pass"])
                 refused = ("Django booted ahead is not used (site-packages was written after it started): "
                            "the verification boots its own")
-                if touch:
+                if written == "site-packages":
                     self.assertIn(refused, err)
                 else:
                     self.assertNotIn("Django booted ahead is not used", err)
+                system = [e for e in entries if e.get("NVD_CHECK") == "system"]
+                self.assertEqual([e["NVD_RESULT"] for e in system], ["pass"], entries)
+                findings = system[0].get("NVD_FINDING", [])
+                findings = findings if isinstance(findings, list) else [findings]
+                again = [f for f in findings if f.startswith("Django was booted again for this verification")]
+                if written == "nautobot_config.py":
+                    self.assertEqual(again, [f"Django was booted again for this verification: {config_py} was "
+                                             "written after it was booted ahead of the restarts"], entries)
+                else:
+                    self.assertEqual(again, [], entries)
                 # Either way the verification had Django's answers: the Jobs it registers.
                 jobs = [e for e in entries if e.get("NVD_CHECK") == "jobs"]
                 self.assertEqual([e["NVD_RESULT"] for e in jobs], ["pass"], entries)

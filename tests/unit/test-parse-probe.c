@@ -102,6 +102,16 @@ static void test_sections(void)
         ASSERT_STREQ(p->unapplied[0], "dcim.0070_x");
         ASSERT_STREQ(p->cache_error, "ConnectionError: x");
         ASSERT(!p->broker_error);
+        ASSERT(!p->booted_again);
+        p = probe_report_free(p);
+
+        /* Booted ahead, then again: the file written since is said. */
+        p = parse_ok(
+                "{\"format\": 2, \"nautobot_version\": \"3.1.7\", "
+                "\"booted_again\": \"/opt/nautobot/nautobot_config.py\", "
+                "\"check\": {\"error\": \"x\"}, \"makemigrations\": {\"error\": \"x\"}, " SECTIONS_OK
+                "\"panels\": {\"a\": []}, \"cache\": {\"ok\": true}, \"broker\": {\"ok\": true}}");
+        ASSERT_STREQ(p->booted_again, "/opt/nautobot/nautobot_config.py");
 }
 
 #define CHECK_OK "\"format\": 2, \"check\": {\"exit_status\": 0}, "
@@ -228,6 +238,7 @@ static void test_malformed(void)
         parse_bad("{\"format\": 2}", "malformed");
         parse_bad("{\"format\": 2, \"check\": {\"exit_status\": \"0\"}}", "malformed");
         parse_bad("{\"format\": 2, \"nautobot_version\": 3, \"check\": {}}", "malformed");
+        parse_bad("{\"format\": 2, \"booted_again\": [], \"check\": {}}", "malformed");
         /* Lists of objects: an element of another type is refused, whichever list. */
         parse_bad(
                 "{\"format\": 2, \"check\": {\"error\": \"x\"}, \"makemigrations\": {\"error\": \"x\"}, "

@@ -27,6 +27,8 @@ other sections (see forked()); the apps one after the other in that one child.
 Format 2 (the daemon's lib/parse/parse-probe.c reads it; a change here is a change there):
   format             2
   nautobot_version   "3.1.6"
+  booted_again       only when booted ahead and a file of the code it had loaded was written
+                     before its questions came: that file (it then boots again, see hold())
   check              {"exit_status", "stdout", "stderr"} as "nautobot-server check" gives them
   makemigrations     {"<label>": the same for "makemigrations <label> --check --dry-run", ...}:
                      one per app of NVD_PROBE_APP_LABELS (an app not installed: exit status 2,
@@ -527,6 +529,7 @@ def hold():
     import select
 
     end = time.monotonic() + float(os.environ.pop("NVD_PROBE_HOLD"))
+    booted = int(os.environ.get("NVD_PROBE_BOOTED", "0")) / 1e6
     data = b""
     while True:
         left = end - time.monotonic()
@@ -546,10 +549,33 @@ def hold():
         key, sep, value = line.partition("=")
         if sep and key.startswith("NVD_PROBE_"):
             os.environ[key] = value
+    # The code it loaded must be the code on disk: a module's file (nautobot_config.py among
+    # them) written since the boot began, and the answers are those of a fresh boot.
+    changed = written_since(booted) if booted else "(the boot's start is unknown)"
+    if changed:
+        os.environ["NVD_PROBE_BOOTED_AGAIN"] = changed
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # The command line nautobot-server was started with (runpy has changed sys.argv).
+        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
     # A connection the set-up opened may have waited minutes: the questions get fresh ones.
     from django.db import connections
 
     connections.close_all()
+
+
+def written_since(when):
+    """The first file of a loaded module written at or after `when` (seconds), or None."""
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if not isinstance(path, str):
+            continue
+        try:
+            if os.stat(path).st_mtime >= when:
+                return path
+        except OSError:  # not a file (a zip's member, say): nothing to compare
+            continue
+    return None
 
 
 def main():
@@ -587,6 +613,8 @@ def main():
         "rollback": rollback,
     }
     report = {"format": FORMAT, "nautobot_version": getattr(nautobot, "__version__", None)}
+    if os.environ.get("NVD_PROBE_BOOTED_AGAIN"):
+        report["booted_again"] = os.environ["NVD_PROBE_BOOTED_AGAIN"]
     # makemigrations runs in a child beside the rest (forked()); the order of the document stays.
     waiting = {"makemigrations": forked(sections["makemigrations"])} if "makemigrations" in wanted else {}
     for name, fn in sections.items():
