@@ -283,6 +283,12 @@ static size_t runs_counted(const Ahead *a)
         return n;
 }
 
+static void wait_told(const Ahead *a, const Told *t)
+{
+        while (t->calls == 0)
+                ASSERT(sd_event_run(a->e, UINT64_MAX) >= 0);
+}
+
 /* The children count themselves as they start: one that waits may not have yet. */
 static void wait_counted(const Ahead *a, size_t n)
 {
@@ -326,8 +332,7 @@ static void test_booted_ahead(void)
                 probe_start(p);
                 ASSERT(probe_boot_realtime(warm) == 0); /* given away */
                 ASSERT(!probe_refused(warm));
-                while (t.calls == 0)
-                        ASSERT(sd_event_run(a.e, UINT64_MAX) >= 0);
+                wait_told(&a, &t);
                 ASSERT(!t.report_error);
                 ASSERT_STREQ(t.nautobot_version, "check,workers");
                 wait_counted(&a, 1);
@@ -347,8 +352,7 @@ static void test_booted_ahead(void)
                 probe_start(p);
                 ASSERT(probe_boot_realtime(warm) > 0);
                 ASSERT(probe_refused(warm) && strstr(probe_refused(warm), "another program"));
-                while (t.calls == 0)
-                        ASSERT(sd_event_run(a.e, UINT64_MAX) >= 0);
+                wait_told(&a, &t);
                 ASSERT_STREQ(t.nautobot_version, "check");
                 wait_counted(&a, 3);
                 told_done(&t);
@@ -371,8 +375,7 @@ static void test_booted_ahead(void)
                 probe_set_warm(p, warm);
                 ASSERT(probe_subscribe(p, on_told, &t) == 0);
                 probe_start(p);
-                while (t.calls == 0)
-                        ASSERT(sd_event_run(a.e, UINT64_MAX) >= 0);
+                wait_told(&a, &t);
                 ASSERT_STREQ(t.nautobot_version, "jobs");
                 ASSERT_STREQ(probe_refused(warm), "it ended before the verification asked it");
                 wait_counted(&a, 5);
