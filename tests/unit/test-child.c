@@ -355,6 +355,58 @@ static void test_free_while_running(void)
         sd_event_unref(e);
 }
 
+/*
+ * stdin as asked (ChildOptions.stdin_pipe): what child_send() writes once, then
+ * EOF; no second send, none without it, none too large. A new owner is told
+ * the end (child_set_done()), and the clock restarted from the send
+ * (child_restart_clock()) is the one that ends it.
+ */
+static void test_send_and_hand_over(void)
+{
+        _cleanup_(child_freep) Child *c = NULL, *plain = NULL;
+        char big[CHILD_SEND_MAX + 1];
+        sd_event *e = NULL;
+        Result first = {}, r = {};
+
+        ASSERT(sd_event_new(&e) >= 0);
+        ASSERT(child_start(
+                       e,
+                       &(ChildOptions){.argv = (char *[]){"/bin/sh", "-c",
+                                                          "cat; echo :EOF; exec sleep 60", NULL},
+                                       .envp = (char *[]){NULL},
+                                       .timeout_usec = 60 * USEC_PER_SEC,
+                                       .output_max = 4096,
+                                       .stdin_pipe = true},
+                       on_done, &first, &c) == 0);
+        memset(big, 'x', sizeof(big));
+        ASSERT(child_send(c, big, sizeof(big)) == -EMSGSIZE);
+        ASSERT(child_send(c, "NVD_PROBE_SECTIONS=check\n", 25) == 0);
+        ASSERT(child_send(c, "again", 5) == -EBADF);
+        child_set_done(c, on_done, &r);
+        ASSERT(child_restart_clock(c, 300 * USEC_PER_MSEC) == 0);
+        while (!r.done)
+                ASSERT(sd_event_run(e, UINT64_MAX) >= 0);
+        ASSERT(!first.done && r.timed_out);
+        ASSERT_STREQ(r.out, "NVD_PROBE_SECTIONS=check\n:EOF\n");
+        ASSERT(r.duration_usec < 10 * USEC_PER_SEC);
+        result_done(&r);
+
+        ASSERT(child_start(e,
+                           &(ChildOptions){.argv = (char *[]){"/bin/cat", NULL},
+                                           .envp = (char *[]){NULL},
+                                           .output_max = 16},
+                           on_done, &r, &plain) == 0);
+        ASSERT(child_send(plain, "x", 1) == -EBADF);
+        r = (Result){};
+        while (!r.done)
+                ASSERT(sd_event_run(e, UINT64_MAX) >= 0);
+        ASSERT(r.exit_status == 0 && streq(r.out, "")); /* /dev/null: EOF at once */
+        result_done(&r);
+        c = child_free(c);
+        plain = child_free(plain);
+        sd_event_unref(e);
+}
+
 /* Passed on, not captured: both streams land in our stderr (a file here), in order. */
 static void test_output_to_stderr(void)
 {
@@ -506,6 +558,7 @@ int main(void)
         RUN(test_term_is_enough);
         RUN(test_cannot_start);
         RUN(test_free_while_running);
+        RUN(test_send_and_hand_over);
         RUN(test_output_to_stderr);
         RUN(test_runs_as_user);
         RUN(test_run_as_resolve);
