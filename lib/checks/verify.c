@@ -211,27 +211,24 @@ static bool section_listed(const char *list, const char *section)
 }
 
 /*
- * Whether the probe booted ahead loaded the code that is installed now: no
- * release written and no distribution added or removed (site-packages' own
- * mtime) since it started.
+ * Whether the probe booted ahead may have loaded the code that is installed
+ * now: no release written and no distribution added or removed
+ * (site-packages' own mtime) since it started. One that ended is handed on
+ * all the same: probe_start() says so (probe_refused()).
  */
-static bool warm_valid(const Verify *v)
+static bool warm_current(const Verify *v)
 {
-        uint64_t booted;
+        uint64_t booted = probe_boot_realtime(v->warm);
         struct stat st;
 
-        if (!v->warm)
-                return false;
-        booted = probe_boot_realtime(v->warm);
         if (booted == 0)
-                probe_refuse(v->warm, "it ended before the verification asked it");
-        else if (!v->config->site_packages || stat(v->config->site_packages, &st) < 0 ||
-                 (uint64_t)st.st_mtim.tv_sec * USEC_PER_SEC + (uint64_t)st.st_mtim.tv_nsec / 1000 >=
-                         booted ||
-                 v->env.install_usec >= booted)
-                probe_refuse(v->warm, "site-packages was written after it started");
-        else
                 return true;
+        if (v->config->site_packages && stat(v->config->site_packages, &st) >= 0 &&
+            (uint64_t)st.st_mtim.tv_sec * USEC_PER_SEC + (uint64_t)st.st_mtim.tv_nsec / 1000 <
+                    booted &&
+            v->env.install_usec < booted)
+                return true;
+        probe_refuse(v->warm, "site-packages was written after it started");
         return false;
 }
 
@@ -270,7 +267,7 @@ static int new_probe(Verify *v, const char *labels, bool discover, Probe **ret)
                               .output_max = c->output_max,
                       });
         buf_done(&sections);
-        if (r >= 0 && warm_valid(v))
+        if (r >= 0 && v->warm && warm_current(v))
                 probe_set_warm(*ret, v->warm);
         return r;
 }

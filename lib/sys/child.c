@@ -34,7 +34,7 @@ struct Child {
         int out_fd;
         int err_fd;
         int res_fd;
-        int in_fd; /* our end of its stdin (ChildOptions.stdin_pipe), until child_send() */
+        int in_fd; /* our end of its stdin (ChildOptions.stdin_socket), until child_send() */
         bool exited;
         bool done_called;
         bool sent_term;
@@ -661,7 +661,7 @@ static int open_stdin(Child *s, const ChildOptions *o, int *in_r)
 {
         int sv[2], r;
 
-        if (!o->stdin_pipe)
+        if (!o->stdin_socket)
                 return 0;
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
                 return -errno;

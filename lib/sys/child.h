@@ -24,7 +24,7 @@
  * The child inherits descriptors 0, 1, 2 (and CHILD_RESULT_FD when asked)
  * and nothing else, whether or not the others are O_CLOEXEC (libcurl makes
  * some that are not). Its stdin is /dev/null, or a socket that child_send()
- * writes once (ChildOptions.stdin_pipe).
+ * writes once (ChildOptions.stdin_socket).
  *
  * The caller must block SIGCHLD before the first child_start() (sd-event's
  * requirement for child sources).
@@ -106,7 +106,7 @@ typedef struct ChildOptions {
          */
         bool output_to_stderr;
         /* stdin is a stream socket: what child_send() writes, then EOF. */
-        bool stdin_pipe;
+        bool stdin_socket;
 } ChildOptions;
 
 /*
@@ -127,7 +127,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Child *, child_free);
 int child_pid(const Child *s);
 
 /*
- * Writes 'data' to the child's stdin (ChildOptions.stdin_pipe) in one go and
+ * Writes 'data' to the child's stdin (ChildOptions.stdin_socket) in one go and
  * closes it: at most CHILD_SEND_MAX bytes, which the empty socket takes
  * whole (-EMSGSIZE for more). -EPIPE: the child closed it or ended; -EBADF:
  * no such stdin, or sent already.

@@ -120,7 +120,7 @@ static int spawn(Probe *p, uint64_t timeout_usec, bool ahead)
                                    .output_max = p->output_max,
                                    .result_max = PROBE_RESULT_MAX,
                                    .description = ahead ? "django-probe-ahead" : "django-probe",
-                                   .stdin_pipe = ahead,
+                                   .stdin_socket = ahead,
                            },
                            on_child_done, p, &p->child);
 }

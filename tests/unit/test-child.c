@@ -356,7 +356,7 @@ static void test_free_while_running(void)
 }
 
 /*
- * stdin as asked (ChildOptions.stdin_pipe): what child_send() writes once, then
+ * stdin as asked (ChildOptions.stdin_socket): what child_send() writes once, then
  * EOF; no second send, none without it, none too large. A new owner is told
  * the end (child_set_done()), and the clock restarted from the send
  * (child_restart_clock()) is the one that ends it.
@@ -376,7 +376,7 @@ static void test_send_and_hand_over(void)
                                        .envp = (char *[]){NULL},
                                        .timeout_usec = 60 * USEC_PER_SEC,
                                        .output_max = 4096,
-                                       .stdin_pipe = true},
+                                       .stdin_socket = true},
                        on_done, &first, &c) == 0);
         memset(big, 'x', sizeof(big));
         ASSERT(child_send(c, big, sizeof(big)) == -EMSGSIZE);

@@ -551,7 +551,7 @@ def hold():
             os.environ[key] = value
     # The code it loaded must be the code on disk: a module's file (nautobot_config.py among
     # them) written since the boot began, and the answers are those of a fresh boot.
-    changed = written_since(booted) if booted else "(the boot's start is unknown)"
+    changed = written_since(booted)  # no NVD_PROBE_BOOTED: 0, so every file counts
     if changed:
         os.environ["NVD_PROBE_BOOTED_AGAIN"] = changed
         sys.stdout.flush()
